@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+// Skygate: a drone telemetry gateway and drone-firmware simulator.
+// The targets follow the data path (see docs/architecture.md); dependencies point down it only.
+import PackageDescription
+
+let package = Package(
+    name: "Skygate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skygate", targets: ["skygate"]),
+        .library(name: "TelemetryWire", targets: ["TelemetryWire"]),
+        .library(name: "WireAuthentication", targets: ["WireAuthentication"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
+        .target(name: "TelemetryWire"),
+        // HMAC-SHA256 frame tags and per-drone replay windows for the gateway and the simulator.
+        .target(
+            name: "WireAuthentication",
+            dependencies: ["TelemetryWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "skygate",
+            dependencies: [
+                "TelemetryWire",
+                "WireAuthentication",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire"]),
+        .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,161 @@
+/// Reads Skygate frames from borrowed bytes into caller-owned `SampleColumns`.
+///
+/// Nothing is allocated per frame: the decoder reads the bytes in place and writes the samples
+/// straight into the columns. Checks run in the order docs/protocol.md gives, so each input has
+/// exactly one rejection reason.
+public enum FrameDecoder {
+    /// Decodes the frame at the start of `bytes` (further bytes, such as the next frame of the
+    /// datagram, are left alone), appending its samples to `columns`.
+    /// - Precondition: `columns.remainingCapacity >= WireFormat.maxSamplesPerFrame`.
+    @inlinable
+    public static func decodeFrame<Authenticator: FrameAuthenticator>(
+        _ bytes: UnsafeRawBufferPointer, into columns: SampleColumns, authenticator: inout Authenticator
+    ) throws(WireError) -> DecodedFrame {
+        typealias H = WireFormat.HeaderOffset
+        let available = bytes.count
+        guard available >= 1 else { throw .truncated }
+        guard bytes[H.magic] == WireFormat.magic else { throw .badMagic }
+        guard available >= 2 else { throw .truncated }
+        guard bytes[H.version] == WireFormat.version else { throw .unknownVersion }
+        guard available >= WireFormat.headerLength else { throw .truncated }
+
+        let length = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: H.frameLength, as: UInt16.self)))
+        guard length >= WireFormat.minFrameLength && length <= WireFormat.maxFrameLength else { throw .badLength }
+        guard available >= length else { throw .truncated }
+
+        let crcOffset = length &- WireFormat.crcLength
+        let crcExpected = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: crcOffset, as: UInt32.self))
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<crcOffset])) == crcExpected else {
+            throw .badCRC
+        }
+
+        // The frame arrived intact; from here on every rejection is about what it says.
+        guard bytes[H.messageType] == MessageType.telemetry.rawValue else { throw .unknownType }
+        let flags = bytes[H.flags]
+        guard flags & ~WireFormat.Flag.known == 0 else { throw .unknownFlags }
+        guard bytes[H.reserved] == 0 else { throw .reservedNotZero }
+        let sampleCount = Int(bytes[H.sampleCount])
+        let isAuthenticated = flags & WireFormat.Flag.authenticated != 0
+        guard sampleCount >= 1 && sampleCount <= WireFormat.maxSamplesPerFrame,
+            WireFormat.frameLength(sampleCount: sampleCount, isAuthenticated: isAuthenticated) == length
+        else { throw .badSampleCount }
+
+        let header = FrameHeader(
+            droneID: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: H.droneID, as: UInt32.self)),
+            sequence: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: H.sequence, as: UInt32.self)),
+            timestampMicroseconds: UInt64(
+                littleEndian: bytes.loadUnaligned(fromByteOffset: H.timestamp, as: UInt64.self)))
+
+        var counter: UInt64 = 0
+        if isAuthenticated {
+            let counterOffset = crcOffset &- WireFormat.authenticationTrailerLength
+            counter = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: counterOffset, as: UInt64.self))
+            let tagOffset = counterOffset &+ 8
+            // 16 bytes on the stack for the expected tag: no allocation.
+            var expected: (UInt64, UInt64) = (0, 0)
+            let computed = withUnsafeMutableBytes(of: &expected) { expectedTag in
+                authenticator.computeTag(
+                    droneID: header.droneID, message: UnsafeRawBufferPointer(rebasing: bytes[0..<tagOffset]),
+                    into: expectedTag)
+            }
+            guard computed else { throw .unknownKey }
+            let matches = withUnsafeBytes(of: &expected) { expectedTag in
+                tagsAreEqual(expectedTag, UnsafeRawBufferPointer(rebasing: bytes[tagOffset..<crcOffset]))
+            }
+            guard matches else { throw .badTag }
+            guard authenticator.acceptCounter(counter, droneID: header.droneID) else { throw .replayed }
+        } else if authenticator.requiresAuthentication(droneID: header.droneID) {
+            throw .unauthenticated
+        }
+
+        appendSamples(bytes, count: sampleCount, header: header, into: columns)
+        return DecodedFrame(
+            header: header, sampleCount: sampleCount, length: length, isAuthenticated: isAuthenticated,
+            authenticationCounter: counter)
+    }
+
+    /// Copies `count` validated sample records into the columns.
+    @inlinable
+    static func appendSamples(
+        _ bytes: UnsafeRawBufferPointer, count: Int, header: FrameHeader, into columns: SampleColumns
+    ) {
+        typealias S = WireFormat.SampleOffset
+        let first = columns.reserveRows(count)
+        var record = WireFormat.headerLength
+        for row in first..<(first &+ count) {
+            @inline(__always) func load<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> T {
+                T(littleEndian: bytes.loadUnaligned(fromByteOffset: record &+ offset, as: T.self))
+            }
+            columns.droneIDStorage[row] = header.droneID
+            columns.sequenceStorage[row] = header.sequence
+            columns.timestampStorage[row] = header.timestampMicroseconds &+ UInt64(load(S.timeOffset, UInt32.self))
+            columns.latitudeStorage[row] = load(S.latitude, Int32.self)
+            columns.longitudeStorage[row] = load(S.longitude, Int32.self)
+            columns.altitudeStorage[row] = load(S.altitude, Int32.self)
+            columns.velocityNorthStorage[row] = load(S.velocityNorth, Int16.self)
+            columns.velocityEastStorage[row] = load(S.velocityEast, Int16.self)
+            columns.velocityDownStorage[row] = load(S.velocityDown, Int16.self)
+            columns.headingStorage[row] = load(S.heading, UInt16.self)
+            columns.batteryMillivoltsStorage[row] = load(S.batteryVoltage, UInt16.self)
+            columns.batteryPercentStorage[row] = bytes[record &+ S.batteryPercent]
+            columns.satellitesStorage[row] = bytes[record &+ S.satellites]
+            columns.statusStorage[row] = load(S.status, UInt32.self)
+            record &+= WireFormat.sampleLength
+        }
+    }
+
+    /// Decodes every frame of one datagram. Intact frames that are rejected (unknown type, bad
+    /// tag, replay, ...) are skipped by their length and decoding goes on; after a framing
+    /// failure (truncated, bad magic, bad CRC, ...) the rest of the datagram cannot be framed and
+    /// is rejected as one unit. `onRejection` is called once per rejected unit.
+    ///
+    /// Decoding stops early, with `bytesConsumed < bytes.count` and no rejection, when `columns`
+    /// has no room for another full frame; the caller hands the batch on and calls again with
+    /// the remaining bytes.
+    @inlinable
+    public static func decodeDatagram<Authenticator: FrameAuthenticator>(
+        _ bytes: UnsafeRawBufferPointer, into columns: SampleColumns, authenticator: inout Authenticator,
+        onRejection: (WireError) -> Void
+    ) -> DatagramDecodeResult {
+        var result = DatagramDecodeResult()
+        var offset = 0
+        // Bounded: every pass consumes at least one byte or stops.
+        while offset < bytes.count {
+            guard columns.remainingCapacity >= WireFormat.maxSamplesPerFrame else { break }
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            do throws(WireError) {
+                let frame = try decodeFrame(rest, into: columns, authenticator: &authenticator)
+                result.framesAccepted &+= 1
+                result.samplesAccepted &+= frame.sampleCount
+                offset &+= frame.length
+            } catch {
+                result.framesRejected &+= 1
+                onRejection(error)
+                if error.isFrameIntact {
+                    offset &+= Int(
+                        UInt16(
+                            littleEndian: rest.loadUnaligned(
+                                fromByteOffset: WireFormat.HeaderOffset.frameLength, as: UInt16.self)))
+                } else {
+                    offset = bytes.count
+                }
+            }
+        }
+        result.bytesConsumed = offset
+        return result
+    }
+}
+
+/// Counts from decoding one datagram.
+public struct DatagramDecodeResult: Equatable, Sendable {
+    /// Frames whose samples were appended.
+    public var framesAccepted = 0
+    /// Rejected units: intact frames rejected for what they said, plus at most one unframeable rest.
+    public var framesRejected = 0
+    /// Samples appended to the columns.
+    public var samplesAccepted = 0
+    /// Bytes decoded or rejected; less than the datagram only when the columns filled up.
+    public var bytesConsumed = 0
+
+    @inlinable public init() {}
+}

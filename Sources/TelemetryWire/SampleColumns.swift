@@ -1,0 +1,162 @@
+/// Decoded samples as a struct of arrays: one contiguous column per field, allocated once with a
+/// fixed capacity and reused batch after batch. Hot loops (validation, derivation) run over single
+/// columns so the compiler can vectorise them; the decoder appends without allocating.
+///
+/// Each row carries its frame's drone id, sequence and the sample's absolute timestamp.
+public final class SampleColumns {
+    /// Rows the columns can hold.
+    public let capacity: Int
+    @usableFromInline var countStorage: Int = 0
+    /// Rows currently held.
+    @inlinable public var count: Int { countStorage }
+
+    @usableFromInline let droneIDStorage: UnsafeMutablePointer<UInt32>
+    @usableFromInline let sequenceStorage: UnsafeMutablePointer<UInt32>
+    @usableFromInline let timestampStorage: UnsafeMutablePointer<UInt64>
+    @usableFromInline let latitudeStorage: UnsafeMutablePointer<Int32>
+    @usableFromInline let longitudeStorage: UnsafeMutablePointer<Int32>
+    @usableFromInline let altitudeStorage: UnsafeMutablePointer<Int32>
+    @usableFromInline let velocityNorthStorage: UnsafeMutablePointer<Int16>
+    @usableFromInline let velocityEastStorage: UnsafeMutablePointer<Int16>
+    @usableFromInline let velocityDownStorage: UnsafeMutablePointer<Int16>
+    @usableFromInline let headingStorage: UnsafeMutablePointer<UInt16>
+    @usableFromInline let batteryMillivoltsStorage: UnsafeMutablePointer<UInt16>
+    @usableFromInline let batteryPercentStorage: UnsafeMutablePointer<UInt8>
+    @usableFromInline let satellitesStorage: UnsafeMutablePointer<UInt8>
+    @usableFromInline let statusStorage: UnsafeMutablePointer<UInt32>
+
+    /// Allocates every column for `capacity` rows, zero-filled so first use does not fault pages.
+    public init(capacity: Int) {
+        precondition(capacity > 0, "SampleColumns needs a positive capacity")
+        self.capacity = capacity
+        func column<T: FixedWidthInteger>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+            pointer.initialize(repeating: 0, count: capacity)
+            return pointer
+        }
+        droneIDStorage = column(UInt32.self)
+        sequenceStorage = column(UInt32.self)
+        timestampStorage = column(UInt64.self)
+        latitudeStorage = column(Int32.self)
+        longitudeStorage = column(Int32.self)
+        altitudeStorage = column(Int32.self)
+        velocityNorthStorage = column(Int16.self)
+        velocityEastStorage = column(Int16.self)
+        velocityDownStorage = column(Int16.self)
+        headingStorage = column(UInt16.self)
+        batteryMillivoltsStorage = column(UInt16.self)
+        batteryPercentStorage = column(UInt8.self)
+        satellitesStorage = column(UInt8.self)
+        statusStorage = column(UInt32.self)
+    }
+
+    deinit {
+        droneIDStorage.deallocate()
+        sequenceStorage.deallocate()
+        timestampStorage.deallocate()
+        latitudeStorage.deallocate()
+        longitudeStorage.deallocate()
+        altitudeStorage.deallocate()
+        velocityNorthStorage.deallocate()
+        velocityEastStorage.deallocate()
+        velocityDownStorage.deallocate()
+        headingStorage.deallocate()
+        batteryMillivoltsStorage.deallocate()
+        batteryPercentStorage.deallocate()
+        satellitesStorage.deallocate()
+        statusStorage.deallocate()
+    }
+
+    /// Rows that can still be appended.
+    @inlinable public var remainingCapacity: Int { capacity &- count }
+
+    /// Forgets every row; the storage stays allocated.
+    @inlinable public func removeAll() { countStorage = 0 }
+
+    /// Makes room for `rows` more rows and returns the index of the first; the caller fills them.
+    @inlinable
+    func reserveRows(_ rows: Int) -> Int {
+        precondition(rows <= remainingCapacity, "SampleColumns overflow: caller must check remainingCapacity")
+        let first = count
+        countStorage = first &+ rows
+        return first
+    }
+
+    /// Gives back the last `rows` rows reserved (a frame rejected after its rows were written).
+    @inlinable
+    func unreserveRows(_ rows: Int) {
+        precondition(rows <= count)
+        countStorage &-= rows
+    }
+
+    /// Appends one sample with its frame's identity.
+    @inlinable
+    public func append(_ sample: WireSample, header: FrameHeader) {
+        let row = reserveRows(1)
+        droneIDStorage[row] = header.droneID
+        sequenceStorage[row] = header.sequence
+        timestampStorage[row] = header.timestampMicroseconds &+ UInt64(sample.timeOffsetMicroseconds)
+        latitudeStorage[row] = sample.latitudeE7
+        longitudeStorage[row] = sample.longitudeE7
+        altitudeStorage[row] = sample.altitudeMM
+        velocityNorthStorage[row] = sample.velocityNorthCMS
+        velocityEastStorage[row] = sample.velocityEastCMS
+        velocityDownStorage[row] = sample.velocityDownCMS
+        headingStorage[row] = sample.headingCentidegrees
+        batteryMillivoltsStorage[row] = sample.batteryMillivolts
+        batteryPercentStorage[row] = sample.batteryPercent
+        satellitesStorage[row] = sample.satellites
+        statusStorage[row] = sample.status.rawValue
+    }
+
+    /// The sample at `row`, with its timestamp made relative to nothing (offset 0, absolute time
+    /// in `timestampMicroseconds(at:)`).
+    @inlinable
+    public func sample(at row: Int) -> WireSample {
+        precondition(row >= 0 && row < count)
+        return WireSample(
+            timeOffsetMicroseconds: 0, latitudeE7: latitudeStorage[row], longitudeE7: longitudeStorage[row],
+            altitudeMM: altitudeStorage[row], velocityNorthCMS: velocityNorthStorage[row],
+            velocityEastCMS: velocityEastStorage[row], velocityDownCMS: velocityDownStorage[row],
+            headingCentidegrees: headingStorage[row], batteryMillivolts: batteryMillivoltsStorage[row],
+            batteryPercent: batteryPercentStorage[row], satellites: satellitesStorage[row],
+            status: StatusFlags(rawValue: statusStorage[row]))
+    }
+
+    @inlinable public func droneID(at row: Int) -> UInt32 { precondition(row < count); return droneIDStorage[row] }
+    @inlinable public func sequence(at row: Int) -> UInt32 { precondition(row < count); return sequenceStorage[row] }
+    @inlinable public func timestampMicroseconds(at row: Int) -> UInt64 {
+        precondition(row < count)
+        return timestampStorage[row]
+    }
+
+    // Whole columns, for the vectorisable loops of later stages. Valid until the next mutation.
+    @inlinable public var droneIDs: UnsafeBufferPointer<UInt32> { .init(start: droneIDStorage, count: count) }
+    @inlinable public var sequences: UnsafeBufferPointer<UInt32> { .init(start: sequenceStorage, count: count) }
+    @inlinable public var timestampsMicroseconds: UnsafeBufferPointer<UInt64> {
+        .init(start: timestampStorage, count: count)
+    }
+    @inlinable public var latitudesE7: UnsafeBufferPointer<Int32> { .init(start: latitudeStorage, count: count) }
+    @inlinable public var longitudesE7: UnsafeBufferPointer<Int32> { .init(start: longitudeStorage, count: count) }
+    @inlinable public var altitudesMM: UnsafeBufferPointer<Int32> { .init(start: altitudeStorage, count: count) }
+    @inlinable public var velocitiesNorthCMS: UnsafeBufferPointer<Int16> {
+        .init(start: velocityNorthStorage, count: count)
+    }
+    @inlinable public var velocitiesEastCMS: UnsafeBufferPointer<Int16> {
+        .init(start: velocityEastStorage, count: count)
+    }
+    @inlinable public var velocitiesDownCMS: UnsafeBufferPointer<Int16> {
+        .init(start: velocityDownStorage, count: count)
+    }
+    @inlinable public var headingsCentidegrees: UnsafeBufferPointer<UInt16> {
+        .init(start: headingStorage, count: count)
+    }
+    @inlinable public var batteriesMillivolts: UnsafeBufferPointer<UInt16> {
+        .init(start: batteryMillivoltsStorage, count: count)
+    }
+    @inlinable public var batteriesPercent: UnsafeBufferPointer<UInt8> {
+        .init(start: batteryPercentStorage, count: count)
+    }
+    @inlinable public var satellites: UnsafeBufferPointer<UInt8> { .init(start: satellitesStorage, count: count) }
+    @inlinable public var statuses: UnsafeBufferPointer<UInt32> { .init(start: statusStorage, count: count) }
+}

@@ -1,0 +1,57 @@
+import Crypto
+import TelemetryWire
+
+/// Authenticates Skygate frames with per-drone keys: HMAC-SHA256 from swift-crypto, truncated to
+/// the wire format's 16 bytes, and one RFC 4303-style replay window per drone.
+///
+/// A drone with a key must authenticate: its untagged frames are rejected as `unauthenticated`,
+/// so an attacker cannot bypass the tag by clearing the flag. With `requireForAllDrones`, drones
+/// without a key are refused too.
+public struct HMACAuthenticator: FrameAuthenticator {
+    @usableFromInline let keys: [UInt32: SymmetricKey]
+    @usableFromInline var windows: [UInt32: ReplayWindow]
+    /// Whether frames from drones without a key are refused.
+    public let requireForAllDrones: Bool
+
+    /// - Parameters:
+    ///   - keys: the secret key of each drone (32 bytes recommended; see docs/protocol.md).
+    ///   - requireForAllDrones: refuse untagged frames from every drone, not only keyed ones.
+    public init(keys: DroneKeys, requireForAllDrones: Bool = false) {
+        var symmetricKeys: [UInt32: SymmetricKey] = [:]
+        symmetricKeys.reserveCapacity(keys.count)
+        for (droneID, key) in keys.keys { symmetricKeys[droneID] = SymmetricKey(data: key) }
+        self.keys = symmetricKeys
+        // One window per keyed drone, reserved now so accepting a counter never allocates.
+        var windows: [UInt32: ReplayWindow] = [:]
+        windows.reserveCapacity(symmetricKeys.count)
+        for droneID in symmetricKeys.keys { windows[droneID] = ReplayWindow() }
+        self.windows = windows
+        self.requireForAllDrones = requireForAllDrones
+    }
+
+    public func requiresAuthentication(droneID: UInt32) -> Bool {
+        requireForAllDrones || keys[droneID] != nil
+    }
+
+    public func computeTag(droneID: UInt32, message: UnsafeRawBufferPointer, into tag: UnsafeMutableRawBufferPointer)
+        -> Bool
+    {
+        guard let key = keys[droneID] else { return false }
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: message)
+        let code = hmac.finalize()
+        code.withUnsafeBytes { full in
+            precondition(tag.count <= full.count)
+            tag.copyMemory(from: UnsafeRawBufferPointer(rebasing: full[0..<tag.count]))
+        }
+        return true
+    }
+
+    public mutating func acceptCounter(_ counter: UInt64, droneID: UInt32) -> Bool {
+        // Only called after the tag verified, so the drone has a key and therefore a window.
+        windows[droneID, default: ReplayWindow()].accept(counter)
+    }
+
+    /// The replay window of a drone, for inspection and tests.
+    public func replayWindow(droneID: UInt32) -> ReplayWindow? { windows[droneID] }
+}

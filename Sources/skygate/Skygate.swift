@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `skygate` command-line tool: one program for the gateway, the simulator and the tools
+/// around recordings. Each subcommand lives in its own file.
+@main
+struct Skygate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skygate",
+        abstract: "Drone telemetry gateway and drone-firmware simulator.",
+        subcommands: [DemoCommand.self]
+    )
+}
