@@ -31,7 +31,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire"]),
+        .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire", "WireAuthentication"]),
         .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
     ],
     swiftLanguageModes: [.v6]

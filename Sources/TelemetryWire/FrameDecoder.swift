@@ -118,6 +118,12 @@ public enum FrameDecoder {
         onRejection: (WireError) -> Void
     ) -> DatagramDecodeResult {
         var result = DatagramDecodeResult()
+        // An empty datagram is still one unit received, so it is still one unit rejected.
+        if bytes.isEmpty {
+            result.framesRejected = 1
+            onRejection(.truncated)
+            return result
+        }
         var offset = 0
         // Bounded: every pass consumes at least one byte or stops.
         while offset < bytes.count {
