@@ -75,32 +75,50 @@ public enum FrameDecoder {
     }
 
     /// Copies `count` validated sample records into the columns.
+    ///
+    /// The column pointers are read into locals once, so the loop body is plain loads and stores
+    /// that the optimiser can keep in registers (through the class it would reload them per store).
     @inlinable
     static func appendSamples(
         _ bytes: UnsafeRawBufferPointer, count: Int, header: FrameHeader, into columns: SampleColumns
     ) {
         typealias S = WireFormat.SampleOffset
         let first = columns.reserveRows(count)
-        var record = WireFormat.headerLength
-        for row in first..<(first &+ count) {
+        let droneIDs = columns.droneIDStorage + first
+        let sequences = columns.sequenceStorage + first
+        let timestamps = columns.timestampStorage + first
+        let latitudes = columns.latitudeStorage + first
+        let longitudes = columns.longitudeStorage + first
+        let altitudes = columns.altitudeStorage + first
+        let velocitiesNorth = columns.velocityNorthStorage + first
+        let velocitiesEast = columns.velocityEastStorage + first
+        let velocitiesDown = columns.velocityDownStorage + first
+        let headings = columns.headingStorage + first
+        let batteryMillivolts = columns.batteryMillivoltsStorage + first
+        let batteryPercents = columns.batteryPercentStorage + first
+        let satellites = columns.satellitesStorage + first
+        let statuses = columns.statusStorage + first
+        // The frame's length was checked against the sample count, so every record is in bounds.
+        var record = bytes.baseAddress.unsafelyUnwrapped + WireFormat.headerLength
+        for row in 0..<count {
             @inline(__always) func load<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> T {
-                T(littleEndian: bytes.loadUnaligned(fromByteOffset: record &+ offset, as: T.self))
+                T(littleEndian: record.loadUnaligned(fromByteOffset: offset, as: T.self))
             }
-            columns.droneIDStorage[row] = header.droneID
-            columns.sequenceStorage[row] = header.sequence
-            columns.timestampStorage[row] = header.timestampMicroseconds &+ UInt64(load(S.timeOffset, UInt32.self))
-            columns.latitudeStorage[row] = load(S.latitude, Int32.self)
-            columns.longitudeStorage[row] = load(S.longitude, Int32.self)
-            columns.altitudeStorage[row] = load(S.altitude, Int32.self)
-            columns.velocityNorthStorage[row] = load(S.velocityNorth, Int16.self)
-            columns.velocityEastStorage[row] = load(S.velocityEast, Int16.self)
-            columns.velocityDownStorage[row] = load(S.velocityDown, Int16.self)
-            columns.headingStorage[row] = load(S.heading, UInt16.self)
-            columns.batteryMillivoltsStorage[row] = load(S.batteryVoltage, UInt16.self)
-            columns.batteryPercentStorage[row] = bytes[record &+ S.batteryPercent]
-            columns.satellitesStorage[row] = bytes[record &+ S.satellites]
-            columns.statusStorage[row] = load(S.status, UInt32.self)
-            record &+= WireFormat.sampleLength
+            droneIDs[row] = header.droneID
+            sequences[row] = header.sequence
+            timestamps[row] = header.timestampMicroseconds &+ UInt64(load(S.timeOffset, UInt32.self))
+            latitudes[row] = load(S.latitude, Int32.self)
+            longitudes[row] = load(S.longitude, Int32.self)
+            altitudes[row] = load(S.altitude, Int32.self)
+            velocitiesNorth[row] = load(S.velocityNorth, Int16.self)
+            velocitiesEast[row] = load(S.velocityEast, Int16.self)
+            velocitiesDown[row] = load(S.velocityDown, Int16.self)
+            headings[row] = load(S.heading, UInt16.self)
+            batteryMillivolts[row] = load(S.batteryVoltage, UInt16.self)
+            batteryPercents[row] = load(S.batteryPercent, UInt8.self)
+            satellites[row] = load(S.satellites, UInt8.self)
+            statuses[row] = load(S.status, UInt32.self)
+            record += WireFormat.sampleLength
         }
     }
 

@@ -1,0 +1,26 @@
+// swift-tools-version:6.1
+// Microbenchmarks for Skygate (ordo-one/benchmark), kept in their own package so the benchmark
+// framework and its malloc interposer never become dependencies of the product.
+// Run from this folder:  swift package benchmark            (all)
+//                        swift package benchmark --target WireDecoding
+import PackageDescription
+
+let package = Package(
+    name: "SkygateBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Skygate", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "WireDecoding",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TelemetryWire", package: "Skygate"),
+            ],
+            path: "Benchmarks/WireDecoding",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)
