@@ -125,7 +125,8 @@ public enum FrameDecoder {
     /// Decodes every frame of one datagram. Intact frames that are rejected (unknown type, bad
     /// tag, replay, ...) are skipped by their length and decoding goes on; after a framing
     /// failure (truncated, bad magic, bad CRC, ...) the rest of the datagram cannot be framed and
-    /// is rejected as one unit. `onRejection` is called once per rejected unit.
+    /// is rejected as one unit. `onRejection` is called once per rejected unit; an empty datagram
+    /// is one unit, `truncated`.
     ///
     /// Decoding stops early, with `bytesConsumed < bytes.count` and no rejection, when `columns`
     /// has no room for another full frame; the caller hands the batch on and calls again with
@@ -134,6 +135,18 @@ public enum FrameDecoder {
     public static func decodeDatagram<Authenticator: FrameAuthenticator>(
         _ bytes: UnsafeRawBufferPointer, into columns: SampleColumns, authenticator: inout Authenticator,
         onRejection: (WireError) -> Void
+    ) -> DatagramDecodeResult {
+        decodeDatagram(bytes, into: columns, authenticator: &authenticator, onFrame: { _, _ in true }, onRejection: onRejection)
+    }
+
+    /// Decodes every frame of one datagram like `decodeDatagram(_:into:authenticator:onRejection:)`,
+    /// and calls `onFrame` with each accepted frame and the rows its samples occupy; when it
+    /// returns false (a duplicate, a validation failure) the rows are removed again and the frame
+    /// counts in `framesRefused`, leaving the caller to count its outcome.
+    @inlinable
+    public static func decodeDatagram<Authenticator: FrameAuthenticator>(
+        _ bytes: UnsafeRawBufferPointer, into columns: SampleColumns, authenticator: inout Authenticator,
+        onFrame: (DecodedFrame, Range<Int>) -> Bool, onRejection: (WireError) -> Void
     ) -> DatagramDecodeResult {
         var result = DatagramDecodeResult()
         // An empty datagram is still one unit received, so it is still one unit rejected.
@@ -148,9 +161,15 @@ public enum FrameDecoder {
             guard columns.remainingCapacity >= WireFormat.maxSamplesPerFrame else { break }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             do throws(WireError) {
+                let first = columns.count
                 let frame = try decodeFrame(rest, into: columns, authenticator: &authenticator)
-                result.framesAccepted &+= 1
-                result.samplesAccepted &+= frame.sampleCount
+                if onFrame(frame, first..<columns.count) {
+                    result.framesAccepted &+= 1
+                    result.samplesAccepted &+= frame.sampleCount
+                } else {
+                    columns.removeLast(frame.sampleCount)
+                    result.framesRefused &+= 1
+                }
                 offset &+= frame.length
             } catch {
                 result.framesRejected &+= 1
@@ -176,6 +195,8 @@ public struct DatagramDecodeResult: Equatable, Sendable {
     public var framesAccepted = 0
     /// Rejected units: intact frames rejected for what they said, plus at most one unframeable rest.
     public var framesRejected = 0
+    /// Frames decoded intact but refused by the caller's `onFrame` (their rows were removed).
+    public var framesRefused = 0
     /// Samples appended to the columns.
     public var samplesAccepted = 0
     /// Bytes decoded or rejected; less than the datagram only when the columns filled up.

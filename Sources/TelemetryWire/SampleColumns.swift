@@ -82,10 +82,10 @@ public final class SampleColumns {
         return first
     }
 
-    /// Gives back the last `rows` rows reserved (a frame rejected after its rows were written).
+    /// Removes the last `rows` rows (a frame refused after decoding, such as a duplicate).
     @inlinable
-    func unreserveRows(_ rows: Int) {
-        precondition(rows <= count)
+    public func removeLast(_ rows: Int) {
+        precondition(rows >= 0 && rows <= count)
         countStorage &-= rows
     }
 

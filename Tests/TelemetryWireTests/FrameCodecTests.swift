@@ -230,3 +230,33 @@ struct ReplayWindowTests {
         }
     }
 }
+
+/// The caller can refuse a decoded frame (a duplicate, a validation failure): its rows are
+/// removed again and it is counted as refused, not accepted or rejected.
+@Suite("Refusing frames")
+struct RefusingFramesTests {
+    @Test("A refused frame's rows are removed and later frames are kept")
+    func refuse() {
+        let frames = (0..<3).map { index in
+            FrameEncoder.encode(
+                header: FrameHeader(droneID: UInt32(index), sequence: 0, timestampMicroseconds: 1),
+                samples: SampleFrames.samples(index + 1))
+        }
+        let datagram = frames.flatMap { $0 }
+        let columns = SampleColumns(capacity: 128)
+        var authenticator = NoAuthentication()
+        var seen: [(UInt32, Range<Int>)] = []
+        let result = datagram.withUnsafeBytes { buffer in
+            FrameDecoder.decodeDatagram(
+                buffer, into: columns, authenticator: &authenticator,
+                onFrame: { frame, rows in
+                    seen.append((frame.header.droneID, rows))
+                    return frame.header.droneID != 1
+                }, onRejection: { _ in Issue.record("unexpected rejection") })
+        }
+        #expect(result.framesAccepted == 2 && result.framesRefused == 1 && result.samplesAccepted == 4)
+        #expect(seen.map(\.0) == [0, 1, 2])
+        #expect(seen.map(\.1) == [0..<1, 1..<3, 1..<4])
+        #expect(Array(columns.droneIDs) == [0, 2, 2, 2])
+    }
+}
