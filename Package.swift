@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "skygate", targets: ["skygate"]),
         .library(name: "TelemetryWire", targets: ["TelemetryWire"]),
         .library(name: "WireAuthentication", targets: ["WireAuthentication"]),
+        .library(name: "DroneSimulator", targets: ["DroneSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,16 +24,28 @@ let package = Package(
             name: "WireAuthentication",
             dependencies: ["TelemetryWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // sendmmsg/recvmmsg wrappers: glibc declares them only under _GNU_SOURCE, which Swift's Glibc lacks.
+        .target(name: "CSocketShims"),
+        // Firmware-like drones: flight model, battery, GPS noise, link faults, paced UDP sending.
+        .target(
+            name: "DroneSimulator",
+            dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims"]
+        ),
         .executableTarget(
             name: "skygate",
             dependencies: [
                 "TelemetryWire",
                 "WireAuthentication",
+                "DroneSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire", "WireAuthentication"]),
         .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
+        .testTarget(
+            name: "DroneSimulatorTests",
+            dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,6 +21,15 @@ let package = Package(
             ],
             path: "Benchmarks/WireDecoding",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "SimulatorGeneration",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DroneSimulator", package: "Skygate"),
+            ],
+            path: "Benchmarks/SimulatorGeneration",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

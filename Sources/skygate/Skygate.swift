@@ -7,6 +7,6 @@ struct Skygate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skygate",
         abstract: "Drone telemetry gateway and drone-firmware simulator.",
-        subcommands: [DemoCommand.self]
+        subcommands: [DemoCommand.self, SimulateCommand.self]
     )
 }
