@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "skygate", targets: ["skygate"]),
         .library(name: "TelemetryWire", targets: ["TelemetryWire"]),
         .library(name: "WireAuthentication", targets: ["WireAuthentication"]),
+        .library(name: "PacketRing", targets: ["PacketRing"]),
         .library(name: "DroneSimulator", targets: ["DroneSimulator"]),
     ],
     dependencies: [
@@ -31,6 +32,9 @@ let package = Package(
             name: "DroneSimulator",
             dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims"]
         ),
+        // Bounded lock-free SPSC ring of fixed datagram slots (receive thread to batch processor).
+        // Standard library and Synchronization only.
+        .target(name: "PacketRing"),
         .executableTarget(
             name: "skygate",
             dependencies: [
@@ -42,6 +46,7 @@ let package = Package(
         ),
         .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire", "WireAuthentication"]),
         .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
+        .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
         .testTarget(
             name: "DroneSimulatorTests",
             dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims"]

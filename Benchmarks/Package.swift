@@ -31,5 +31,14 @@ let package = Package(
             path: "Benchmarks/SimulatorGeneration",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "PacketRingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "PacketRing", package: "Skygate"),
+            ],
+            path: "PacketRingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
