@@ -9,22 +9,33 @@ let package = Package(
     products: [
         .executable(name: "skygate", targets: ["skygate"]),
         .library(name: "TelemetryWire", targets: ["TelemetryWire"]),
+        .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "WireAuthentication", targets: ["WireAuthentication"]),
-        .library(name: "PacketRing", targets: ["PacketRing"]),
         .library(name: "DroneSimulator", targets: ["DroneSimulator"]),
+        .library(name: "PacketRing", targets: ["PacketRing"]),
+        .library(name: "TelemetryStore", targets: ["TelemetryStore"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0", traits: []),
     ],
     targets: [
         // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
         .target(name: "TelemetryWire"),
+        // The shared vocabulary of the stages: drone identity, protocols, outcomes and counters.
+        .target(name: "Telemetry"),
         // HMAC-SHA256 frame tags and per-drone replay windows for the gateway and the simulator.
         .target(
             name: "WireAuthentication",
             dependencies: ["TelemetryWire", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Bounded lock-free SPSC ring of fixed datagram slots (receive thread to batch processor).
+        // Standard library and Synchronization only.
+        .target(name: "PacketRing"),
         // sendmmsg/recvmmsg wrappers: glibc declares them only under _GNU_SOURCE, which Swift's Glibc lacks.
         .target(name: "CSocketShims"),
         // Firmware-like drones: flight model, battery, GPS noise, link faults, paced UDP sending.
@@ -32,25 +43,55 @@ let package = Package(
             name: "DroneSimulator",
             dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims"]
         ),
-        // Bounded lock-free SPSC ring of fixed datagram slots (receive thread to batch processor).
-        // Standard library and Synchronization only.
-        .target(name: "PacketRing"),
+        // The system SQLite (libsqlite3-dev), for TelemetryStore.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // SQLite schema and migrations, the batched writer, queries and retention.
+        .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite"]),
+        // Batch processors: decode, validate, de-duplicate, derive, live fleet state.
+        .target(name: "Pipeline", dependencies: ["Telemetry", "TelemetryWire", "WireAuthentication", "PacketRing"]),
+        // Sockets and the receive thread: the only code that makes socket calls.
+        .target(name: "UDPIngest", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
+        // The HTTP side: JSON API and health endpoints (the status page comes with issue 7).
+        .target(name: "StatusServer", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        // Stored tracks as CSV, GeoJSON, GPX and KML (export command, track API).
+        .target(name: "TelemetryExport", dependencies: ["Telemetry", "TelemetryStore", "TelemetryWire"]),
+        // Wires the stages, owns the limits, the threads, lifecycle and shutdown.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Pipeline", "UDPIngest", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
+                "StatusServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "skygate",
             dependencies: [
                 "TelemetryWire",
                 "WireAuthentication",
                 "DroneSimulator",
+                "Gateway",
+                "TelemetryExport",
+                "TelemetryStore",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire", "WireAuthentication"]),
         .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
-        .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
         .testTarget(
             name: "DroneSimulatorTests",
             dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims"]
         ),
+        .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "skygate"]
+        ),
+        .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,5 +40,25 @@ let package = Package(
             path: "PacketRingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "StoreWriting",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TelemetryStore", package: "Skygate"),
+                .product(name: "TelemetryWire", package: "Skygate"),
+                .product(name: "Telemetry", package: "Skygate"),
+            ],
+            path: "Benchmarks/StoreWriting",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Derivation",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Pipeline", package: "Skygate"),
+            ],
+            path: "Benchmarks/Derivation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -1,96 +1,112 @@
 import ArgumentParser
-import TelemetryWire
-import WireAuthentication
+import DroneSimulator
+import Foundation
+import Gateway
+import Logging
+import Telemetry
 
-/// `skygate demo`: the main job on embedded defaults.
-///
-/// The gateway (issue 4) is not built yet, so for now the demo exercises what exists: it encodes
-/// a few seconds of telemetry from a small fleet into Skygate frames (some authenticated), damages
-/// a share of them as a radio link would, decodes everything back, and prints what was accepted
-/// and what was rejected, by reason.
-struct DemoCommand: ParsableCommand {
+/// `skygate demo`: the gateway and a simulated fleet on embedded defaults, so a new user sees the
+/// whole path work with one command. The gateway listens on loopback only; the fleet flies for
+/// `--duration` seconds, then the gateway drains and prints its accounting.
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the wire-format demo (the gateway demo arrives with `skygate serve`)."
+        abstract: "Run the gateway with a simulated fleet on loopback (embedded defaults).",
+        discussion: "UDP 127.0.0.1:14550 and HTTP 127.0.0.1:8080 (free ports are picked if those are taken), database skygate-demo.db. Ctrl-C stops early; everything received is still committed."
     )
 
-    @Option(help: "Drones in the demo fleet.") var drones: Int = 5
-    @Option(help: "Frames per drone.") var frames: Int = 50
-    @Option(help: "Samples per frame (1...32).") var samplesPerFrame: Int = 5
+    @Option(help: "Drones in the simulated fleet.") var drones: Int = 25
+    @Option(help: "Samples per second per drone.") var rate: Double = 5
+    @Option(help: "Seconds the fleet flies.") var duration: Double = 20
+    @Option(help: "Database file.") var db: String = "skygate-demo.db"
+    @Option(help: "Percent of datagrams lost, corrupted and duplicated each, to show the accounting.") var faults: Double = 2
 
     func validate() throws {
         guard (1...10_000).contains(drones) else { throw ValidationError("--drones must be in 1...10000, got \(drones)") }
-        guard (1...100_000).contains(frames) else { throw ValidationError("--frames must be in 1...100000, got \(frames)") }
-        guard (1...WireFormat.maxSamplesPerFrame).contains(samplesPerFrame) else {
-            throw ValidationError("--samples-per-frame must be in 1...\(WireFormat.maxSamplesPerFrame), got \(samplesPerFrame)")
+        guard rate > 0 && rate <= 50 else { throw ValidationError("--rate must be above 0 and at most 50, got \(rate)") }
+        guard duration >= 1 && duration <= 86_400 else { throw ValidationError("--duration must be in 1...86400 seconds, got \(duration)") }
+        guard faults >= 0 && faults <= 30 else { throw ValidationError("--faults must be a percentage in 0...30, got \(faults)") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "skygate")
+        logger.logLevel = .warning
+        var configuration = GatewayConfiguration()
+        configuration.udpAddress = "127.0.0.1:14550"
+        configuration.httpAddress = "127.0.0.1:8080"
+        configuration.databasePath = db
+        if !Self.isPortFree(8080) { configuration.httpAddress = "127.0.0.1:0" }
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(configuration: configuration, logger: logger)
+        } catch {
+            configuration.udpAddress = "127.0.0.1:0"
+            do { gateway = try Gateway(configuration: configuration, logger: logger) } catch { throw ValidationError(error.description) }
+        }
+        let udpPort = gateway.udpPort
+        let databasePath = configuration.databasePath
+        let group = try gateway.makeServiceGroup(
+            logger: logger,
+            onRunning: { port in
+                print("Skygate demo: gateway on UDP 127.0.0.1:\(udpPort), database \(databasePath)")
+                print("  counters:  http://127.0.0.1:\(port)/api/stats   health: /healthz  /readyz")
+                print("  export:    skygate export --db \(databasePath) --format csv")
+                fflush(nil)
+            },
+            onStopped: { final in
+                print(FinalAccounting.text(final))
+                fflush(nil)
+            })
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask { [drones, rate, duration, faults] in
+                let summary = try await Self.fly(drones: drones, rate: rate, duration: duration, faults: faults, udpPort: udpPort)
+                print("simulator sent \(summary.totals.samplesIntact) intact samples (\(summary.totals.samplesLost) lost, \(summary.totals.samplesCorrupted) corrupted, \(summary.totals.samplesDuplicated) duplicated)")
+                try await Task.sleep(for: .milliseconds(500))
+                await group.triggerGracefulShutdown()
+            }
+            try await tasks.waitForAll()
         }
     }
 
-    func run() throws {
-        print("Skygate demo: the gateway is not built yet; this shows the wire format end to end.")
-        // Every odd drone authenticates with its own key.
-        var keyTable: [UInt32: [UInt8]] = [:]
-        for drone in stride(from: 1, through: drones, by: 2) {
-            keyTable[UInt32(drone)] = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ drone) }
-        }
-        let keys = try DroneKeys(keyTable)
-        let sender = HMACAuthenticator(keys: keys)
-        var receiver = HMACAuthenticator(keys: keys)
+    /// Runs the paced simulator on its own thread (it sleeps between ticks) and returns its summary.
+    static func fly(drones: Int, rate: Double, duration: Double, faults: Double, udpPort: UInt16) async throws -> SimulationSummary {
+        var fleetConfiguration = FleetConfiguration(droneCount: drones, sampleRateHz: rate, durationSeconds: duration, samplesPerDatagram: 1, seed: 1)
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        fleetConfiguration.startTimeMicroseconds = UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec / 1_000)
+        fleetConfiguration.faults = LinkFaults(
+            lossFraction: faults / 100, corruptFraction: faults / 100, duplicateFraction: faults / 100, reorderFraction: 0,
+            outageRatePerMinute: 0, outageDurationSeconds: 1)
+        let fleet = FleetSimulator(
+            configuration: fleetConfiguration,
+            encoder: SkygateTelemetryEncoder(keys: .init(), startTimeMicroseconds: fleetConfiguration.startTimeMicroseconds))
+        let sender = try UDPSender(destination: try SocketAddress(parsing: "127.0.0.1:\(udpPort)"))
+        print("Flying \(drones) drones at \(rate) Hz for \(Int(duration)) s (\(Int(faults)) % loss, corruption and duplication each)…")
 
-        var frameBuffer = [UInt8](repeating: 0, count: WireFormat.maxFrameLength)
-        let columns = SampleColumns(capacity: 4096)
-        var rejections = [WireError: Int]()
-        var sent = 0, damaged = 0, accepted = 0, samples = 0, bytes = 0
-        var noise: UInt64 = 0x9E37_79B9_7F4A_7C15
-        let start: UInt64 = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z in µs
-
-        for frame in 0..<frames {
-            for drone in 1...drones {
-                let header = FrameHeader(
-                    droneID: UInt32(drone), sequence: UInt32(frame),
-                    timestampMicroseconds: start + UInt64(frame * samplesPerFrame) * 100_000)
-                let batch = (0..<samplesPerFrame).map { index in
-                    let step = Int32(frame * samplesPerFrame + index)
-                    return WireSample(
-                        timeOffsetMicroseconds: UInt32(index) * 100_000,
-                        latitudeE7: 473_977_000 + Int32(drone) * 10_000 + step * 9,
-                        longitudeE7: 85_456_000 + step * 13, altitudeMM: 450_000 + Int32(drone) * 1_000,
-                        velocityNorthCMS: 100, velocityEastCMS: 140, headingCentidegrees: 5_430,
-                        batteryMillivolts: 16_400, batteryPercent: 87, satellites: 14,
-                        status: [.armed, .inAir, .gpsFix])
-                }
-                let length = try frameBuffer.withUnsafeMutableBytes { buffer in
-                    try batch.withUnsafeBufferPointer { samples in
-                        keys[UInt32(drone)] != nil
-                            ? try FrameEncoder.encode(
-                                header: header, samples: samples, counter: UInt64(frame), authenticator: sender,
-                                into: buffer)
-                            : FrameEncoder.encode(header: header, samples: samples, into: buffer)
-                    }
-                }
-                // A noisy link: one frame in 16 gets one bit flipped.
-                noise = noise &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                if noise >> 60 == 0 {
-                    frameBuffer[Int((noise >> 20) % UInt64(length))] ^= 1 << UInt8((noise >> 8) & 7)
-                    damaged += 1
-                }
-                sent += 1
-                bytes += length
-                if columns.remainingCapacity < WireFormat.maxSamplesPerFrame { columns.removeAll() }
-                let result = frameBuffer.withUnsafeBytes { buffer in
-                    FrameDecoder.decodeDatagram(
-                        UnsafeRawBufferPointer(rebasing: buffer[0..<length]), into: columns,
-                        authenticator: &receiver, onRejection: { rejections[$0, default: 0] += 1 })
-                }
-                accepted += result.framesAccepted
-                samples += result.samplesAccepted
+        nonisolated(unsafe) let unsafeFleet = fleet
+        nonisolated(unsafe) var sink = sender
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let fleet = unsafeFleet
+                let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: .realTime(speed: 1))
+                continuation.resume(returning: fleet.makeSummary(run: report))
             }
         }
-        print("frames sent:      \(sent) (\(bytes) bytes, \(damaged) damaged on the way)")
-        print("frames accepted:  \(accepted) with \(samples) samples")
-        for (reason, count) in rejections.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            print("frames rejected:  \(count) \(reason.name)")
+    }
+
+    static func isPortFree(_ port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        print("Next: `swift test` runs the wire-format tests; docs/protocol.md specifies the format.")
+        return status == 0
     }
 }

@@ -3,10 +3,10 @@ import ArgumentParser
 /// The `skygate` command-line tool: one program for the gateway, the simulator and the tools
 /// around recordings. Each subcommand lives in its own file.
 @main
-struct Skygate: ParsableCommand {
+struct Skygate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skygate",
         abstract: "Drone telemetry gateway and drone-firmware simulator.",
-        subcommands: [DemoCommand.self, SimulateCommand.self]
+        subcommands: [ServeCommand.self, SimulateCommand.self, ExportCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import StatusServer
+import Telemetry
+
+extension Gateway: StatusSource {
+    public func statsReport() -> StatsReport {
+        let snapshot = counters.snapshot()
+        func milliseconds(_ histogram: LatencyHistogram) -> StatsReport.Quantiles {
+            StatsReport.Quantiles(
+                p50: histogram.quantile(0.5).map { $0 / 1_000 }, p99: histogram.quantile(0.99).map { $0 / 1_000 })
+        }
+        return StatsReport(
+            uptime_seconds: Double(realtimeNanoseconds() &- startedNanoseconds) / 1e9,
+            received: snapshot.received, stored: snapshot.stored, duplicate: snapshot.duplicate,
+            rejected: Dictionary(uniqueKeysWithValues: snapshot.rejected.map { ($0.key.name, $0.value) }),
+            dropped: Dictionary(uniqueKeysWithValues: snapshot.dropped.map { ($0.key.name, $0.value) }),
+            balanced: snapshot.isBalanced, samples_stored: snapshot.samplesStored,
+            datagrams_received: snapshot.datagramsReceived, bytes_received: snapshot.bytesReceived,
+            kernel_drops: kernelDrops(), ring_capacity: ring.capacity, ring_depth: ring.count,
+            batches_committed: batchesCommittedCount, batches_waiting: batchesWaiting,
+            last_batch_samples: lastBatchSampleCount, commit_latency_ms: milliseconds(commitLatency),
+            commit_duration_ms: milliseconds(commitDuration), drones: processor.fleet.count,
+            database_bytes: databaseBytes())
+    }
+
+    /// Size of the database file and its WAL, read from the file system (never a query).
+    func databaseBytes() -> Int? {
+        var total = 0
+        var found = false
+        for suffix in ["", "-wal"] {
+            var info = stat()
+            if stat(configuration.databasePath + suffix, &info) == 0 {
+                total += Int(info.st_size)
+                found = true
+            }
+        }
+        return found ? total : nil
+    }
+}

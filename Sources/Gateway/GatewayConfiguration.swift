@@ -1,0 +1,24 @@
+import Telemetry
+
+/// Everything `skygate serve` can be told, with the defaults of docs/operations.md.
+public struct GatewayConfiguration: Sendable {
+    /// UDP address for both protocols.
+    public var udpAddress = "0.0.0.0:14550"
+    /// HTTP address of the API (and, later, the status page). Loopback by default.
+    public var httpAddress = "127.0.0.1:8080"
+    /// SQLite database file.
+    public var databasePath = "skygate.db"
+    /// Keep this many days of telemetry; nil keeps everything.
+    public var retainDays: Double?
+    /// Per-drone keys for authenticated Skygate frames (docs/protocol.md, "Authentication").
+    public var keyFile: String?
+    /// Refuse untagged frames from every drone, not only from drones with a key.
+    public var requireAuthentication = false
+    /// Seconds without a frame after which a drone shows as stale, and then offline.
+    public var staleAfterSeconds: Double = 5
+    public var offlineAfterSeconds: Double = 60
+    /// Every bound of the data path.
+    public var limits = Limits()
+
+    public init() {}
+}

@@ -1,0 +1,64 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import StatusServer
+import Telemetry
+
+/// The gateway as a swift-service-lifecycle service: starts the data path, waits for graceful
+/// shutdown (SIGTERM, SIGINT), then drains and commits before returning.
+public struct GatewayService: Service {
+    public let gateway: Gateway
+    /// Called with the final accounting after the drain.
+    let onStopped: @Sendable (IngestCounters.Snapshot) -> Void
+
+    public init(gateway: Gateway, onStopped: @escaping @Sendable (IngestCounters.Snapshot) -> Void = { _ in }) {
+        self.gateway = gateway
+        self.onStopped = onStopped
+    }
+
+    public func run() async throws {
+        gateway.start()
+        // Suspends until the service group begins graceful shutdown (or the task is cancelled).
+        try? await gracefulShutdown()
+        let final = gateway.stop()
+        onStopped(final)
+    }
+}
+
+extension Gateway {
+    /// Runs the gateway and its HTTP server until SIGTERM or SIGINT; the HTTP server stops first,
+    /// then the gateway drains. `onRunning` is called once the HTTP port is bound.
+    public func runUntilSignalled(
+        logger: Logger, onRunning: @escaping @Sendable (_ httpPort: Int) async -> Void = { _ in },
+        onStopped: @escaping @Sendable (IngestCounters.Snapshot) -> Void
+    ) async throws {
+        try await makeServiceGroup(logger: logger, onRunning: onRunning, onStopped: onStopped).run()
+    }
+
+    /// The HTTP server and the gateway as one service group that stops on SIGTERM or SIGINT, or
+    /// when its `triggerGracefulShutdown()` is called.
+    public func makeServiceGroup(
+        logger: Logger, onRunning: @escaping @Sendable (_ httpPort: Int) async -> Void = { _ in },
+        onStopped: @escaping @Sendable (IngestCounters.Snapshot) -> Void
+    ) throws(GatewayError) -> ServiceGroup {
+        let (host, port) = try Self.splitHTTPAddress(configuration.httpAddress)
+        var app = Application(
+            router: StatusRoutes.makeRouter(source: self),
+            configuration: .init(address: .hostname(host, port: port), serverName: "skygate"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+        app.addServices(GatewayService(gateway: self, onStopped: onStopped))
+        return ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+
+    static func splitHTTPAddress(_ text: String) throws(GatewayError) -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else { throw GatewayError("--http: '\(text)' is not HOST:PORT (for example 127.0.0.1:8080)") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw GatewayError("--http: '\(text)' has no host") }
+        return (host, port)
+    }
+}

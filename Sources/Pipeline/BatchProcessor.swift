@@ -1,0 +1,262 @@
+import PacketRing
+import Telemetry
+import TelemetryWire
+import WireAuthentication
+
+/// The batch processor: drains datagrams from a packet ring, decodes them into the current
+/// commit batch, validates, drops duplicates, derives speed, distance and link loss, updates the
+/// live fleet, and counts every unit into exactly one outcome (`stored` is counted by whoever
+/// commits the batch, so a unit is never `stored` before it is on disk).
+///
+/// Single-threaded by design: one processor per ring, on a dedicated thread. Nothing here
+/// allocates after `init`.
+public final class BatchProcessor {
+    public let limits: Limits
+    public let counters: IngestCounters
+    public let fleet: FleetState
+    var authenticator: HMACAuthenticator
+
+    /// The batch being filled.
+    public private(set) var batch: TelemetryBatch
+    /// When the current batch received its first unit (ns, the caller's clock), for the interval.
+    public private(set) var batchOpenedNanoseconds: UInt64?
+
+    // Scratch columns parallel to the batch's Skygate rows, allocated once.
+    let rowDrones: UnsafeMutablePointer<Int32>
+    let fromLatitudes: UnsafeMutablePointer<Int32>
+    let fromLongitudes: UnsafeMutablePointer<Int32>
+    let stepDistances: UnsafeMutablePointer<Float>
+    let hasStep: UnsafeMutablePointer<Bool>
+
+    /// Earliest sample time accepted: 2000-01-01T00:00:00Z in µs.
+    static let earliestMicroseconds: UInt64 = 946_684_800_000_000
+
+    public init(limits: Limits, counters: IngestCounters, keys: DroneKeys = DroneKeys(), requireAuthentication: Bool = false,
+                batch: TelemetryBatch)
+    {
+        precondition(limits.validate().isEmpty, "invalid limits: \(limits.validate())")
+        precondition(batch.skygate.capacity >= limits.commitSamplesMax)
+        self.limits = limits
+        self.counters = counters
+        fleet = FleetState(capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames)
+        authenticator = HMACAuthenticator(keys: keys, requireForAllDrones: requireAuthentication)
+        self.batch = batch
+        let capacity = batch.skygate.capacity
+        rowDrones = .allocate(capacity: capacity)
+        rowDrones.initialize(repeating: 0, count: capacity)
+        fromLatitudes = .allocate(capacity: capacity)
+        fromLatitudes.initialize(repeating: 0, count: capacity)
+        fromLongitudes = .allocate(capacity: capacity)
+        fromLongitudes.initialize(repeating: 0, count: capacity)
+        stepDistances = .allocate(capacity: capacity)
+        stepDistances.initialize(repeating: 0, count: capacity)
+        hasStep = .allocate(capacity: capacity)
+        hasStep.initialize(repeating: false, count: capacity)
+    }
+
+    deinit {
+        rowDrones.deallocate()
+        fromLatitudes.deallocate()
+        fromLongitudes.deallocate()
+        stepDistances.deallocate()
+        hasStep.deallocate()
+    }
+
+    /// Whether the current batch must be committed now: full enough that the next datagram might
+    /// not fit, or its first unit has waited `Limits.commitInterval`.
+    public func isBatchDue(nowNanoseconds: UInt64) -> Bool {
+        guard let opened = batchOpenedNanoseconds else { return false }
+        if batch.skygate.remainingCapacity < limits.samplesPerDatagramMax { return true }
+        if batch.mavlink.remainingCapacity < limits.samplesPerDatagramMax { return true }
+        let interval = limits.commitInterval.components
+        let intervalNanoseconds = UInt64(interval.seconds) * 1_000_000_000 + UInt64(interval.attoseconds / 1_000_000_000)
+        return nowNanoseconds &- opened >= intervalNanoseconds
+    }
+
+    /// Hands out the current batch and continues with `fresh` (which must be empty).
+    public func swapBatch(_ fresh: TelemetryBatch) -> TelemetryBatch {
+        precondition(fresh.units == 0 && fresh.sampleCount == 0, "a fresh batch must be empty")
+        let full = batch
+        batch = fresh
+        batchOpenedNanoseconds = nil
+        return full
+    }
+
+    /// Takes up to `Limits.drainBatchDatagrams` datagrams from the ring and processes them, as
+    /// long as the batch has room for another datagram. Returns how many were taken.
+    public func drain(_ ring: PacketRing, nowNanoseconds: UInt64) -> Int {
+        let room = min(
+            batch.skygate.remainingCapacity / limits.samplesPerDatagramMax,
+            batch.mavlink.remainingCapacity / limits.samplesPerDatagramMax)
+        guard room > 0 else { return 0 }
+        let slots = ring.filledSlots(upTo: min(limits.drainBatchDatagrams, room))
+        guard !slots.isEmpty else { return 0 }
+        let passStart = batch.skygate.count
+        fleet.withTable { table in
+            for slot in slots {
+                if slot.isTruncated {
+                    counters.countRejected(.oversized)
+                    continue
+                }
+                process(slot.datagram, receivedNanoseconds: slot.receiveTimestampNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+            }
+            derive(rows: passStart..<batch.skygate.count, table: table)
+        }
+        ring.release(count: slots.count)
+        return slots.count
+    }
+
+    /// Processes one datagram that did not come through a ring (HTTP ingest, replay, tests).
+    public func process(datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64) {
+        precondition(batch.skygate.remainingCapacity >= limits.samplesPerDatagramMax, "swap the batch first")
+        let passStart = batch.skygate.count
+        fleet.withTable { table in
+            process(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+            derive(rows: passStart..<batch.skygate.count, table: table)
+        }
+    }
+
+    private func process(
+        _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
+    ) {
+        guard let first = datagram.first else {
+            counters.countRejected(.truncated)
+            return
+        }
+        switch first {
+        case WireFormat.magic:
+            decodeSkygate(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+        case 0xFD, 0xFE:
+            // MAVLink arrives with issue 5; until then it is counted, not guessed at.
+            counters.countRejected(.mavlinkUnsupported)
+        default:
+            counters.countRejected(.badMagic)
+        }
+    }
+
+    private func decodeSkygate(
+        _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
+    ) {
+        let columns = batch.skygate
+        let latestMicroseconds = nowNanoseconds / 1_000 &+ UInt64(limits.futureTolerance.components.seconds) * 1_000_000
+        let counters = self.counters
+        let batch = self.batch
+        let rowDrones = self.rowDrones
+        let result = FrameDecoder.decodeDatagram(
+            datagram, into: columns, authenticator: &authenticator,
+            onFrame: { frame, rows in
+                guard let drone = table.findOrInsert(protocol: .skygate, number: frame.header.droneID, now: receivedNanoseconds) else {
+                    counters.countRejected(.tooManyDrones)
+                    return false
+                }
+                if let reason = Self.validate(columns, rows: rows, earliest: Self.earliestMicroseconds, latest: latestMicroseconds) {
+                    counters.countRejected(reason)
+                    return false
+                }
+                if table.isDuplicate(row: drone, sequence: frame.header.sequence, timestamp: frame.header.timestampMicroseconds) {
+                    table.framesDuplicate[drone] &+= 1
+                    counters.countDuplicate(units: 1)
+                    return false
+                }
+                table.countFrame(row: drone, sequence: frame.header.sequence, modulus: 1 << 32, now: receivedNanoseconds)
+                table.samplesReceived[drone] &+= UInt64(rows.count)
+                for row in rows { rowDrones[row] = Int32(drone) }
+                batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
+                return true
+            },
+            onRejection: { error in counters.countRejected(Self.reason(for: error)) })
+        if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
+        // decodeDatagram stops early only when the batch is full, which `drain` rules out.
+        assert(result.bytesConsumed == datagram.count)
+    }
+
+    /// The first validation failure among `rows`, or nil.
+    static func validate(_ columns: SampleColumns, rows: Range<Int>, earliest: UInt64, latest: UInt64) -> RejectionReason? {
+        let latitudes = columns.latitudesE7
+        let longitudes = columns.longitudesE7
+        let timestamps = columns.timestampsMicroseconds
+        var positionBad = false
+        var timeBad = false
+        for row in rows {
+            positionBad = positionBad || latitudes[row] < -900_000_000 || latitudes[row] > 900_000_000
+                || longitudes[row] < -1_800_000_000 || longitudes[row] > 1_800_000_000
+            timeBad = timeBad || timestamps[row] < earliest || timestamps[row] > latest
+        }
+        if positionBad { return .positionOutOfRange }
+        if timeBad { return .timestampOutOfRange }
+        return nil
+    }
+
+    /// Derives ground speed and distance flown for the rows added in this pass, and moves each
+    /// drone's last sample forward. Three passes: gather each row's previous fix (scalar, by
+    /// drone), compute speeds and step lengths over whole columns (vectorisable), then scatter
+    /// the results back to the drones (scalar).
+    private func derive(rows: Range<Int>, table: FleetTable) {
+        guard !rows.isEmpty else { return }
+        let columns = batch.skygate
+        let latitudes = columns.latitudesE7
+        let longitudes = columns.longitudesE7
+        let timestamps = columns.timestampsMicroseconds
+        let statuses = columns.statuses
+        let fixBit = StatusFlags.gpsFix.rawValue
+
+        // Gather: the previous fix of each row's drone, advancing as rows of the same drone pass.
+        for row in rows {
+            let drone = Int(rowDrones[row])
+            let rowHasFix = statuses[row] & fixBit != 0 && (latitudes[row] != 0 || longitudes[row] != 0)
+            hasStep[row] = rowHasFix && table.hasFix[drone]
+            fromLatitudes[row] = table.hasFix[drone] ? table.lastLatitudes[drone] : latitudes[row]
+            fromLongitudes[row] = table.hasFix[drone] ? table.lastLongitudes[drone] : longitudes[row]
+            if rowHasFix {
+                table.lastLatitudes[drone] = latitudes[row]
+                table.lastLongitudes[drone] = longitudes[row]
+                table.hasFix[drone] = true
+            }
+        }
+        // Vectorisable passes over the new rows.
+        let start = rows.lowerBound
+        let count = rows.count
+        Derivation.groundSpeeds(
+            north: UnsafeBufferPointer(rebasing: columns.velocitiesNorthCMS[rows]),
+            east: UnsafeBufferPointer(rebasing: columns.velocitiesEastCMS[rows]), into: batch.groundSpeeds + start)
+        Derivation.stepDistances(
+            fromLatitudes: UnsafeBufferPointer(start: fromLatitudes + start, count: count),
+            fromLongitudes: UnsafeBufferPointer(start: fromLongitudes + start, count: count),
+            toLatitudes: UnsafeBufferPointer(rebasing: latitudes[rows]),
+            toLongitudes: UnsafeBufferPointer(rebasing: longitudes[rows]), into: stepDistances + start)
+        // Scatter: distance flown, and the last sample of each drone (newest timestamp wins).
+        for row in rows {
+            let drone = Int(rowDrones[row])
+            if hasStep[row] { table.distancesFlown[drone] += Double(stepDistances[row]) }
+            guard timestamps[row] >= table.lastTimestamps[drone] else { continue }
+            table.lastTimestamps[drone] = timestamps[row]
+            table.lastAltitudes[drone] = columns.altitudesMM[row]
+            table.lastHeadings[drone] = columns.headingsCentidegrees[row]
+            table.lastBatteryMillivolts[drone] = columns.batteriesMillivolts[row]
+            table.lastBatteryPercents[drone] = columns.batteriesPercent[row]
+            table.lastSatellites[drone] = columns.satellites[row]
+            table.lastStatuses[drone] = statuses[row]
+            table.lastGroundSpeeds[drone] = batch.groundSpeeds[row]
+            table.lastClimbRates[drone] = -Float(columns.velocitiesDownCMS[row]) * 0.01
+        }
+    }
+
+    /// The counter for each wire error.
+    static func reason(for error: WireError) -> RejectionReason {
+        switch error {
+        case .truncated: .truncated
+        case .badMagic: .badMagic
+        case .unknownVersion: .unknownVersion
+        case .badLength: .badLength
+        case .badCRC: .badCRC
+        case .unknownType: .unknownType
+        case .unknownFlags: .unknownFlags
+        case .badSampleCount: .badSampleCount
+        case .reservedNotZero: .reservedNotZero
+        case .unknownKey: .unknownKey
+        case .badTag: .badTag
+        case .replayed: .replayed
+        case .unauthenticated: .unauthenticated
+        }
+    }
+}

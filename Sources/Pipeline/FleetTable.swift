@@ -1,0 +1,179 @@
+import Telemetry
+
+/// Live state of every drone seen, in fixed-size columns allocated at start-up (`Limits.dronesMax`
+/// rows): identity, link accounting, the recent frames used to spot duplicates, and the last sample.
+///
+/// Drones are found by an open-addressing hash of (protocol, number) into a table twice the
+/// size of the fleet, so a lookup is a few probes and never allocates. Rows are never freed: a
+/// drone that goes quiet stays, marked offline by the readers of its `lastSeen`.
+///
+/// Not thread-safe by itself: the batch processor writes it and readers copy from it while
+/// holding `FleetState`'s lock.
+final class FleetTable {
+    let capacity: Int
+    let duplicateWindow: Int
+    private(set) var count = 0
+
+    // Hash index: slot -> row + 1 (0 = empty).
+    private let slotMask: Int
+    private let slots: UnsafeMutablePointer<Int32>
+
+    // Identity.
+    let protocols: UnsafeMutablePointer<UInt8>
+    let numbers: UnsafeMutablePointer<UInt32>
+    // Link accounting.
+    let lastSequences: UnsafeMutablePointer<UInt32>
+    let framesReceived: UnsafeMutablePointer<UInt64>
+    let framesLost: UnsafeMutablePointer<UInt64>
+    let framesDuplicate: UnsafeMutablePointer<UInt64>
+    let samplesReceived: UnsafeMutablePointer<UInt64>
+    let firstSeenNanoseconds: UnsafeMutablePointer<UInt64>
+    let lastSeenNanoseconds: UnsafeMutablePointer<UInt64>
+    // Duplicate window: `duplicateWindow` recent (sequence, timestamp) pairs per drone, a ring.
+    let recentSequences: UnsafeMutablePointer<UInt32>
+    let recentTimestamps: UnsafeMutablePointer<UInt64>
+    let recentNext: UnsafeMutablePointer<Int32>
+    // Last sample and derived values.
+    let lastTimestamps: UnsafeMutablePointer<UInt64>
+    let lastLatitudes: UnsafeMutablePointer<Int32>
+    let lastLongitudes: UnsafeMutablePointer<Int32>
+    let lastAltitudes: UnsafeMutablePointer<Int32>
+    let lastHeadings: UnsafeMutablePointer<UInt16>
+    let lastBatteryMillivolts: UnsafeMutablePointer<UInt16>
+    let lastBatteryPercents: UnsafeMutablePointer<UInt8>
+    let lastSatellites: UnsafeMutablePointer<UInt8>
+    let lastStatuses: UnsafeMutablePointer<UInt32>
+    let lastGroundSpeeds: UnsafeMutablePointer<Float>
+    let lastClimbRates: UnsafeMutablePointer<Float>
+    let distancesFlown: UnsafeMutablePointer<Double>
+    let hasFix: UnsafeMutablePointer<Bool>
+
+    init(capacity: Int, duplicateWindow: Int) {
+        precondition(capacity >= 1 && duplicateWindow >= 1)
+        self.capacity = capacity
+        self.duplicateWindow = duplicateWindow
+        var slotCount = 1
+        while slotCount < capacity * 2 { slotCount <<= 1 }
+        slotMask = slotCount - 1
+        func column<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: count)
+            pointer.initialize(repeating: value, count: count)
+            return pointer
+        }
+        slots = column(slotCount, 0)
+        protocols = column(capacity, 0)
+        numbers = column(capacity, 0)
+        lastSequences = column(capacity, 0)
+        framesReceived = column(capacity, 0)
+        framesLost = column(capacity, 0)
+        framesDuplicate = column(capacity, 0)
+        samplesReceived = column(capacity, 0)
+        firstSeenNanoseconds = column(capacity, 0)
+        lastSeenNanoseconds = column(capacity, 0)
+        recentSequences = column(capacity * duplicateWindow, 0)
+        recentTimestamps = column(capacity * duplicateWindow, UInt64.max)
+        recentNext = column(capacity, 0)
+        lastTimestamps = column(capacity, 0)
+        lastLatitudes = column(capacity, 0)
+        lastLongitudes = column(capacity, 0)
+        lastAltitudes = column(capacity, 0)
+        lastHeadings = column(capacity, 0)
+        lastBatteryMillivolts = column(capacity, 0)
+        lastBatteryPercents = column(capacity, 0)
+        lastSatellites = column(capacity, 0)
+        lastStatuses = column(capacity, 0)
+        lastGroundSpeeds = column(capacity, 0)
+        lastClimbRates = column(capacity, 0)
+        distancesFlown = column(capacity, 0)
+        hasFix = column(capacity, false)
+    }
+
+    deinit {
+        for pointer in [
+            UnsafeMutableRawPointer(slots), .init(protocols), .init(numbers), .init(lastSequences),
+            .init(framesReceived), .init(framesLost), .init(framesDuplicate), .init(samplesReceived),
+            .init(firstSeenNanoseconds), .init(lastSeenNanoseconds), .init(recentSequences),
+            .init(recentTimestamps), .init(recentNext), .init(lastTimestamps), .init(lastLatitudes),
+            .init(lastLongitudes), .init(lastAltitudes), .init(lastHeadings), .init(lastBatteryMillivolts),
+            .init(lastBatteryPercents), .init(lastSatellites), .init(lastStatuses), .init(lastGroundSpeeds),
+            .init(lastClimbRates), .init(distancesFlown), .init(hasFix),
+        ] {
+            pointer.deallocate()
+        }
+    }
+
+    @inline(__always)
+    private func hash(_ proto: UInt8, _ number: UInt32) -> Int {
+        // Fibonacci hashing of the 40-bit key spreads consecutive drone ids over the table.
+        let key = UInt64(number) | UInt64(proto) << 32
+        return Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & slotMask
+    }
+
+    /// The row of a drone, or nil if it was never seen.
+    func row(of drone: DroneIdentity) -> Int? {
+        let proto = drone.protocol.rawValue
+        var slot = hash(proto, drone.number)
+        // Bounded: the table is at most half full, so an empty slot is always reached.
+        for _ in 0...slotMask {
+            let entry = Int(slots[slot])
+            if entry == 0 { return nil }
+            let row = entry - 1
+            if numbers[row] == drone.number && protocols[row] == proto { return row }
+            slot = (slot + 1) & slotMask
+        }
+        return nil
+    }
+
+    /// The row of a drone, added if new; nil when the table is full.
+    func findOrInsert(protocol proto: TelemetryProtocol, number: UInt32, now: UInt64) -> Int? {
+        var slot = hash(proto.rawValue, number)
+        for _ in 0...slotMask {
+            let entry = Int(slots[slot])
+            if entry == 0 { break }
+            let row = entry - 1
+            if numbers[row] == number && protocols[row] == proto.rawValue { return row }
+            slot = (slot + 1) & slotMask
+        }
+        guard count < capacity else { return nil }
+        let row = count
+        count += 1
+        slots[slot] = Int32(row + 1)
+        protocols[row] = proto.rawValue
+        numbers[row] = number
+        firstSeenNanoseconds[row] = now
+        return row
+    }
+
+    /// True when (sequence, timestamp) is among the drone's recent frames; otherwise remembers it.
+    func isDuplicate(row: Int, sequence: UInt32, timestamp: UInt64) -> Bool {
+        let base = row * duplicateWindow
+        for index in 0..<duplicateWindow
+        where recentTimestamps[base + index] == timestamp && recentSequences[base + index] == sequence {
+            return true
+        }
+        let next = Int(recentNext[row])
+        recentSequences[base + next] = sequence
+        recentTimestamps[base + next] = timestamp
+        recentNext[row] = Int32(next + 1 == duplicateWindow ? 0 : next + 1)
+        return false
+    }
+
+    /// Counts a new frame from the drone and the frames its sequence number says were lost.
+    /// `modulus` is 2^32 for Skygate, 256 for MAVLink. A sequence at or behind the last one
+    /// (reordering, or a reboot) counts no loss.
+    func countFrame(row: Int, sequence: UInt32, modulus: UInt64, now: UInt64) {
+        if framesReceived[row] == 0 {
+            lastSequences[row] = sequence
+        } else {
+            let gap = (UInt64(sequence) &+ modulus &- UInt64(lastSequences[row]) &- 1) % modulus
+            // A "gap" of more than half the sequence space is a late frame from the past: no loss,
+            // and the newest sequence stays the reference.
+            if gap < modulus / 2 {
+                framesLost[row] &+= gap
+                lastSequences[row] = sequence
+            }
+        }
+        framesReceived[row] &+= 1
+        lastSeenNanoseconds[row] = now
+    }
+}

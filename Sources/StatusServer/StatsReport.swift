@@ -1,0 +1,72 @@
+/// What `GET /api/stats` returns: the accounting, the ring, the commits, the fleet size. Field
+/// names are the JSON keys (docs/operations.md).
+public struct StatsReport: Codable, Sendable, Equatable {
+    public struct Quantiles: Codable, Sendable, Equatable {
+        public var p50: Double?
+        public var p99: Double?
+        public init(p50: Double?, p99: Double?) {
+            self.p50 = p50
+            self.p99 = p99
+        }
+    }
+
+    public var uptime_seconds: Double
+    /// Units (frames, or datagrams that could not be framed) in each outcome.
+    public var received: UInt64
+    public var stored: UInt64
+    public var duplicate: UInt64
+    public var rejected: [String: UInt64]
+    public var dropped: [String: UInt64]
+    /// Whether received == stored + duplicate + rejected + dropped at this instant. It can be
+    /// false by less than one batch while batches are in flight; after a drain it must be true.
+    public var balanced: Bool
+    public var samples_stored: UInt64
+    public var datagrams_received: UInt64
+    public var bytes_received: UInt64
+    public var kernel_drops: UInt64?
+    public var ring_capacity: Int
+    public var ring_depth: Int
+    public var batches_committed: UInt64
+    public var batches_waiting: Int
+    public var last_batch_samples: Int
+    public var commit_latency_ms: Quantiles
+    public var commit_duration_ms: Quantiles
+    public var drones: Int
+    public var database_bytes: Int?
+
+    public init(
+        uptime_seconds: Double, received: UInt64, stored: UInt64, duplicate: UInt64, rejected: [String: UInt64],
+        dropped: [String: UInt64], balanced: Bool, samples_stored: UInt64, datagrams_received: UInt64,
+        bytes_received: UInt64, kernel_drops: UInt64?, ring_capacity: Int, ring_depth: Int, batches_committed: UInt64,
+        batches_waiting: Int, last_batch_samples: Int, commit_latency_ms: Quantiles, commit_duration_ms: Quantiles,
+        drones: Int, database_bytes: Int?
+    ) {
+        self.uptime_seconds = uptime_seconds
+        self.received = received
+        self.stored = stored
+        self.duplicate = duplicate
+        self.rejected = rejected
+        self.dropped = dropped
+        self.balanced = balanced
+        self.samples_stored = samples_stored
+        self.datagrams_received = datagrams_received
+        self.bytes_received = bytes_received
+        self.kernel_drops = kernel_drops
+        self.ring_capacity = ring_capacity
+        self.ring_depth = ring_depth
+        self.batches_committed = batches_committed
+        self.batches_waiting = batches_waiting
+        self.last_batch_samples = last_batch_samples
+        self.commit_latency_ms = commit_latency_ms
+        self.commit_duration_ms = commit_duration_ms
+        self.drones = drones
+        self.database_bytes = database_bytes
+    }
+}
+
+/// What the HTTP side needs from the gateway; the gateway conforms, tests substitute.
+public protocol StatusSource: Sendable {
+    func statsReport() -> StatsReport
+    /// Socket bound, database writable, ring not saturated.
+    var isReady: Bool { get }
+}

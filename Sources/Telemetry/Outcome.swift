@@ -1,0 +1,70 @@
+/// Why a unit (a frame, or a datagram from which no frame could be framed) was rejected. Wire
+/// reasons mirror the decoders' errors; the rest come from validation in the pipeline.
+///
+/// Raw values are stable indices into the counter table; add new reasons at the end.
+public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
+    // Skygate wire format (docs/protocol.md, "Decoding rules").
+    case truncated = 0
+    case badMagic
+    case unknownVersion
+    case badLength
+    case badCRC
+    case unknownType
+    case unknownFlags
+    case badSampleCount
+    case reservedNotZero
+    case unknownKey
+    case badTag
+    case replayed
+    case unauthenticated
+    // Validation of decoded samples.
+    /// Latitude beyond ±90° or longitude beyond ±180°.
+    case positionOutOfRange
+    /// A sample time further in the future than the limit allows, or before 2000-01-01.
+    case timestampOutOfRange
+    /// A datagram longer than a ring slot holds.
+    case oversized
+    /// A new drone when the fleet table is full (`Limits.dronesMax`).
+    case tooManyDrones
+    /// MAVLink frames whose message the gateway does not map, or other MAVLink problems.
+    case mavlinkUnsupported
+
+    /// The label used in counters, JSON and metrics.
+    public var name: String {
+        switch self {
+        case .truncated: "truncated"
+        case .badMagic: "bad_magic"
+        case .unknownVersion: "unknown_version"
+        case .badLength: "bad_length"
+        case .badCRC: "bad_crc"
+        case .unknownType: "unknown_type"
+        case .unknownFlags: "unknown_flags"
+        case .badSampleCount: "bad_sample_count"
+        case .reservedNotZero: "reserved_not_zero"
+        case .unknownKey: "unknown_key"
+        case .badTag: "bad_tag"
+        case .replayed: "replayed"
+        case .unauthenticated: "unauthenticated"
+        case .positionOutOfRange: "position_out_of_range"
+        case .timestampOutOfRange: "timestamp_out_of_range"
+        case .oversized: "oversized"
+        case .tooManyDrones: "too_many_drones"
+        case .mavlinkUnsupported: "mavlink_unsupported"
+        }
+    }
+}
+
+/// Why a datagram was dropped before it could be looked at.
+public enum DropReason: Int, Sendable, CaseIterable, Hashable {
+    /// The packet ring was full: the batch processors fell behind the socket.
+    case ringFull = 0
+    /// The store failed to commit the batch (disk full, I/O error); its units are lost.
+    case storeFailed
+
+    public var name: String {
+        switch self {
+        case .ringFull: "ring_full"
+        case .storeFailed: "store_failed"
+        }
+    }
+}

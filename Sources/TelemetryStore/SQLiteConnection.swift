@@ -1,0 +1,122 @@
+import CSQLite
+
+/// One SQLite connection: a thin owner of the `sqlite3` handle with typed-throwing helpers. Not
+/// thread-safe by design; the store that owns it is used from one thread (the writer) at a time.
+@usableFromInline
+final class SQLiteConnection {
+    @usableFromInline let handle: OpaquePointer
+    private var isClosed = false
+
+    init(path: String, readOnly: Bool) throws(StoreError) {
+        var pointer: OpaquePointer?
+        let flags = readOnly
+            ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &pointer, flags, nil)
+        guard code == SQLITE_OK, let pointer else {
+            let message = pointer.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            if let pointer { sqlite3_close_v2(pointer) }
+            throw .openFailed(path: path, message: message)
+        }
+        handle = pointer
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        // close_v2 defers the close until every statement is finalized, so order does not matter.
+        sqlite3_close_v2(handle)
+    }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    func error(_ code: Int32, _ context: String) -> StoreError {
+        .sqlite(code: code, message: errorMessage, context: context)
+    }
+
+    /// Runs one or more statements that return no rows of interest.
+    func execute(_ sql: String) throws(StoreError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &message)
+        if code != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(message)
+            throw .sqlite(code: code, message: text, context: sql)
+        }
+    }
+
+    func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        var pointer: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &pointer, nil)
+        guard code == SQLITE_OK, let pointer else { throw error(code, sql) }
+        return SQLiteStatement(pointer, connection: self, sql: sql)
+    }
+
+    /// The first column of the first row of `sql`, as an integer (nil when there is no row).
+    func integer(_ sql: String) throws(StoreError) -> Int64? {
+        let statement = try prepare(sql)
+        return try statement.step() ? statement.int64(0) : nil
+    }
+
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+}
+
+/// A prepared statement, reset after each use and finalized with its owner.
+@usableFromInline
+final class SQLiteStatement {
+    @usableFromInline let handle: OpaquePointer
+    private unowned let connection: SQLiteConnection
+    let sql: String
+
+    init(_ handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
+        self.handle = handle
+        self.connection = connection
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    @inline(__always)
+    func bind(_ index: Int32, _ value: Int64) {
+        // Binding an integer to a valid index of a prepared statement cannot fail.
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    func bind(_ index: Int32, _ text: String) throws(StoreError) {
+        let code = text.withCString { sqlite3_bind_text(handle, index, $0, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self)) }
+        if code != SQLITE_OK { throw connection.error(code, sql) }
+    }
+
+    /// Steps once: true for a row, false when done. Errors reset the statement.
+    @discardableResult
+    func step() throws(StoreError) -> Bool {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        let failure = connection.error(code, sql)
+        sqlite3_reset(handle)
+        throw failure
+    }
+
+    /// Steps a statement that returns no rows, then resets it for reuse.
+    func run() throws(StoreError) {
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        if code != SQLITE_DONE && code != SQLITE_ROW { throw connection.error(code, sql) }
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    @inline(__always) func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
+        return String(cString: pointer)
+    }
+}

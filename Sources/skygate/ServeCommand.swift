@@ -1,0 +1,128 @@
+import ArgumentParser
+import Gateway
+import Logging
+import Foundation
+import Telemetry
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `skygate serve`: the gateway. UDP in (both protocols on one port), SQLite out, the HTTP API
+/// beside it; SIGTERM or SIGINT drains and commits everything received, then exits 0.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: receive telemetry over UDP, store it in SQLite, serve the API.",
+        discussion: "Every option can also come from --config FILE ('name = value' lines, names as the long options without dashes); the command line wins. See docs/operations.md."
+    )
+
+    @OptionGroup var options: GatewayOptions
+
+    func run() async throws {
+        let configuration = try options.makeConfiguration()
+        var logger = Logger(label: "skygate")
+        logger.logLevel = .info
+        let gateway: Gateway
+        do { gateway = try Gateway(configuration: configuration, logger: logger) } catch {
+            throw ValidationError(error.description)
+        }
+        print("skygate serve: UDP \(gateway.receiver.boundAddress), database \(configuration.databasePath)")
+        try await gateway.runUntilSignalled(
+            logger: logger,
+            onRunning: { port in
+                print("HTTP API on http://\(configuration.httpAddress.split(separator: ":").dropLast().joined(separator: ":")):\(port)/api/stats")
+                fflush(nil)
+            },
+            onStopped: { final in
+                print(FinalAccounting.text(final))
+                fflush(nil)
+            })
+    }
+}
+
+/// The gateway's options, shared by `serve`, `demo` and `bench`.
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "UDP HOST:PORT for both protocols (default 0.0.0.0:14550).") var udp: String?
+    @Option(help: "HTTP HOST:PORT for the API (default 127.0.0.1:8080).") var http: String?
+    @Option(help: "SQLite database file (default skygate.db).") var db: String?
+    @Option(help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
+    @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
+    @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
+    @Option(help: "Packet ring slots, a power of two (default 65536).") var ringCapacity: Int?
+    @Option(help: "Commit at the latest after this many milliseconds (default 250).") var commitIntervalMs: Int?
+    @Option(help: "Config file of 'name = value' lines.") var config: String?
+
+    func makeConfiguration() throws -> GatewayConfiguration {
+        var values: [String: String] = [:]
+        if let config { values = try ConfigFile.read(config, allowed: Self.configNames) }
+        func value(_ name: String, _ commandLine: String?) -> String? { commandLine ?? values[name] }
+        var configuration = GatewayConfiguration()
+        if let udp = value("udp", udp) { configuration.udpAddress = udp }
+        if let http = value("http", http) { configuration.httpAddress = http }
+        if let db = value("db", db) { configuration.databasePath = db }
+        if let text = value("retain", retain.map { "\($0)" }) {
+            guard let days = Double(text), days > 0 else { throw ValidationError("--retain must be a number of days above 0, got '\(text)'") }
+            configuration.retainDays = days
+        }
+        configuration.keyFile = value("key-file", keyFile)
+        configuration.requireAuthentication = requireAuthentication || values["require-authentication"] == "true"
+        if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
+            guard let slots = Int(text) else { throw ValidationError("--ring-capacity must be a power of two, got '\(text)'") }
+            configuration.limits.ringCapacity = slots
+        }
+        if let text = value("commit-interval-ms", commitIntervalMs.map { "\($0)" }) {
+            guard let milliseconds = Int(text) else { throw ValidationError("--commit-interval-ms must be a whole number, got '\(text)'") }
+            configuration.limits.commitInterval = .milliseconds(milliseconds)
+        }
+        let problems = configuration.limits.validate()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        return configuration
+    }
+
+    static let configNames: Set<String> = [
+        "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms",
+    ]
+}
+
+/// Reads `name = value` lines; `#` comments; unknown names and malformed lines are errors that
+/// name the file and line.
+enum ConfigFile {
+    static func read(_ path: String, allowed: Set<String>) throws -> [String: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("--config: cannot read '\(path)'")
+        }
+        var values: [String: String] = [:]
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--config \(path) line \(number + 1): expected 'name = value'")
+            }
+            guard allowed.contains(parts[0]) else {
+                throw ValidationError("--config \(path) line \(number + 1): unknown option '\(parts[0])'")
+            }
+            values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return values
+    }
+}
+
+/// The accounting as the last lines of `serve`, `demo` and `bench`.
+enum FinalAccounting {
+    static func text(_ snapshot: IngestCounters.Snapshot) -> String {
+        var lines = [
+            "final accounting: received \(snapshot.received) = stored \(snapshot.stored) + duplicate \(snapshot.duplicate) + rejected \(snapshot.rejectedTotal) + dropped \(snapshot.droppedTotal) (\(snapshot.isBalanced ? "balanced" : "NOT BALANCED"))",
+            "  samples stored \(snapshot.samplesStored), datagrams received \(snapshot.datagramsReceived)",
+        ]
+        for (reason, count) in snapshot.rejected.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > 0 {
+            lines.append("  rejected \(reason.name): \(count)")
+        }
+        for (reason, count) in snapshot.dropped.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > 0 {
+            lines.append("  dropped \(reason.name): \(count)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

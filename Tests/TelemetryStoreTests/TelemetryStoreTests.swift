@@ -1,0 +1,344 @@
+import CSQLite
+import Telemetry
+import TelemetryStore
+import TelemetryWire
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fresh directory under the system temp dir holding one database path; removed (with the WAL
+/// and shared-memory files) when `body` returns.
+func withTemporaryDatabase<T>(_ body: (String) throws -> T) throws -> T {
+    var template = Array("/tmp/skygate-store-XXXXXX".utf8CString)
+    let directory = try template.withUnsafeMutableBufferPointer { buffer -> String in
+        guard let made = mkdtemp(buffer.baseAddress!) else { throw TestFailure("mkdtemp failed") }
+        return String(cString: made)
+    }
+    let path = directory + "/telemetry.db"
+    defer {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        rmdir(directory)
+    }
+    return try body(path)
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs raw SQL on a database file through its own connection, as an older Skygate or another
+/// tool would.
+func rawSQL(_ path: String, _ sql: String) throws {
+    var db: OpaquePointer?
+    guard sqlite3_open(path, &db) == SQLITE_OK else { throw TestFailure("open \(path)") }
+    defer { sqlite3_close(db) }
+    var message: UnsafeMutablePointer<CChar>?
+    if sqlite3_exec(db, sql, nil, nil, &message) != SQLITE_OK {
+        let text = message.map { String(cString: $0) } ?? "?"
+        sqlite3_free(message)
+        throw TestFailure("\(sql): \(text)")
+    }
+}
+
+func rawInteger(_ path: String, _ sql: String) throws -> Int64 {
+    var db: OpaquePointer?
+    guard sqlite3_open(path, &db) == SQLITE_OK else { throw TestFailure("open \(path)") }
+    defer { sqlite3_close(db) }
+    var statement: OpaquePointer?
+    guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { throw TestFailure(sql) }
+    defer { sqlite3_finalize(statement) }
+    guard sqlite3_step(statement) == SQLITE_ROW else { throw TestFailure("no row: \(sql)") }
+    return sqlite3_column_int64(statement, 0)
+}
+
+/// A deterministic sample for (drone, index), with every field distinct so a swapped column shows.
+func makeSample(drone: UInt32, index: Int) -> WireSample {
+    let small = Int32(drone % 1_000)
+    return WireSample(
+        timeOffsetMicroseconds: 0, latitudeE7: 473_977_000 + small * 1_000 + Int32(index),
+        longitudeE7: -85_456_000 - small * 7 - Int32(index), altitudeMM: 450_000 + Int32(index) * 3,
+        velocityNorthCMS: Int16(index % 300) - 150, velocityEastCMS: -Int16(drone % 100), velocityDownCMS: -5,
+        headingCentidegrees: UInt16((Int(small) * 100 + index) % 36_000), batteryMillivolts: 16_400 - UInt16(index % 400),
+        batteryPercent: UInt8(90 - index % 50), satellites: UInt8(drone % 20),
+        status: StatusFlags(rawValue: UInt32(index % 8) | 1 << 31))
+}
+
+let baseTimeMicroseconds: UInt64 = 1_767_225_600_000_000
+
+/// Fills `columns` with `perDrone` samples for each of `drones`, interleaved the way a gateway
+/// sees them (drone 1 sample 0, drone 2 sample 0, ...), 20 ms apart per drone.
+func fillInterleaved(_ columns: SampleColumns, drones: [UInt32], perDrone: Int, firstIndex: Int = 0) {
+    for index in firstIndex..<(firstIndex + perDrone) {
+        for drone in drones {
+            columns.append(
+                makeSample(drone: drone, index: index),
+                header: FrameHeader(
+                    droneID: drone, sequence: UInt32(index),
+                    timestampMicroseconds: baseTimeMicroseconds + UInt64(index) * 20_000 + UInt64(drone)))
+        }
+    }
+}
+
+func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<UInt64>? = nil, pageSize: Int = 4_096)
+    throws -> [StoredSample]
+{
+    var rows: [StoredSample] = []
+    if let range {
+        try store.readSamples(drone: drone, timeRangeMicroseconds: range, pageSize: pageSize) { rows += $0; return true }
+    } else {
+        try store.readSamples(drone: drone, pageSize: pageSize) { rows += $0; return true }
+    }
+    return rows
+}
+
+@Suite struct SchemaTests {
+    @Test func createsCurrentSchemaWithOneIndex() throws {
+        // A new file gets the current version, the telemetry table and exactly one index (the
+        // per-drone time index); WAL mode sticks to the file.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
+            #expect(try store.integrityCheck() == "ok")
+            store.close()
+            #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry'") == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM pragma_index_info('telemetry_drone_time')") == 3)
+            #expect(try rawInteger(path, "SELECT count(*) FROM pragma_table_info('telemetry') WHERE name = 'stored_us'") == 1)
+            // Opening again is a no-op migration.
+            let again = try TelemetryStore(path: path)
+            #expect(try again.storedSchemaVersion() == TelemetryStore.schemaVersion)
+            again.close()
+        }
+    }
+
+    @Test func migratesVersion1DatabaseWrittenByHand() throws {
+        // A v1 file (made here with raw SQL, as Skygate v1 wrote it, with rows in it) opens as the
+        // current version: stored_us is added, old rows keep their values and read NULL there,
+        // and new writes go in beside them.
+        try withTemporaryDatabase { path in
+            try rawSQL(path, """
+                CREATE TABLE schema_version (version INTEGER NOT NULL);
+                INSERT INTO schema_version VALUES (1);
+                CREATE TABLE telemetry (protocol INTEGER NOT NULL, drone INTEGER NOT NULL, time_us INTEGER NOT NULL,
+                  sequence INTEGER NOT NULL, latitude_e7 INTEGER NOT NULL, longitude_e7 INTEGER NOT NULL,
+                  altitude_mm INTEGER NOT NULL, velocity_north_cms INTEGER NOT NULL, velocity_east_cms INTEGER NOT NULL,
+                  velocity_down_cms INTEGER NOT NULL, heading_cdeg INTEGER NOT NULL, battery_mv INTEGER NOT NULL,
+                  battery_pct INTEGER NOT NULL, satellites INTEGER NOT NULL, status INTEGER NOT NULL);
+                CREATE INDEX telemetry_drone_time ON telemetry (protocol, drone, time_us);
+                INSERT INTO telemetry VALUES (2, 7, 1000, 1, 473977000, 85456000, 450000, 10, -20, 3, 9000, 16000, 80, 12, 5);
+                INSERT INTO telemetry VALUES (2, 7, 2000, 2, 473977001, 85456001, 450001, 11, -21, 4, 9001, 15999, 79, 12, 5);
+                """)
+            let store = try TelemetryStore(path: path)
+            #expect(try store.storedSchemaVersion() == 2)
+            let old = try readAll(store, drone: DroneIdentity(protocol: .mavlink, number: 7))
+            #expect(old.count == 2)
+            #expect(old.map(\.timestampMicroseconds) == [1000, 2000])
+            #expect(old[0].sample.latitudeE7 == 473_977_000 && old[0].sample.velocityEastCMS == -20)
+            #expect(old.allSatisfy { $0.storedMicroseconds == nil })
+            let columns = SampleColumns(capacity: 8)
+            fillInterleaved(columns, drones: [7], perDrone: 1)
+            _ = try store.write(columns, protocol: .mavlink)
+            let after = try readAll(store, drone: DroneIdentity(protocol: .mavlink, number: 7))
+            #expect(after.count == 3)
+            #expect(after.last?.storedMicroseconds != nil)
+            #expect(try store.integrityCheck() == "ok")
+            store.close()
+            #expect(try rawInteger(path, "SELECT count(*) FROM schema_version") == 1)
+        }
+    }
+
+    @Test func migratesVersion0EmptyFile() throws {
+        // A file with no schema_version table (version 0: a new or foreign-but-empty SQLite file,
+        // here one holding only an unrelated table) is migrated through v1 and v2.
+        try withTemporaryDatabase { path in
+            try rawSQL(path, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept')")
+            let store = try TelemetryStore(path: path)
+            #expect(try store.storedSchemaVersion() == 2)
+            store.close()
+            #expect(try rawInteger(path, "SELECT count(*) FROM notes") == 1)
+        }
+    }
+
+    @Test func refusesNewerSchema() throws {
+        // A file from a newer Skygate is refused with a clear error and left untouched.
+        try withTemporaryDatabase { path in
+            try rawSQL(path, "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (99)")
+            #expect(throws: StoreError.schemaTooNew(found: 99, supported: TelemetryStore.schemaVersion)) {
+                _ = try TelemetryStore(path: path)
+            }
+            #expect(try rawInteger(path, "SELECT version FROM schema_version") == 99)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry'") == 0)
+            let message = StoreError.schemaTooNew(found: 99, supported: 2).description
+            #expect(message.contains("99") && message.contains("newer"))
+        }
+    }
+}
+
+@Suite struct WriteAndReadTests {
+    @Test func writesBothProtocolsAndReadsBackExactValuesSorted() throws {
+        // Rows of several drones, both protocols (with the same drone numbers, which must stay
+        // separate drones), interleaved in arrival order and some out of time order, come back
+        // with every field exact, sorted by (protocol, drone, time); the row count matches.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            let skygate = SampleColumns(capacity: 1_000)
+            let mavlink = SampleColumns(capacity: 1_000)
+            let drones: [UInt32] = [42, 3, 17, 1, 4_000_000_000]
+            fillInterleaved(skygate, drones: drones, perDrone: 150, firstIndex: 50)
+            fillInterleaved(skygate, drones: drones, perDrone: 50, firstIndex: 0) // late arrivals
+            fillInterleaved(mavlink, drones: [1, 3, 255], perDrone: 70)
+            let result = try store.write([
+                StoreBatchPart(protocol: .mavlink, columns: mavlink), StoreBatchPart(protocol: .skygate, columns: skygate),
+            ])
+            #expect(result.rowsWritten == 5 * 200 + 3 * 70)
+            #expect(result.duration > .zero)
+            #expect(try store.rowCount() == 1_210)
+
+            let rows = try readAll(store, pageSize: 97)
+            #expect(rows.count == 1_210)
+            var expected: [(DroneIdentity, UInt64, WireSample, UInt32)] = []
+            for (proto, list, count) in [(TelemetryProtocol.skygate, drones, 200), (.mavlink, [1, 3, 255], 70)] {
+                for drone in list.sorted() {
+                    for index in 0..<count {
+                        expected.append((
+                            DroneIdentity(protocol: proto, number: drone),
+                            baseTimeMicroseconds + UInt64(index) * 20_000 + UInt64(drone),
+                            makeSample(drone: drone, index: index), UInt32(index)))
+                    }
+                }
+            }
+            #expect(rows.count == expected.count)
+            for (row, want) in zip(rows, expected) {
+                #expect(row.drone == want.0)
+                #expect(row.timestampMicroseconds == want.1)
+                #expect(row.sample == want.2)
+                #expect(row.sequence == want.3)
+                #expect(row.storedMicroseconds != nil)
+            }
+            // Physically stored sorted too: rowid order within the batch is (protocol, drone, time).
+            store.close()
+            #expect(try rawInteger(path, """
+                SELECT count(*) FROM (SELECT protocol, drone, time_us,
+                  lag(protocol) OVER w AS p, lag(drone) OVER w AS d, lag(time_us) OVER w AS t
+                  FROM telemetry WINDOW w AS (ORDER BY rowid))
+                WHERE (protocol, drone, time_us) < (p, d, t)
+                """) == 0)
+        }
+    }
+
+    @Test func queriesByDroneAndTimeRange() throws {
+        // A drone's rows in [from, until) and nothing else; summaries list every drone with its
+        // count and first and last time; early stop delivers only the first page.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            let columns = SampleColumns(capacity: 4_096)
+            fillInterleaved(columns, drones: [1, 2, 3], perDrone: 100)
+            _ = try store.write(columns, protocol: .skygate)
+            let drone = DroneIdentity(protocol: .skygate, number: 2)
+            let from = baseTimeMicroseconds + 10 * 20_000
+            let until = baseTimeMicroseconds + 20 * 20_000 + 2 // sample 20 of drone 2 is at +2: excluded
+            let rows = try readAll(store, drone: drone, range: from..<until, pageSize: 3)
+            #expect(rows.map(\.sequence) == Array(10..<20).map(UInt32.init))
+            #expect(rows.allSatisfy { $0.drone == drone })
+            #expect(try readAll(store, drone: DroneIdentity(protocol: .mavlink, number: 2)).isEmpty)
+            // Every drone: drone 1's sample 20 (at +1) is still before `until`.
+            #expect(try readAll(store, range: from..<until).count == 11 + 10 + 10)
+
+            var pages = 0
+            let delivered = try store.readSamples(pageSize: 10) { _ in pages += 1; return false }
+            #expect(pages == 1 && delivered == 10)
+
+            let summaries = try store.droneSummaries()
+            #expect(summaries.map(\.drone.number) == [1, 2, 3])
+            #expect(summaries.allSatisfy { $0.rowCount == 100 })
+            #expect(summaries[1].firstTimestampMicroseconds == baseTimeMicroseconds + 2)
+            #expect(summaries[1].lastTimestampMicroseconds == baseTimeMicroseconds + 99 * 20_000 + 2)
+            #expect(try store.databaseSizeBytes() > 0)
+            try store.checkpoint()
+            #expect(try store.integrityCheck() == "ok")
+        }
+    }
+
+    @Test func failedWriteLeavesNothing() throws {
+        // One transaction per write: a trigger (installed with raw SQL, standing in for a full disk
+        // or any constraint) aborts the insert of one row deep in the batch, after many 64-row
+        // statements have run; the write throws, no row of the batch is stored, and the store
+        // keeps working for the next batch.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            let first = SampleColumns(capacity: 64)
+            fillInterleaved(first, drones: [1], perDrone: 10)
+            _ = try store.write(first, protocol: .skygate)
+
+            try rawSQL(path, """
+                CREATE TRIGGER fail_drone_666 BEFORE INSERT ON telemetry WHEN NEW.drone = 666
+                BEGIN SELECT RAISE(ABORT, 'injected failure'); END
+                """)
+            let skygate = SampleColumns(capacity: 2_000)
+            fillInterleaved(skygate, drones: [100, 200, 300], perDrone: 300)
+            let mavlink = SampleColumns(capacity: 8)
+            fillInterleaved(mavlink, drones: [666], perDrone: 1) // sorts last: protocol 2
+            // A store caches its schema per connection; reopen so it sees the new trigger.
+            store.close()
+            let reopened = try TelemetryStore(path: path)
+            var failure: StoreError?
+            do {
+                _ = try reopened.write([
+                    StoreBatchPart(protocol: .skygate, columns: skygate), StoreBatchPart(protocol: .mavlink, columns: mavlink),
+                ])
+            } catch let error as StoreError { failure = error }
+            #expect(failure != nil)
+            #expect(failure?.description.contains("injected failure") == true)
+            #expect(try reopened.rowCount() == 10)
+
+            _ = try reopened.write(skygate, protocol: .skygate)
+            #expect(try reopened.rowCount() == 910)
+            #expect(try reopened.integrityCheck() == "ok")
+        }
+    }
+
+    @Test func refusesBatchOverTheLimitAndUseAfterClose() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.batchRowsMaximum = 16
+            let store = try TelemetryStore(path: path, options: options)
+            let columns = SampleColumns(capacity: 32)
+            fillInterleaved(columns, drones: [1], perDrone: 17)
+            #expect(throws: StoreError.batchTooLarge(rows: 17, maximum: 16)) { _ = try store.write(columns, protocol: .skygate) }
+            store.close()
+            #expect(throws: StoreError.closed) { _ = try store.rowCount() }
+        }
+    }
+}
+
+@Suite struct RetentionTests {
+    @Test func deletesOnlyOldRowsInBoundedSteps() throws {
+        // 20 drones × 200 samples; a cutoff at sample 120 deletes 120 × 20 = 2,400 rows in
+        // transactions of at most 500 rows (so at least 5), and every remaining row is at or after
+        // the cutoff, untouched.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            let columns = SampleColumns(capacity: 4_096)
+            let drones = Array(UInt32(1)...20)
+            fillInterleaved(columns, drones: drones, perDrone: 200)
+            _ = try store.write(columns, protocol: .skygate)
+            let cutoff = baseTimeMicroseconds + 120 * 20_000
+            let result = try store.retain(olderThanMicroseconds: cutoff, stepRowsMaximum: 500)
+            #expect(result.rowsDeleted == 2_400)
+            #expect(result.transactions >= 5 && result.transactions <= 6)
+            let rest = try readAll(store)
+            #expect(rest.count == 1_600)
+            #expect(rest.allSatisfy { $0.timestampMicroseconds >= cutoff })
+            #expect(rest.allSatisfy { $0.sample == makeSample(drone: $0.drone.number, index: Int($0.sequence)) })
+            #expect(try store.droneSummaries().allSatisfy { $0.rowCount == 80 })
+            // Nothing left to delete: one empty transaction, nothing removed.
+            #expect(try store.retain(olderThanMicroseconds: cutoff, stepRowsMaximum: 500).rowsDeleted == 0)
+            #expect(try store.integrityCheck() == "ok")
+        }
+    }
+}
