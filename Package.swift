@@ -87,6 +87,7 @@ let package = Package(
             dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims"]
         ),
         .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "skygate"]

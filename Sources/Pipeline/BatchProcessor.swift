@@ -85,15 +85,15 @@ public final class BatchProcessor {
     /// Takes up to `Limits.drainBatchDatagrams` datagrams from the ring and processes them, as
     /// long as the batch has room for another datagram. Returns how many were taken.
     public func drain(_ ring: PacketRing, nowNanoseconds: UInt64) -> Int {
-        let room = min(
-            batch.skygate.remainingCapacity / limits.samplesPerDatagramMax,
-            batch.mavlink.remainingCapacity / limits.samplesPerDatagramMax)
-        guard room > 0 else { return 0 }
-        let slots = ring.filledSlots(upTo: min(limits.drainBatchDatagrams, room))
+        guard hasRoomForDatagram else { return 0 }
+        let slots = ring.filledSlots(upTo: limits.drainBatchDatagrams)
         guard !slots.isEmpty else { return 0 }
         let passStart = batch.skygate.count
+        var taken = 0
         fleet.withTable { table in
             for slot in slots {
+                guard hasRoomForDatagram else { break }
+                taken += 1
                 if slot.isTruncated {
                     counters.countRejected(.oversized)
                     continue
@@ -102,8 +102,14 @@ public final class BatchProcessor {
             }
             derive(rows: passStart..<batch.skygate.count, table: table)
         }
-        ring.release(count: slots.count)
-        return slots.count
+        ring.release(count: taken)
+        return taken
+    }
+
+    /// Whether the batch can take the largest datagram a slot holds.
+    var hasRoomForDatagram: Bool {
+        batch.skygate.remainingCapacity >= limits.samplesPerDatagramMax
+            && batch.mavlink.remainingCapacity >= limits.samplesPerDatagramMax
     }
 
     /// Processes one datagram that did not come through a ring (HTTP ingest, replay, tests).

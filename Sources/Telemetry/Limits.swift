@@ -33,8 +33,10 @@ public struct Limits: Sendable, Equatable {
 
     public init() {}
 
-    /// The largest number of samples one datagram can add (frames of 32 samples, back to back).
-    public var samplesPerDatagramMax: Int { (datagramBytesMax / 60 + 1) * 32 }
+    /// Room a batch must have before it takes another datagram: every sample occupies at least
+    /// 32 bytes of a datagram, and the decoder wants room for one whole frame (32 samples) before
+    /// each frame it decodes.
+    public var samplesPerDatagramMax: Int { datagramBytesMax / 32 + 32 }
 
     /// Problems with the relations between limits, as messages naming the limit.
     public func validate() -> [String] {

@@ -46,11 +46,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "UDP HOST:PORT for both protocols (default 0.0.0.0:14550).") var udp: String?
     @Option(help: "HTTP HOST:PORT for the API (default 127.0.0.1:8080).") var http: String?
     @Option(help: "SQLite database file (default skygate.db).") var db: String?
-    @Option(help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
+    @Option(parsing: .unconditional, help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
     @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
     @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
-    @Option(help: "Packet ring slots, a power of two (default 65536).") var ringCapacity: Int?
-    @Option(help: "Commit at the latest after this many milliseconds (default 250).") var commitIntervalMs: Int?
+    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default 65536).") var ringCapacity: Int?
+    @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default 250).") var commitIntervalMs: Int?
     @Option(help: "Config file of 'name = value' lines.") var config: String?
 
     func makeConfiguration() throws -> GatewayConfiguration {
@@ -68,11 +68,15 @@ struct GatewayOptions: ParsableArguments {
         configuration.keyFile = value("key-file", keyFile)
         configuration.requireAuthentication = requireAuthentication || values["require-authentication"] == "true"
         if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
-            guard let slots = Int(text) else { throw ValidationError("--ring-capacity must be a power of two, got '\(text)'") }
+            guard let slots = Int(text), slots >= 2, slots <= 1 << 22, slots & (slots - 1) == 0 else {
+                throw ValidationError("--ring-capacity must be a power of two in 2...4194304, got '\(text)'")
+            }
             configuration.limits.ringCapacity = slots
         }
         if let text = value("commit-interval-ms", commitIntervalMs.map { "\($0)" }) {
-            guard let milliseconds = Int(text) else { throw ValidationError("--commit-interval-ms must be a whole number, got '\(text)'") }
+            guard let milliseconds = Int(text), (1...10_000).contains(milliseconds) else {
+                throw ValidationError("--commit-interval-ms must be a whole number in 1...10000, got '\(text)'")
+            }
             configuration.limits.commitInterval = .milliseconds(milliseconds)
         }
         let problems = configuration.limits.validate()

@@ -24,19 +24,19 @@ struct SimulateCommand: ParsableCommand {
     )
 
     @Option(help: "Destination HOST:PORT.") var to: String = "127.0.0.1:14550"
-    @Option(help: "Drones in the fleet (1...\(SimulatorLimits.dronesMax)).") var drones: Int = 10
-    @Option(help: "Samples per second per drone.") var rate: Double = 10
-    @Option(help: "Seconds of flight to simulate.") var duration: Double = 60
-    @Option(help: "Samples per datagram (1...\(WireFormat.maxSamplesPerFrame)).") var samplesPerDatagram: Int = 1
+    @Option(parsing: .unconditional, help: "Drones in the fleet (1...\(SimulatorLimits.dronesMax)).") var drones: Int = 10
+    @Option(parsing: .unconditional, help: "Samples per second per drone.") var rate: Double = 10
+    @Option(parsing: .unconditional, help: "Seconds of flight to simulate.") var duration: Double = 60
+    @Option(parsing: .unconditional, help: "Samples per datagram (1...\(WireFormat.maxSamplesPerFrame)).") var samplesPerDatagram: Int = 1
     @Option(help: "Seed of every random choice.") var seed: UInt64 = 1
     @Option(help: "Id of the first drone; the others follow.") var firstDroneID: UInt32 = 1
-    @Option(help: "Percent of datagrams lost.") var loss: Double = 0
-    @Option(help: "Percent of datagrams with bits flipped (the CRC rejects them).") var corrupt: Double = 0
-    @Option(help: "Percent of intact datagrams sent twice.") var duplicate: Double = 0
-    @Option(help: "Percent of datagrams sent after the drone's next one.") var reorder: Double = 0
-    @Option(help: "Link outages per drone per minute (each loses every datagram for --outage-seconds).")
+    @Option(parsing: .unconditional, help: "Percent of datagrams lost.") var loss: Double = 0
+    @Option(parsing: .unconditional, help: "Percent of datagrams with bits flipped (the CRC rejects them).") var corrupt: Double = 0
+    @Option(parsing: .unconditional, help: "Percent of intact datagrams sent twice.") var duplicate: Double = 0
+    @Option(parsing: .unconditional, help: "Percent of datagrams sent after the drone's next one.") var reorder: Double = 0
+    @Option(parsing: .unconditional, help: "Link outages per drone per minute (each loses every datagram for --outage-seconds).")
     var outageRate: Double = 0
-    @Option(help: "Seconds each link outage lasts.") var outageSeconds: Double = 2
+    @Option(parsing: .unconditional, help: "Seconds each link outage lasts.") var outageSeconds: Double = 2
     @Option(help: "Key file ('<drone id> <hex key>' per line): those drones send authenticated frames.")
     var keyFile: String?
     @Option(name: .customLong("protocol"), help: "Wire protocol: skygate (mavlink2, mavlink1 not implemented yet).")

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// Bad options end the program with a non-zero status and an error line that names the option,
+/// before anything is sent or bound.
+@Suite("Command-line errors")
+struct CommandLineTests {
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = ServeProcessTests.executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(
+        "Each bad option is refused by name",
+        arguments: [
+            (["simulate", "--rate", "-1"], "--rate"),
+            (["simulate", "--rate", "0"], "--rate"),
+            (["simulate", "--loss", "101"], "--loss"),
+            (["simulate", "--corrupt", "-5"], "--corrupt"),
+            (["simulate", "--protocol", "carrier-pigeon"], "--protocol"),
+            (["simulate", "--to", "no-port"], "--to"),
+            (["simulate", "--to", "127.0.0.1:99999"], "--to"),
+            (["simulate", "--to", "host.invalid:14550"], "--to"),
+            (["simulate", "--drones", "0"], "--drones"),
+            (["serve", "--udp", "nonsense"], "--udp"),
+            (["serve", "--udp", "127.0.0.1:0", "--http", "nonsense", "--db", "/nonexistent-dir/x.db"], "--db"),
+            (["serve", "--retain", "-3"], "--retain"),
+            (["serve", "--ring-capacity", "1000"], "--ring-capacity"),
+            (["serve", "--commit-interval-ms", "0"], "--commit-interval-ms"),
+            (["serve", "--config", "/nonexistent.conf"], "--config"),
+            (["export", "--db", "/nonexistent.db", "--format", "csv"], "--db"),
+            (["export", "--db", "/nonexistent.db", "--format", "xml"], "--format"),
+            (["bench", "--drones", "0"], "--drones"),
+        ])
+    func badOption(arguments: [String], option: String) throws {
+        let (status, output) = try Self.run(arguments)
+        #expect(status != 0, "\(arguments) exited 0: \(output)")
+        let firstLine = output.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.contains(option), "\(arguments): \(firstLine)")
+    }
+}
