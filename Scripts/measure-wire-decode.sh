@@ -9,11 +9,11 @@ ROUNDS=${1:-3}
 LIMITS=${LIMITS:-../shared/limits}
 [ -f "$LIMITS/run.sh" ] || { echo "limits not found at $LIMITS (set LIMITS=...)" >&2; exit 1; }
 out=$(mktemp -d)
-(cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample" \
+(cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample.*" \
   --format markdown >/dev/null 2>&1) || true  # build once, outside the timed rounds
 for round in $(seq 1 "$ROUNDS"); do
   ONLY='^decode$' QUIET_WAIT=${QUIET_WAIT:-20} bash "$LIMITS/run.sh" 2>/dev/null > "$out/c$round.txt"
-  (cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample" \
+  (cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample.*" \
     --format markdown 2>/dev/null) > "$out/s$round.txt"
   c=$(awk '/^decode_crc_table:/ {print $2}' "$out/c$round.txt")
   noise=$(awk '/^noise_decode:/ {print $2}' "$out/c$round.txt")

@@ -20,7 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
     var rate: Double = 100
     @Option(help: "Seconds of sending.") var duration: Double = 10
     @Option(help: "Samples per datagram (1...32).") var samplesPerDatagram: Int = 1
-    @Flag(help: "Send as fast as possible instead of pacing at --rate.") var max = false
+    @Flag(help: "Send as fast as possible instead of pacing at --rate: every datagram is generated before the clock starts, then sent with sendmmsg, so the figure is the gateway's and not the generator's.")
+    var max = false
     @Option(help: "Database file (default: a temporary file, deleted afterwards).") var db: String?
     @Option(help: "Commit at the latest after this many milliseconds.") var commitIntervalMs: Int = 250
     @Flag(help: "Print one JSON object instead of text.") var json = false
@@ -89,8 +90,7 @@ struct BenchCommand: AsyncParsableCommand {
         if !json {
             print("bench: \(drones) drones × \(rate) Hz for \(duration) s, \(samplesPerDatagram) sample(s)/datagram, \(max ? "unpaced" : "paced")…")
         }
-        let started = Date()
-        let summary = try await Self.send(fleetConfiguration, port: port, pacing: pacing)
+        let (summary, started) = try await Self.send(fleetConfiguration, port: port, pacing: pacing)
         let sendSeconds = Date().timeIntervalSince(started)
         // Let the last datagrams arrive: stop once the count has not moved for 200 ms (bounded).
         var last = gateway.counters.snapshot().datagramsReceived
@@ -136,19 +136,37 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs the simulator on its own thread and returns its summary.
-    static func send(_ configuration: FleetConfiguration, port: UInt16, pacing: Pacing) async throws -> SimulationSummary {
+    /// Runs the simulator on its own thread and returns its summary. Unpaced runs generate every
+    /// datagram first (outside the timed part) and then only send.
+    static func send(_ configuration: FleetConfiguration, port: UInt16, pacing: Pacing) async throws -> (SimulationSummary, Date) {
         let fleet = FleetSimulator(
             configuration: configuration,
             encoder: SkygateTelemetryEncoder(keys: .init(), startTimeMicroseconds: configuration.startTimeMicroseconds))
         let sender = try UDPSender(destination: try SocketAddress(parsing: "127.0.0.1:\(port)"))
         nonisolated(unsafe) let unsafeFleet = fleet
         nonisolated(unsafe) var sink = sender
+        if pacing == .asFastAsPossible {
+            var batches: [DatagramBatch] = []
+            while !fleet.isFinished {
+                let batch = DatagramBatch(capacity: SimulatorLimits.datagramsPerBatchMax, slotLength: fleet.datagramLengthMax)
+                fleet.generate(untilMicroseconds: .max, into: batch)
+                if !batch.isEmpty { batches.append(batch) }
+            }
+            nonisolated(unsafe) let prepared = batches
+            return await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    let started = Date()
+                    for batch in prepared { sink.send(batch) }
+                    continuation.resume(returning: (unsafeFleet.makeSummary(run: nil), started))
+                }
+            }
+        }
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let fleet = unsafeFleet
+                let started = Date()
                 let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: pacing)
-                continuation.resume(returning: fleet.makeSummary(run: report))
+                continuation.resume(returning: (fleet.makeSummary(run: report), started))
             }
         }
     }
