@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PacketRing", targets: ["PacketRing"]),
         .library(name: "TelemetryStore", targets: ["TelemetryStore"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "MAVLinkWire", targets: ["MAVLinkWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,6 +27,14 @@ let package = Package(
     targets: [
         // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
         .target(name: "TelemetryWire"),
+        // MAVLink v1/v2 framing, CRC_EXTRA, the mapped messages, the signing seam. Standard library
+        // (and TelemetryWire's columns) only: signatures are hashed through a protocol.
+        .target(name: "MAVLinkWire", dependencies: ["TelemetryWire"]),
+        // MAVLink 2 signature checks with swift-crypto's SHA-256, and signing key files.
+        .target(
+            name: "MAVLinkSigning",
+            dependencies: ["MAVLinkWire", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The shared vocabulary of the stages: drone identity, protocols, outcomes and counters.
         .target(name: "Telemetry"),
         // HMAC-SHA256 frame tags and per-drone replay windows for the gateway and the simulator.
@@ -87,6 +96,7 @@ let package = Package(
             dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims"]
         ),
         .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
+        .testTarget(name: "MAVLinkWireTests", dependencies: ["MAVLinkWire", "MAVLinkSigning", "TelemetryWire"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire"]),
         .testTarget(
             name: "GatewayTests",
