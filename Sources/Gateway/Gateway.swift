@@ -63,7 +63,9 @@ public final class Gateway: @unchecked Sendable {
             throw GatewayError("--udp \(configuration.udpAddress): \(error)")
         }
         do {
-            store = try TelemetryStore(path: configuration.databasePath)
+            var options = StoreOptions()
+            options.batchRowsMaximum = 2 * limits.commitSamplesMax  // one part per protocol
+            store = try TelemetryStore(path: configuration.databasePath, options: options)
         } catch {
             throw GatewayError("--db \(configuration.databasePath): \(error)")
         }

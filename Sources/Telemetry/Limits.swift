@@ -53,6 +53,9 @@ public struct Limits: Sendable, Equatable {
         if drainBatchDatagrams < 1 || drainBatchDatagrams > ringCapacity {
             problems.append("drainBatchDatagrams \(drainBatchDatagrams) must be in 1...ringCapacity")
         }
+        if commitSamplesMax > 1 << 22 {
+            problems.append("commitSamplesMax \(commitSamplesMax) must be at most 4194304")
+        }
         if commitSamplesMax < 2 * samplesPerDatagramMax {
             problems.append("commitSamplesMax \(commitSamplesMax) must hold at least two of the largest datagrams (\(2 * samplesPerDatagramMax) samples)")
         }

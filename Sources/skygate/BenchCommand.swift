@@ -24,6 +24,7 @@ struct BenchCommand: AsyncParsableCommand {
     var max = false
     @Option(help: "Database file (default: a temporary file, deleted afterwards).") var db: String?
     @Option(help: "Commit at the latest after this many milliseconds.") var commitIntervalMs: Int = 250
+    @Option(help: "Commit when a batch holds this many samples (default 32768).") var commitSamplesMax: Int?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
@@ -75,6 +76,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         defer { if db == nil { try? FileManager.default.removeItem(atPath: directory) } }
         configuration.limits.commitInterval = .milliseconds(commitIntervalMs)
+        if let commitSamplesMax { configuration.limits.commitSamplesMax = commitSamplesMax }
+        let problems = configuration.limits.validate()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
         let gateway: Gateway
         do { gateway = try Gateway(configuration: configuration, logger: logger) } catch { throw ValidationError(error.description) }
         gateway.start()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# RSS of `skygate serve` over a simulated run: sampled every 5 s from /proc/PID/status, to show that
+# memory is allocated at start-up and stays flat (docs/performance.md).
+# Usage: Scripts/measure-rss.sh DRONES RATE SECONDS   (release build of skygate needed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DRONES=${1:-10000}; RATE=${2:-10}; SECONDS_RUN=${3:-60}
+SKYGATE=${SKYGATE:-.build/release/skygate}
+DB=$(mktemp -d)/rss.db
+PORT=$((20000 + RANDOM % 20000))
+"$SKYGATE" serve --udp 127.0.0.1:$PORT --http 127.0.0.1:0 --db "$DB" > "$DB.log" 2>&1 &
+PID=$!
+sleep 1.5
+rss() { awk '/^VmRSS:/ {print $2 / 1024}' /proc/$PID/status; }
+echo "after start-up, before traffic: $(rss) MB"
+"$SKYGATE" simulate --to 127.0.0.1:$PORT --drones "$DRONES" --rate "$RATE" --duration "$SECONDS_RUN" --start-time now > "$DB.sim" 2>&1 &
+SIM=$!
+for ((t = 5; t <= SECONDS_RUN; t += 5)); do sleep 5; echo "t=${t}s: $(rss) MB"; done
+wait $SIM
+sleep 1
+echo "after the run: $(rss) MB"
+kill -TERM $PID; wait $PID || true
+tail -3 "$DB.log"
+rm -rf "$(dirname "$DB")"
