@@ -57,7 +57,10 @@ let package = Package(
         // SQLite schema and migrations, the batched writer, queries and retention.
         .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite"]),
         // Batch processors: decode, validate, de-duplicate, derive, live fleet state.
-        .target(name: "Pipeline", dependencies: ["Telemetry", "TelemetryWire", "WireAuthentication", "PacketRing"]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Telemetry", "TelemetryWire", "WireAuthentication", "PacketRing", "MAVLinkWire", "MAVLinkSigning"]
+        ),
         // Sockets and the receive thread: the only code that makes socket calls.
         .target(name: "UDPIngest", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
         // The HTTP side: JSON API and health endpoints (the status page comes with issue 7).
@@ -69,6 +72,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Pipeline", "UDPIngest", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
+                "MAVLinkSigning",
                 "StatusServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,7 +101,10 @@ let package = Package(
         ),
         .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
         .testTarget(name: "MAVLinkWireTests", dependencies: ["MAVLinkWire", "MAVLinkSigning", "TelemetryWire"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire", "MAVLinkWire", "MAVLinkSigning"]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "skygate"]

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MAVLinkSigning
 import PacketRing
 import Pipeline
 import Synchronization
@@ -52,6 +53,16 @@ public final class Gateway: @unchecked Sendable {
             }
             do { keys = try DroneKeys(parsing: text) } catch { throw GatewayError("--key-file '\(keyFile)': \(error)") }
         }
+        var mavlinkKeys = MAVLinkKeys()
+        if let keyFile = configuration.mavlinkKeyFile {
+            guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else {
+                throw GatewayError("--mavlink-key-file: cannot read '\(keyFile)'")
+            }
+            // The error names the line and the problem, never the key.
+            do { mavlinkKeys = try MAVLinkKeys(parsing: text) } catch {
+                throw GatewayError("--mavlink-key-file '\(keyFile)': \(error)")
+            }
+        }
         let address: SocketAddress
         do { address = try SocketAddress(parsing: configuration.udpAddress) } catch {
             throw GatewayError("--udp: \(error)")
@@ -72,7 +83,7 @@ public final class Gateway: @unchecked Sendable {
         let batches = (0...limits.commitBatchesInFlight).map { _ in TelemetryBatch(samplesMax: limits.commitSamplesMax) }
         processor = BatchProcessor(
             limits: limits, counters: counters, keys: keys, requireAuthentication: configuration.requireAuthentication,
-            batch: batches[0])
+            mavlinkKeys: mavlinkKeys, requireMAVLinkSigning: configuration.requireSigning, batch: batches[0])
         freeBatches = BatchQueue(capacity: batches.count)
         fullBatches = BatchQueue(capacity: batches.count)
         for batch in batches.dropFirst() { freeBatches.put(batch) }

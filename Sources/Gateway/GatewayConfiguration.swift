@@ -14,6 +14,11 @@ public struct GatewayConfiguration: Sendable {
     public var keyFile: String?
     /// Refuse untagged frames from every drone, not only from drones with a key.
     public var requireAuthentication = false
+    /// MAVLink 2 signing keys per system id, `<system id> <64 hex digits>` per line
+    /// (docs/protocol.md, "MAVLink", "Signing").
+    public var mavlinkKeyFile: String?
+    /// Refuse unsigned MAVLink frames from systems that have a key (`--require-signing`).
+    public var requireSigning = false
     /// Seconds without a frame after which a drone shows as stale, and then offline.
     public var staleAfterSeconds: Double = 5
     public var offlineAfterSeconds: Double = 60

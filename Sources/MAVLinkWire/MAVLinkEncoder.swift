@@ -54,6 +54,34 @@ public enum MAVLinkEncoder {
     }
 }
 
+extension MAVLinkEncoder {
+    /// Encodes `message` as a signed MAVLink 2 frame: incompatibility flag 0x01, then link id,
+    /// 48-bit timestamp (10 µs units since 2015-01-01) and the 6-byte signature that `signer`
+    /// computes with the system's key. Returns nil when the signer has no key for `systemID`.
+    @inlinable
+    public static func encodeSigned<Signer: MAVLinkSignatureVerifier>(
+        _ message: MAVLinkMessage, sequence: UInt8, systemID: UInt8, componentID: UInt8, linkID: UInt8, timestamp: UInt64,
+        signer: Signer, into output: UnsafeMutableRawBufferPointer
+    ) -> Int? {
+        let unsigned = encode(message, version: 2, sequence: sequence, systemID: systemID, componentID: componentID, into: output)
+        // The flag is inside the CRC, so the CRC is computed again with it set.
+        output[MAVLinkFormat.HeaderV2Offset.incompatibilityFlags] |= MAVLinkFormat.incompatibilityFlagSigned
+        let end = unsigned &- MAVLinkFormat.checksumLength
+        let id = MAVLinkMessageID.known(UInt32(output[7]) | UInt32(output[8]) << 8 | UInt32(output[9]) << 16)!
+        var crc = MAVLinkCRC.accumulate(UnsafeRawBufferPointer(rebasing: output[1..<end]), into: MAVLinkCRC.seed)
+        crc = MAVLinkCRC.accumulate(id.crcExtra, into: crc)
+        output[end] = UInt8(truncatingIfNeeded: crc)
+        output[end &+ 1] = UInt8(truncatingIfNeeded: crc >> 8)
+        output[unsigned] = linkID
+        for index in 0..<6 { output[unsigned &+ 1 &+ index] = UInt8(truncatingIfNeeded: timestamp >> (8 &* UInt64(index))) }
+        let hashed = unsigned &+ 7
+        let signed = signer.computeSignature(
+            systemID: systemID, message: UnsafeRawBufferPointer(rebasing: output[0..<hashed]),
+            into: UnsafeMutableRawBufferPointer(rebasing: output[hashed..<(hashed &+ MAVLinkFormat.signatureHashLength)]))
+        return signed ? hashed &+ MAVLinkFormat.signatureHashLength : nil
+    }
+}
+
 /// Little-endian stores into a payload buffer.
 @usableFromInline
 struct MAVLinkPayloadWriter {

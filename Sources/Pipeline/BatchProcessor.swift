@@ -1,5 +1,7 @@
 import PacketRing
 import Telemetry
+import MAVLinkSigning
+import MAVLinkWire
 import TelemetryWire
 import WireAuthentication
 
@@ -15,6 +17,10 @@ public final class BatchProcessor {
     public let counters: IngestCounters
     public let fleet: FleetState
     var authenticator: HMACAuthenticator
+    /// MAVLink decoding state (each system's latest HEARTBEAT, battery and GPS state; signed
+    /// streams) and the signature checks for systems with keys.
+    let mavlinkDecoder: MAVLinkDecoder
+    var mavlinkVerifier: MAVLinkSHA256Verifier
 
     /// The batch being filled.
     public private(set) var batch: TelemetryBatch
@@ -27,15 +33,22 @@ public final class BatchProcessor {
     let fromLongitudes: UnsafeMutablePointer<Int32>
     let stepDistances: UnsafeMutablePointer<Float>
     let hasStep: UnsafeMutablePointer<Bool>
+    // The fleet row of each MAVLink row, and their ground speeds (the batch's `groundSpeeds` is
+    // parallel to the Skygate rows); the other scratch columns serve both protocols in turn.
+    let mavlinkRowDrones: UnsafeMutablePointer<Int32>
+    let mavlinkGroundSpeeds: UnsafeMutablePointer<Float>
 
     /// Earliest sample time accepted: 2000-01-01T00:00:00Z in µs.
     static let earliestMicroseconds: UInt64 = 946_684_800_000_000
 
     public init(limits: Limits, counters: IngestCounters, keys: DroneKeys = DroneKeys(), requireAuthentication: Bool = false,
-                batch: TelemetryBatch)
+                mavlinkKeys: MAVLinkKeys = MAVLinkKeys(), requireMAVLinkSigning: Bool = false, batch: TelemetryBatch)
     {
         precondition(limits.validate().isEmpty, "invalid limits: \(limits.validate())")
         precondition(batch.skygate.capacity >= limits.commitSamplesMax)
+        precondition(batch.mavlink.capacity == batch.skygate.capacity, "scratch columns serve both protocols")
+        mavlinkDecoder = MAVLinkDecoder()
+        mavlinkVerifier = MAVLinkSHA256Verifier(keys: mavlinkKeys, requireSigning: requireMAVLinkSigning)
         self.limits = limits
         self.counters = counters
         fleet = FleetState(capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames)
@@ -52,6 +65,10 @@ public final class BatchProcessor {
         stepDistances.initialize(repeating: 0, count: capacity)
         hasStep = .allocate(capacity: capacity)
         hasStep.initialize(repeating: false, count: capacity)
+        mavlinkRowDrones = .allocate(capacity: capacity)
+        mavlinkRowDrones.initialize(repeating: 0, count: capacity)
+        mavlinkGroundSpeeds = .allocate(capacity: capacity)
+        mavlinkGroundSpeeds.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
@@ -60,6 +77,8 @@ public final class BatchProcessor {
         fromLongitudes.deallocate()
         stepDistances.deallocate()
         hasStep.deallocate()
+        mavlinkRowDrones.deallocate()
+        mavlinkGroundSpeeds.deallocate()
     }
 
     /// Whether the current batch must be committed now: full enough that the next datagram might
@@ -67,7 +86,8 @@ public final class BatchProcessor {
     public func isBatchDue(nowNanoseconds: UInt64) -> Bool {
         guard let opened = batchOpenedNanoseconds else { return false }
         if batch.skygate.remainingCapacity < limits.samplesPerDatagramMax { return true }
-        if batch.mavlink.remainingCapacity < limits.samplesPerDatagramMax { return true }
+        if batch.mavlink.remainingCapacity < mavlinkRowsPerDatagramMax { return true }
+        if batch.unitCapacity - batch.units < unitsPerDatagramMax { return true }
         let interval = limits.commitInterval.components
         let intervalNanoseconds = UInt64(interval.seconds) * 1_000_000_000 + UInt64(interval.attoseconds / 1_000_000_000)
         return nowNanoseconds &- opened >= intervalNanoseconds
@@ -89,6 +109,7 @@ public final class BatchProcessor {
         let slots = ring.filledSlots(upTo: limits.drainBatchDatagrams)
         guard !slots.isEmpty else { return 0 }
         let passStart = batch.skygate.count
+        let mavlinkPassStart = batch.mavlink.count
         var taken = 0
         fleet.withTable { table in
             for slot in slots {
@@ -100,7 +121,7 @@ public final class BatchProcessor {
                 }
                 process(slot.datagram, receivedNanoseconds: slot.receiveTimestampNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
             }
-            derive(rows: passStart..<batch.skygate.count, table: table)
+            derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
         ring.release(count: taken)
         return taken
@@ -109,16 +130,25 @@ public final class BatchProcessor {
     /// Whether the batch can take the largest datagram a slot holds.
     var hasRoomForDatagram: Bool {
         batch.skygate.remainingCapacity >= limits.samplesPerDatagramMax
-            && batch.mavlink.remainingCapacity >= limits.samplesPerDatagramMax
+            && batch.mavlink.remainingCapacity >= mavlinkRowsPerDatagramMax
+            && batch.unitCapacity - batch.units >= unitsPerDatagramMax
     }
+
+    /// Rows one MAVLink datagram can add: one per frame, and a frame takes at least 8 bytes
+    /// (MAVLink 1 with an empty payload, which reads as a zero position).
+    var mavlinkRowsPerDatagramMax: Int { limits.datagramBytesMax / MAVLinkFormat.frameLengthMin + 1 }
+    /// Units one datagram can add to the batch (accepted frames of either protocol; MAVLink
+    /// HEARTBEATs and the like are units without rows, so units can outnumber rows).
+    var unitsPerDatagramMax: Int { limits.datagramBytesMax / MAVLinkFormat.frameLengthMin + 1 }
 
     /// Processes one datagram that did not come through a ring (HTTP ingest, replay, tests).
     public func process(datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64) {
-        precondition(batch.skygate.remainingCapacity >= limits.samplesPerDatagramMax, "swap the batch first")
+        precondition(hasRoomForDatagram, "swap the batch first")
         let passStart = batch.skygate.count
+        let mavlinkPassStart = batch.mavlink.count
         fleet.withTable { table in
             process(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
-            derive(rows: passStart..<batch.skygate.count, table: table)
+            derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
     }
 
@@ -132,9 +162,8 @@ public final class BatchProcessor {
         switch first {
         case WireFormat.magic:
             decodeSkygate(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
-        case 0xFD, 0xFE:
-            // MAVLink arrives with issue 5; until then it is counted, not guessed at.
-            counters.countRejected(.mavlinkUnsupported)
+        case MAVLinkFormat.startV2, MAVLinkFormat.startV1:
+            decodeMAVLink(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
         default:
             counters.countRejected(.badMagic)
         }
@@ -176,6 +205,56 @@ public final class BatchProcessor {
         assert(result.bytesConsumed == datagram.count)
     }
 
+    /// Decodes a MAVLink datagram into the batch's MAVLink columns. Each frame is one unit: a
+    /// GLOBAL_POSITION_INT from a system's autopilot is one row; HEARTBEAT, SYS_STATUS,
+    /// GPS_RAW_INT, ATTITUDE and BATTERY_STATUS update the system's state, which later rows
+    /// carry, and count `stored` with the batch they arrived in (accepted, and committed with
+    /// it) without a row of their own. Frames from other components are `mavlink_not_autopilot`.
+    /// The drone is (mavlink, system id); link loss is counted from the autopilot's 8-bit sequence.
+    private func decodeMAVLink(
+        _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
+    ) {
+        let columns = batch.mavlink
+        let latestMicroseconds = nowNanoseconds / 1_000 &+ UInt64(limits.futureTolerance.components.seconds) * 1_000_000
+        let counters = self.counters
+        let batch = self.batch
+        let rowDrones = self.mavlinkRowDrones
+        let result = mavlinkDecoder.decodeDatagram(
+            datagram, receivedMicroseconds: receivedNanoseconds / 1_000, into: columns, verifier: &mavlinkVerifier,
+            onFrame: { frame, _, rows in
+                guard frame.componentID == MAVLinkFormat.autopilotComponentID else {
+                    counters.countRejected(.mavlinkNotAutopilot)
+                    return false
+                }
+                guard let drone = table.findOrInsert(protocol: .mavlink, number: UInt32(frame.systemID), now: receivedNanoseconds) else {
+                    counters.countRejected(.tooManyDrones)
+                    return false
+                }
+                if !rows.isEmpty, let reason = Self.validate(columns, rows: rows, earliest: Self.earliestMicroseconds, latest: latestMicroseconds) {
+                    counters.countRejected(reason)
+                    return false
+                }
+                // A duplicate repeats sequence, message and content: the CRC stands for the
+                // content, the signature timestamp (0 when unsigned) tells signed copies apart.
+                let key = UInt32(frame.sequence) | frame.messageID << 8
+                let content = UInt64(frame.checksum) | frame.signatureTimestamp << 16
+                if table.isDuplicate(row: drone, sequence: key, timestamp: content) {
+                    table.framesDuplicate[drone] &+= 1
+                    counters.countDuplicate(units: 1)
+                    return false
+                }
+                table.countFrame(row: drone, sequence: UInt32(frame.sequence), modulus: 256, now: receivedNanoseconds)
+                table.samplesReceived[drone] &+= UInt64(rows.count)
+                for row in rows { rowDrones[row] = Int32(drone) }
+                batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
+                return true
+            },
+            onRejection: { error in counters.countRejected(Self.reason(for: error)) })
+        if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
+        // The decoder stops early only when the columns are full, which `hasRoomForDatagram` rules out.
+        assert(result.bytesConsumed == datagram.count)
+    }
+
     /// The first validation failure among `rows`, or nil.
     static func validate(_ columns: SampleColumns, rows: Range<Int>, earliest: UInt64, latest: UInt64) -> RejectionReason? {
         let latitudes = columns.latitudesE7
@@ -197,9 +276,11 @@ public final class BatchProcessor {
     /// drone's last sample forward. Three passes: gather each row's previous fix (scalar, by
     /// drone), compute speeds and step lengths over whole columns (vectorisable), then scatter
     /// the results back to the drones (scalar).
-    private func derive(rows: Range<Int>, table: FleetTable) {
+    private func derive(
+        rows: Range<Int>, columns: SampleColumns, rowDrones: UnsafeMutablePointer<Int32>,
+        groundSpeeds: UnsafeMutablePointer<Float>, table: FleetTable
+    ) {
         guard !rows.isEmpty else { return }
-        let columns = batch.skygate
         let latitudes = columns.latitudesE7
         let longitudes = columns.longitudesE7
         let timestamps = columns.timestampsMicroseconds
@@ -224,7 +305,7 @@ public final class BatchProcessor {
         let count = rows.count
         Derivation.groundSpeeds(
             north: UnsafeBufferPointer(rebasing: columns.velocitiesNorthCMS[rows]),
-            east: UnsafeBufferPointer(rebasing: columns.velocitiesEastCMS[rows]), into: batch.groundSpeeds + start)
+            east: UnsafeBufferPointer(rebasing: columns.velocitiesEastCMS[rows]), into: groundSpeeds + start)
         Derivation.stepDistances(
             fromLatitudes: UnsafeBufferPointer(start: fromLatitudes + start, count: count),
             fromLongitudes: UnsafeBufferPointer(start: fromLongitudes + start, count: count),
@@ -242,8 +323,34 @@ public final class BatchProcessor {
             table.lastBatteryPercents[drone] = columns.batteriesPercent[row]
             table.lastSatellites[drone] = columns.satellites[row]
             table.lastStatuses[drone] = statuses[row]
-            table.lastGroundSpeeds[drone] = batch.groundSpeeds[row]
+            table.lastGroundSpeeds[drone] = groundSpeeds[row]
             table.lastClimbRates[drone] = -Float(columns.velocitiesDownCMS[row]) * 0.01
+        }
+    }
+
+    /// Derives the rows a pass added, Skygate's and MAVLink's (each drone's rows are in one
+    /// protocol's columns only, since the protocol is part of the drone's identity).
+    private func derivePass(skygateStart: Int, mavlinkStart: Int, table: FleetTable) {
+        derive(
+            rows: skygateStart..<batch.skygate.count, columns: batch.skygate, rowDrones: rowDrones,
+            groundSpeeds: batch.groundSpeeds, table: table)
+        derive(
+            rows: mavlinkStart..<batch.mavlink.count, columns: batch.mavlink, rowDrones: mavlinkRowDrones,
+            groundSpeeds: mavlinkGroundSpeeds, table: table)
+    }
+
+    /// The counter for each MAVLink decoding error.
+    static func reason(for error: MAVLinkError) -> RejectionReason {
+        switch error {
+        case .truncated: .truncated
+        case .badMagic: .badMagic
+        case .unknownFlags: .unknownFlags
+        case .unknownMessage: .mavlinkUnknownMessage
+        case .badCRC: .badCRC
+        case .badSignature: .mavlinkBadSignature
+        case .replayed: .mavlinkReplayed
+        case .unsigned: .mavlinkUnsigned
+        case .tooManyStreams: .mavlinkSigningStreamsFull
         }
     }
 

@@ -26,8 +26,23 @@ public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
     case oversized
     /// A new drone when the fleet table is full (`Limits.dronesMax`).
     case tooManyDrones
-    /// MAVLink frames whose message the gateway does not map, or other MAVLink problems.
+    /// MAVLink datagrams before the gateway decoded MAVLink (issue 5); no longer counted, kept so
+    /// that the raw values after it stay stable.
     case mavlinkUnsupported
+    // MAVLink (docs/protocol.md, "MAVLink"); framing, CRC and flag failures use the reasons above.
+    /// A MAVLink message id the gateway does not map: without its CRC_EXTRA it is skipped unchecked.
+    case mavlinkUnknownMessage
+    /// An intact MAVLink frame from a component other than the autopilot (1): a gimbal, camera,
+    /// companion computer or ground station. Positions and state come from the autopilot only.
+    case mavlinkNotAutopilot
+    /// A signed MAVLink 2 frame whose signature does not match its system's key.
+    case mavlinkBadSignature
+    /// A signed MAVLink 2 frame whose timestamp did not rise on its (system, component, link).
+    case mavlinkReplayed
+    /// An unsigned MAVLink frame from a system with a key while signing is required.
+    case mavlinkUnsigned
+    /// A signed MAVLink 2 frame opening a stream when the table of signed streams is full.
+    case mavlinkSigningStreamsFull
 
     /// The label used in counters, JSON and metrics.
     public var name: String {
@@ -50,6 +65,12 @@ public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
         case .oversized: "oversized"
         case .tooManyDrones: "too_many_drones"
         case .mavlinkUnsupported: "mavlink_unsupported"
+        case .mavlinkUnknownMessage: "mavlink_unknown_message"
+        case .mavlinkNotAutopilot: "mavlink_not_autopilot"
+        case .mavlinkBadSignature: "mavlink_bad_signature"
+        case .mavlinkReplayed: "mavlink_replayed"
+        case .mavlinkUnsigned: "mavlink_unsigned"
+        case .mavlinkSigningStreamsFull: "mavlink_signing_streams_full"
         }
     }
 }

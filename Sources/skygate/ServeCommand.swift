@@ -49,6 +49,8 @@ struct GatewayOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
     @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
     @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
+    @Option(help: "MAVLink 2 signing keys, '<system id> <64 hex digits>' per line.") var mavlinkKeyFile: String?
+    @Flag(help: "Refuse unsigned MAVLink frames from systems that have a key.") var requireSigning = false
     @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default 65536).") var ringCapacity: Int?
     @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default 250).") var commitIntervalMs: Int?
     @Option(help: "Config file of 'name = value' lines.") var config: String?
@@ -67,6 +69,8 @@ struct GatewayOptions: ParsableArguments {
         }
         configuration.keyFile = value("key-file", keyFile)
         configuration.requireAuthentication = requireAuthentication || values["require-authentication"] == "true"
+        configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
+        configuration.requireSigning = requireSigning || values["require-signing"] == "true"
         if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
             guard let slots = Int(text), slots >= 2, slots <= 1 << 22, slots & (slots - 1) == 0 else {
                 throw ValidationError("--ring-capacity must be a power of two in 2...4194304, got '\(text)'")
@@ -86,6 +90,7 @@ struct GatewayOptions: ParsableArguments {
 
     static let configNames: Set<String> = [
         "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms",
+        "mavlink-key-file", "require-signing",
     ]
 }
 
