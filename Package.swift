@@ -50,7 +50,7 @@ let package = Package(
         // Firmware-like drones: flight model, battery, GPS noise, link faults, paced UDP sending.
         .target(
             name: "DroneSimulator",
-            dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims"]
+            dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire"]
         ),
         // The system SQLite (libsqlite3-dev), for TelemetryStore.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
         .testTarget(
             name: "DroneSimulatorTests",
-            dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims"]
+            dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire"]
         ),
         .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
         .testTarget(name: "MAVLinkWireTests", dependencies: ["MAVLinkWire", "MAVLinkSigning", "TelemetryWire"]),

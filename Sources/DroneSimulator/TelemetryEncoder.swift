@@ -1,15 +1,14 @@
 import TelemetryWire
 
-/// The protocols a simulated drone can speak. Only Skygate's own wire format is implemented; the
-/// MAVLink encoders arrive with the `MAVLinkWire` target and plug in by conforming to
-/// `TelemetryEncoder`, with `makeSkygateEncoder`'s siblings in `SimulateCommand` choosing them.
+/// The protocols a simulated drone can speak: Skygate's wire format (`SkygateTelemetryEncoder`)
+/// and MAVLink 2 or 1 (`MAVLinkTelemetryEncoder`), chosen in `SimulateCommand`.
 public enum TelemetryProtocol: String, CaseIterable, Sendable {
     case skygate
     case mavlink2
     case mavlink1
 
     /// Whether this build can encode the protocol.
-    public var isImplemented: Bool { self == .skygate }
+    public var isImplemented: Bool { true }
 }
 
 /// Turns a drone's samples into one datagram. Conforming types own whatever state their protocol

@@ -1,5 +1,6 @@
 /// Writes MAVLink 1 and 2 frames: for the simulator and the tests. Allocates nothing: the caller
-/// passes the output buffer (`MAVLinkFormat.frameLengthMax` bytes always suffice).
+/// passes the output buffer (`MAVLinkFormat.frameLengthMax` bytes always suffice; less does when
+/// it holds the frame, which is checked).
 public enum MAVLinkEncoder {
     /// Encodes `message` as one frame into `output` and returns its length. MAVLink 1 carries
     /// the base fields only; MAVLink 2 carries the extensions too, with trailing zero bytes
@@ -10,7 +11,6 @@ public enum MAVLinkEncoder {
         into output: UnsafeMutableRawBufferPointer
     ) -> Int {
         precondition(version == 1 || version == 2, "MAVLink version must be 1 or 2")
-        precondition(output.count >= MAVLinkFormat.frameLengthMax, "output needs frameLengthMax bytes")
         // Zeroed scratch for the longest payload we map (a stack tuple: no allocation).
         var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &scratch) { payload in
@@ -19,10 +19,10 @@ public enum MAVLinkEncoder {
             if version == 2 {
                 while length > 1 && payload[length &- 1] == 0 { length &-= 1 }
             }
-            let header: Int
+            let header = version == 1 ? MAVLinkFormat.headerLengthV1 : MAVLinkFormat.headerLengthV2
+            precondition(output.count >= header &+ length &+ MAVLinkFormat.checksumLength, "output too short for the frame")
             if version == 1 {
                 typealias H = MAVLinkFormat.HeaderV1Offset
-                header = MAVLinkFormat.headerLengthV1
                 output[0] = MAVLinkFormat.startV1
                 output[H.payloadLength] = UInt8(length)
                 output[H.sequence] = sequence
@@ -31,7 +31,6 @@ public enum MAVLinkEncoder {
                 output[H.messageID] = UInt8(id.rawValue)
             } else {
                 typealias H = MAVLinkFormat.HeaderV2Offset
-                header = MAVLinkFormat.headerLengthV2
                 output[0] = MAVLinkFormat.startV2
                 output[H.payloadLength] = UInt8(length)
                 output[H.incompatibilityFlags] = 0
@@ -64,6 +63,7 @@ extension MAVLinkEncoder {
         signer: Signer, into output: UnsafeMutableRawBufferPointer
     ) -> Int? {
         let unsigned = encode(message, version: 2, sequence: sequence, systemID: systemID, componentID: componentID, into: output)
+        precondition(output.count >= unsigned &+ MAVLinkFormat.signatureLength, "output too short for the signature")
         // The flag is inside the CRC, so the CRC is computed again with it set.
         output[MAVLinkFormat.HeaderV2Offset.incompatibilityFlags] |= MAVLinkFormat.incompatibilityFlagSigned
         let end = unsigned &- MAVLinkFormat.checksumLength

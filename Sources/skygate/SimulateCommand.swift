@@ -39,7 +39,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds each link outage lasts.") var outageSeconds: Double = 2
     @Option(help: "Key file ('<drone id> <hex key>' per line): those drones send authenticated frames.")
     var keyFile: String?
-    @Option(name: .customLong("protocol"), help: "Wire protocol: skygate (mavlink2, mavlink1 not implemented yet).")
+    @Option(name: .customLong("protocol"), help: "Wire protocol: skygate, mavlink2 or mavlink1 (drone ids are then MAVLink system ids, 1...255).")
     var wireProtocol: String = "skygate"
     @Option(help: "Simulated seconds per wall-clock second, or 'max' for as fast as possible.")
     var speed: String = "1"
@@ -83,6 +83,16 @@ struct SimulateCommand: ParsableCommand {
         }
         guard telemetryProtocol.isImplemented else {
             throw ValidationError("--protocol \(wireProtocol): \(SimulatorError.protocolNotImplemented(telemetryProtocol))")
+        }
+        if telemetryProtocol != .skygate {
+            let range = MAVLinkTelemetryEncoder.droneIDRange
+            guard range.contains(firstDroneID), UInt64(firstDroneID) + UInt64(drones) - 1 <= UInt64(range.upperBound) else {
+                throw ValidationError(
+                    "--protocol \(wireProtocol) needs drone ids in \(range) (MAVLink system ids): --first-drone-id \(firstDroneID) with --drones \(drones)")
+            }
+            guard keyFile == nil else {
+                throw ValidationError("--key-file applies to --protocol skygate only (the simulator does not sign MAVLink)")
+            }
         }
         _ = try parsedPacing()
         _ = try parsedStartTime()
@@ -154,7 +164,14 @@ struct SimulateCommand: ParsableCommand {
             let encoder = SkygateTelemetryEncoder(keys: keys, startTimeMicroseconds: configuration.startTimeMicroseconds)
             try simulate(FleetSimulator(configuration: configuration, encoder: encoder), sender: sender, pacing: pacing)
         case .mavlink2, .mavlink1:
-            throw ValidationError("--protocol \(wireProtocol): \(SimulatorError.protocolNotImplemented(telemetryProtocol))")
+            // State frames (HEARTBEAT, SYS_STATUS, GPS_RAW_INT, BATTERY_STATUS) about once a second,
+            // as autopilots stream them; positions at the sample rate.
+            let datagramsPerSecond = rate / Double(samplesPerDatagram)
+            let encoder = MAVLinkTelemetryEncoder(
+                version: telemetryProtocol == .mavlink1 ? 1 : 2,
+                statePeriodDatagrams: UInt32(max(1, min(datagramsPerSecond.rounded(), 1_000))),
+                startTimeMicroseconds: configuration.startTimeMicroseconds)
+            try simulate(FleetSimulator(configuration: configuration, encoder: encoder), sender: sender, pacing: pacing)
         }
     }
 
