@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PacketRing", targets: ["PacketRing"]),
         .library(name: "TelemetryStore", targets: ["TelemetryStore"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "FlightRecording", targets: ["FlightRecording"]),
         .library(name: "MAVLinkWire", targets: ["MAVLinkWire"]),
     ],
     dependencies: [
@@ -65,6 +66,10 @@ let package = Package(
         .target(name: "UDPIngest", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
         // The HTTP side: JSON API and health endpoints (the status page comes with issue 7).
         .target(name: "StatusServer", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
+        .target(name: "FlightRecording", dependencies: ["TelemetryWire", "CZlib"]),
         // Stored tracks as CSV, GeoJSON, GPX and KML (export command, track API).
         .target(name: "TelemetryExport", dependencies: ["Telemetry", "TelemetryStore", "TelemetryWire"]),
         // Wires the stages, owns the limits, the threads, lifecycle and shutdown.
@@ -73,7 +78,7 @@ let package = Package(
             dependencies: [
                 "Pipeline", "UDPIngest", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
                 "MAVLinkSigning",
-                "StatusServer",
+                "StatusServer", "FlightRecording",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -89,6 +94,7 @@ let package = Package(
                 "TelemetryExport",
                 "TelemetryStore",
                 "Telemetry",
+                "FlightRecording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -109,6 +115,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "skygate"]
         ),
+        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire"]),
         .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import FlightRecording
 import Foundation
 import Logging
 import MAVLinkSigning
@@ -22,6 +23,8 @@ public final class Gateway: @unchecked Sendable {
     public let receiver: UDPReceiver
     public let processor: BatchProcessor
     public let store: TelemetryStore
+    /// The flight recorder when `recordDirectory` is set (docs/architecture.md, "Recording").
+    public let recorder: FlightRecorder?
     /// Receive-to-commit latency of every stored unit.
     public let commitLatency = LatencyHistogram()
     /// Duration of each commit (one batch, one transaction).
@@ -37,6 +40,7 @@ public final class Gateway: @unchecked Sendable {
     let lastBatchSamples = Atomic<Int>(0)
     let lock = NSLock()
     var threads: [ThreadHandle] = []
+    var recorderThread: ThreadHandle?
     var isStopped = false
 
     /// Binds the socket and opens (or creates and migrates) the database.
@@ -84,6 +88,7 @@ public final class Gateway: @unchecked Sendable {
         processor = BatchProcessor(
             limits: limits, counters: counters, keys: keys, requireAuthentication: configuration.requireAuthentication,
             mavlinkKeys: mavlinkKeys, requireMAVLinkSigning: configuration.requireSigning, batch: batches[0])
+        recorder = try Self.makeRecorder(configuration: configuration, processor: processor, logger: logger)
         freeBatches = BatchQueue(capacity: batches.count)
         fullBatches = BatchQueue(capacity: batches.count)
         for batch in batches.dropFirst() { freeBatches.put(batch) }
@@ -102,6 +107,7 @@ public final class Gateway: @unchecked Sendable {
             ThreadHandle.start(name: "skygate-process") { [self] in processLoop() },
             ThreadHandle.start(name: "skygate-write") { [self] in writeLoop() },
         ]
+        if let recorder { recorderThread = ThreadHandle.start(name: "skygate-record") { recorder.run() } }
         logger.info("gateway started", metadata: ["udp": "\(receiver.boundAddress)", "db": "\(configuration.databasePath)"])
     }
 
@@ -118,7 +124,10 @@ public final class Gateway: @unchecked Sendable {
             threads[0].join()
             receiverStopped.store(true, ordering: .releasing)
             threads[1].join()
+            // The processor has made its last copy for the recorder: let it write the rest.
+            recorder?.requestStop()
             threads[2].join()
+            recorderThread?.join()
         }
         do { try store.checkpoint() } catch { logger.error("checkpoint failed: \(error)") }
         store.close()

@@ -1,3 +1,4 @@
+import FlightRecording
 import Telemetry
 
 /// Everything `skygate serve` can be told, with the defaults of docs/operations.md.
@@ -24,6 +25,13 @@ public struct GatewayConfiguration: Sendable {
     public var offlineAfterSeconds: Double = 60
     /// Every bound of the data path.
     public var limits = Limits()
+    /// Record every datagram the gateway takes in into this directory; nil records nothing.
+    public var recordDirectory: String?
+    /// File rotation, disk budget and chunking of the recording.
+    public var recordingOptions = RecordingOptions()
+    /// Slots between the batch processor's tap and the recorder thread (2,240 bytes each, like the
+    /// packet ring's): 16,384 absorb about 70 ms of a full-rate burst while a chunk is written.
+    public var recordingRingCapacity = 16_384
 
     public init() {}
 }

@@ -26,6 +26,10 @@ public final class BatchProcessor {
     public private(set) var batch: TelemetryBatch
     /// When the current batch received its first unit (ns, the caller's clock), for the interval.
     public private(set) var batchOpenedNanoseconds: UInt64?
+    /// Sees the slots each `drain` pass took (the first `count`), before they are released: the
+    /// flight recorder's tap (docs/architecture.md, "Recording"). Called once per pass on this
+    /// thread; it must copy what it needs and return without blocking.
+    public var slotTap: ((_ slots: PacketRing.Slots, _ count: Int) -> Void)?
 
     // Scratch columns parallel to the batch's Skygate rows, allocated once.
     let rowDrones: UnsafeMutablePointer<Int32>
@@ -123,6 +127,7 @@ public final class BatchProcessor {
             }
             derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
+        slotTap?(slots, taken)
         ring.release(count: taken)
         return taken
     }

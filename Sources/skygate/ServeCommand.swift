@@ -28,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         print("skygate serve: UDP \(gateway.receiver.boundAddress), database \(configuration.databasePath)")
+        if let recorder = gateway.recorder { print("recording into \(recorder.directory)") }
         try await gateway.runUntilSignalled(
             logger: logger,
             onRunning: { port in
@@ -53,6 +54,10 @@ struct GatewayOptions: ParsableArguments {
     @Flag(help: "Refuse unsigned MAVLink frames from systems that have a key.") var requireSigning = false
     @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default 65536).") var ringCapacity: Int?
     @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default 250).") var commitIntervalMs: Int?
+    @Option(help: "Record every datagram into this directory (rotating .skyrec files; docs/recording-format.md).")
+    var record: String?
+    @Option(parsing: .unconditional, help: "With --record: keep the recordings under this many MiB, deleting the oldest (default 8192).")
+    var recordMaxMib: Int?
     @Option(help: "Config file of 'name = value' lines.") var config: String?
 
     func makeConfiguration() throws -> GatewayConfiguration {
@@ -83,13 +88,22 @@ struct GatewayOptions: ParsableArguments {
             }
             configuration.limits.commitInterval = .milliseconds(milliseconds)
         }
+        configuration.recordDirectory = value("record", record)
+        if let text = value("record-max-mib", recordMaxMib.map { "\($0)" }) {
+            let minimum = 2 * configuration.recordingOptions.fileBytesMax >> 20
+            guard let mebibytes = Int(text), mebibytes >= minimum, mebibytes <= 1 << 30 else {
+                throw ValidationError("--record-max-mib must be a whole number of MiB of at least \(minimum) (two files), got '\(text)'")
+            }
+            configuration.recordingOptions.directoryBytesMax = mebibytes << 20
+        }
         let problems = configuration.limits.validate()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
         return configuration
     }
 
     static let configNames: Set<String> = [
-        "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms",
+        "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
+        "record-max-mib",
         "mavlink-key-file", "require-signing",
     ]
 }

@@ -7,6 +7,9 @@ struct Skygate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skygate",
         abstract: "Drone telemetry gateway and drone-firmware simulator.",
-        subcommands: [ServeCommand.self, SimulateCommand.self, ExportCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [
+            ServeCommand.self, SimulateCommand.self, RecordCommand.self, ReplayCommand.self, InspectCommand.self, ExportCommand.self,
+            BenchCommand.self, DemoCommand.self,
+        ]
     )
 }

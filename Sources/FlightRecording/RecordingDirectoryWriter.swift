@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Records into a directory of files (`serve --record DIR`): starts a new recording when the
+/// current one reaches `fileBytesMax` or spans `fileDuration`, and deletes its own oldest
+/// recordings (files named `skygate-*.skyrec`, never anything else) to keep the directory within
+/// `directoryBytesMax`. One recorder thread owns it.
+public final class RecordingDirectoryWriter {
+    public let directory: String
+    public let options: RecordingOptions
+    public let gatewayVersion: String
+    /// The file being written, if any.
+    public private(set) var current: RecordingWriter?
+    /// Files finished (closed) by this writer, and files it deleted to stay in budget.
+    public private(set) var filesClosed = 0
+    public private(set) var filesDeleted = 0
+    /// Recordings in the directory, oldest first, with their sizes (the current one excluded).
+    private var finished: [(name: String, bytes: Int)] = []
+    private var sequence = 0
+
+    public init(directory: String, gatewayVersion: String, options: RecordingOptions = RecordingOptions()) throws(RecordingError) {
+        let problems = options.validate()
+        guard problems.isEmpty else { throw .invalidOptions(problems.joined(separator: "; ")) }
+        self.directory = directory
+        self.options = options
+        self.gatewayVersion = gatewayVersion
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw RecordingError.from(errno: errno, operation: "mkdir", path: directory)
+        }
+        finished = try Self.listRecordings(in: directory)
+    }
+
+    /// Appends one datagram, opening or rotating the file first when needed.
+    public func append(
+        receivedNanoseconds: UInt64, source: UnsafeRawBufferPointer, datagram: UnsafeRawBufferPointer, isTruncated: Bool,
+        nowNanoseconds: UInt64
+    ) throws(RecordingError) {
+        if let writer = current,
+            writer.pendingBytes >= options.fileBytesMax
+                || receivedNanoseconds &- writer.startNanoseconds >= options.fileDurationNanoseconds
+        {
+            try closeCurrent()
+        }
+        if current == nil { try openNext(startNanoseconds: receivedNanoseconds) }
+        try current!.append(
+            receivedNanoseconds: receivedNanoseconds, source: source, datagram: datagram, isTruncated: isTruncated,
+            nowNanoseconds: nowNanoseconds)
+    }
+
+    /// Writes the open chunk when its interval has passed (call it when idle, too).
+    public func writeChunkIfDue(nowNanoseconds: UInt64) throws(RecordingError) {
+        guard let writer = current, writer.isChunkDue(nowNanoseconds: nowNanoseconds) else { return }
+        try writer.writeChunk()
+        try enforceBudget()
+    }
+
+    /// Closes the current file (index and trailer written).
+    public func close() throws(RecordingError) {
+        try closeCurrent()
+    }
+
+    private func openNext(startNanoseconds: UInt64) throws(RecordingError) {
+        sequence += 1
+        let name = Self.fileName(startNanoseconds: startNanoseconds, sequence: sequence)
+        current = try RecordingWriter(
+            path: directory + "/" + name, startNanoseconds: startNanoseconds, gatewayVersion: gatewayVersion, options: options)
+        try enforceBudget()
+    }
+
+    private func closeCurrent() throws(RecordingError) {
+        guard let writer = current else { return }
+        current = nil
+        try writer.close()
+        filesClosed += 1
+        finished.append((name: String(writer.path.split(separator: "/").last ?? ""), bytes: writer.bytesWritten))
+        try enforceBudget()
+    }
+
+    /// Deletes the oldest finished recordings while the directory (with the current file at its
+    /// maximum size) would exceed the budget.
+    private func enforceBudget() throws(RecordingError) {
+        let reserve = current == nil ? 0 : options.fileBytesMax
+        var total = finished.reduce(0) { $0 + $1.bytes } + reserve
+        // Bounded by the number of files listed.
+        while total > options.directoryBytesMax, let oldest = finished.first {
+            let path = directory + "/" + oldest.name
+            if unlink(path) != 0 && errno != ENOENT { throw RecordingError.from(errno: errno, operation: "unlink", path: path) }
+            finished.removeFirst()
+            total -= oldest.bytes
+            filesDeleted += 1
+        }
+    }
+
+    /// `skygate-YYYYMMDDTHHMMSSZ-NNNNNN.skyrec`: names sort by start time, and the sequence keeps
+    /// two files started in the same second apart.
+    public static func fileName(startNanoseconds: UInt64, sequence: Int) -> String {
+        let seconds = Int64(startNanoseconds / 1_000_000_000)
+        let civil = CivilTime(secondsSinceEpoch: seconds)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let stamp = pad(civil.year, 4) + pad(civil.month, 2) + pad(civil.day, 2) + "T" + pad(civil.hour, 2) + pad(civil.minute, 2)
+            + pad(civil.second, 2) + "Z"
+        return "skygate-\(stamp)-\(pad(sequence, 6)).\(RecordingFormat.fileExtension)"
+    }
+
+    /// The recordings this writer may delete, oldest first (names sort by time).
+    static func listRecordings(in directory: String) throws(RecordingError) -> [(name: String, bytes: Int)] {
+        guard let handle = opendir(directory) else { throw RecordingError.from(errno: errno, operation: "opendir", path: directory) }
+        defer { closedir(handle) }
+        var found: [(name: String, bytes: Int)] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix("skygate-") && name.hasSuffix("." + RecordingFormat.fileExtension) else { continue }
+            var status = stat()
+            guard stat(directory + "/" + name, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+            found.append((name: name, bytes: Int(status.st_size)))
+        }
+        return found.sorted { $0.name < $1.name }
+    }
+}
+
+/// A UTC calendar date and time from seconds since the Unix epoch (Howard Hinnant's
+/// days-to-civil algorithm), so file names need no Foundation.
+struct CivilTime: Equatable {
+    var year: Int
+    var month: Int
+    var day: Int
+    var hour: Int
+    var minute: Int
+    var second: Int
+
+    init(secondsSinceEpoch: Int64) {
+        let days = Int(secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86_400 : (secondsSinceEpoch - 86_399) / 86_400)
+        let secondOfDay = Int(secondsSinceEpoch - Int64(days) * 86_400)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthPrime = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
+        month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        hour = secondOfDay / 3_600
+        minute = secondOfDay % 3_600 / 60
+        second = secondOfDay % 60
+    }
+}

@@ -1,0 +1,255 @@
+/// Reads a Skygate recording (docs/recording-format.md). With a valid trailer and index it seeks
+/// by time straight to the first chunk that matters; without them (a recording cut off, or a
+/// damaged end) it scans the chunks from the header on. Each chunk's header CRC is checked before
+/// its length is trusted and its payload CRC before it is inflated; a damaged chunk is skipped
+/// and counted, and the scan resynchronises on the next chunk magic with a valid header.
+public final class SkygateRecordingReader: RecordingReader {
+    public var path: String { file.path }
+    public var kind: RecordingFormatKind { .skygate }
+    /// From the header.
+    public let formatVersion: UInt16
+    public let startNanoseconds: UInt64
+    public let gatewayVersion: String
+    /// The chunk index from the trailer; nil when the recording was not closed or its end is damaged.
+    public let index: [ChunkIndexEntry]?
+    /// Where chunks start (after the header) and where they end (the index, or the file's end).
+    let chunksStart: Int
+    let chunksEnd: Int
+    let file: MappedFile
+    private let decompressor = ChunkDecompressor()
+    private var headerProblem: String?
+
+    /// One entry of the chunk index.
+    public struct ChunkIndexEntry: Sendable, Equatable {
+        public var offset: Int
+        public var firstNanoseconds: UInt64
+        public var lastNanoseconds: UInt64
+        public var recordCount: Int
+    }
+
+    public convenience init(path: String) throws(RecordingError) {
+        try self.init(file: MappedFile(path: path))
+    }
+
+    init(file: MappedFile) throws(RecordingError) {
+        self.file = file
+        let bytes = file.bytes
+        guard bytes.count >= RecordingFormat.headerFixedLength + 4, bytes.prefix(8).elementsEqual(RecordingFormat.fileMagic) else {
+            throw .notARecording(path: file.path, reason: "no Skygate recording header")
+        }
+        let version = bytes.littleEndian(at: 8, as: UInt16.self)
+        guard version <= RecordingFormat.version else { throw .unsupportedVersion(path: file.path, version: version) }
+        formatVersion = version
+        let headerLength = Int(bytes.littleEndian(at: 10, as: UInt16.self))
+        let versionLength = Int(bytes.littleEndian(at: 24, as: UInt16.self))
+        let headerIsValid = headerLength == RecordingFormat.headerFixedLength + versionLength + 4 && headerLength <= bytes.count
+            && RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<headerLength - 4]))
+                == bytes.littleEndian(at: headerLength - 4, as: UInt32.self)
+        if headerIsValid {
+            startNanoseconds = bytes.littleEndian(at: 16, as: UInt64.self)
+            gatewayVersion = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[26..<26 + versionLength]), as: UTF8.self)
+            chunksStart = headerLength
+        } else {
+            // The magic is right but the rest of the header is not: keep going, the chunks are
+            // self-describing; the scan finds the first one.
+            startNanoseconds = 0
+            gatewayVersion = ""
+            chunksStart = 8
+            headerProblem = "the file header is damaged (its CRC does not match); chunks read by scanning"
+        }
+        if let (entries, indexOffset) = Self.readIndex(bytes, chunksStart: chunksStart) {
+            index = entries
+            chunksEnd = indexOffset
+        } else {
+            index = nil
+            chunksEnd = bytes.count
+        }
+    }
+
+    /// The trailer and the index it points to, when both are intact and consistent.
+    static func readIndex(_ bytes: UnsafeRawBufferPointer, chunksStart: Int) -> ([ChunkIndexEntry], Int)? {
+        let trailerLength = RecordingFormat.trailerLength
+        guard bytes.count >= chunksStart + trailerLength + RecordingFormat.indexHeaderLength + 4 else { return nil }
+        let trailerStart = bytes.count - trailerLength
+        let trailer = UnsafeRawBufferPointer(rebasing: bytes[trailerStart...])
+        guard trailer.littleEndian(at: 0, as: UInt32.self) == RecordingFormat.trailerMagic,
+            RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: trailer[0..<trailerLength - 4]))
+                == trailer.littleEndian(at: trailerLength - 4, as: UInt32.self)
+        else { return nil }
+        let indexOffset = Int(clamping: trailer.littleEndian(at: 8, as: UInt64.self))
+        let chunkCount = Int(trailer.littleEndian(at: 24, as: UInt32.self))
+        let indexLength = RecordingFormat.indexHeaderLength + chunkCount * RecordingFormat.indexEntryLength + 4
+        guard indexOffset >= chunksStart, indexOffset + indexLength == trailerStart else { return nil }
+        let index = UnsafeRawBufferPointer(rebasing: bytes[indexOffset..<trailerStart])
+        guard index.littleEndian(at: 0, as: UInt32.self) == RecordingFormat.indexMagic,
+            Int(index.littleEndian(at: 4, as: UInt32.self)) == chunkCount,
+            RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: index[0..<indexLength - 4]))
+                == index.littleEndian(at: indexLength - 4, as: UInt32.self)
+        else { return nil }
+        var entries: [ChunkIndexEntry] = []
+        entries.reserveCapacity(chunkCount)
+        var previousOffset = chunksStart - 1
+        for number in 0..<chunkCount {
+            let at = RecordingFormat.indexHeaderLength + number * RecordingFormat.indexEntryLength
+            let entry = ChunkIndexEntry(
+                offset: Int(clamping: index.littleEndian(at: at, as: UInt64.self)),
+                firstNanoseconds: index.littleEndian(at: at + 8, as: UInt64.self),
+                lastNanoseconds: index.littleEndian(at: at + 16, as: UInt64.self),
+                recordCount: Int(index.littleEndian(at: at + 24, as: UInt32.self)))
+            // An index that points backwards or past itself is not trusted at all.
+            guard entry.offset > previousOffset, entry.offset + RecordingFormat.chunkHeaderLength <= indexOffset else { return nil }
+            previousOffset = entry.offset
+            entries.append(entry)
+        }
+        return (entries, indexOffset)
+    }
+
+    /// The index entry of the first chunk that may hold a record at or after `nanoseconds`
+    /// (the first whose last record is not earlier), or nil when none does or there is no index.
+    /// Chunks are in receive order, and receive times rise, so a binary search on the last times
+    /// finds it without reading any chunk.
+    public func chunkNumber(atOrAfter nanoseconds: UInt64) -> Int? {
+        guard let index else { return nil }
+        var low = 0
+        var high = index.count
+        while low < high {
+            let middle = (low + high) / 2
+            if index[middle].lastNanoseconds < nanoseconds { low = middle + 1 } else { high = middle }
+        }
+        return low < index.count ? low : nil
+    }
+
+    public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
+        var report = ReadReport()
+        report.hasIndex = index != nil
+        if let headerProblem { report.note(headerProblem) }
+        let from = fromNanoseconds ?? 0
+        let until = untilNanoseconds ?? .max
+        var offset = chunksStart
+        if let index, fromNanoseconds != nil {
+            guard let first = chunkNumber(atOrAfter: from) else { return report }
+            offset = index[first].offset
+        }
+        let bytes = file.bytes
+        // Bounded: every pass advances `offset` by at least one byte.
+        while offset < chunksEnd {
+            let remaining = chunksEnd - offset
+            if remaining < RecordingFormat.chunkHeaderLength || !Self.isChunkHeader(bytes, at: offset) {
+                if index == nil && remaining >= 4 && bytes.littleEndian(at: offset, as: UInt32.self) == RecordingFormat.indexMagic {
+                    // An index whose trailer is damaged or missing (cut off while closing): the
+                    // chunks end here, and the rest is counted as cut off, though no record is lost.
+                    report.trailingBytes += remaining
+                    report.note("the index or trailer at byte \(offset) is incomplete or damaged; chunks read by scanning")
+                    break
+                }
+                guard let next = nextChunkHeader(after: offset) else {
+                    if remaining < RecordingFormat.chunkHeaderLength {
+                        report.trailingBytes += remaining
+                        report.note("\(remaining) bytes at the end are not a whole chunk (the recording was cut off)")
+                    } else {
+                        report.bytesSkipped += remaining
+                        report.resyncs += 1
+                        report.note("\(remaining) bytes from byte \(offset) to the end hold no readable chunk")
+                    }
+                    break
+                }
+                report.bytesSkipped += next - offset
+                report.resyncs += 1
+                report.note("\(next - offset) unreadable bytes skipped at byte \(offset)")
+                offset = next
+                continue
+            }
+            let header = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + RecordingFormat.chunkHeaderLength])
+            let compressedLength = Int(header.littleEndian(at: 4, as: UInt32.self))
+            let uncompressedLength = Int(header.littleEndian(at: 8, as: UInt32.self))
+            let recordCount = Int(header.littleEndian(at: 12, as: UInt32.self))
+            let firstTime = header.littleEndian(at: 16, as: UInt64.self)
+            let lastTime = header.littleEndian(at: 24, as: UInt64.self)
+            let payloadStart = offset + RecordingFormat.chunkHeaderLength
+            guard payloadStart + compressedLength <= chunksEnd else {
+                report.trailingBytes += remaining
+                report.note("the last chunk (byte \(offset), \(recordCount) records) was cut off mid-write")
+                break
+            }
+            let nextOffset = payloadStart + compressedLength
+            if firstTime >= until { break }
+            if lastTime < from && fromNanoseconds != nil {
+                offset = nextOffset
+                continue
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<nextOffset])
+            guard RecordingFormat.crc32(payload) == header.littleEndian(at: 32, as: UInt32.self),
+                let records = decompressor.decompress(payload, expectedLength: uncompressedLength),
+                Self.recordsAreWellFormed(records, count: recordCount)
+            else {
+                report.chunksDamaged += 1
+                report.recordsDamaged += recordCount
+                report.note("chunk at byte \(offset) is damaged; its \(recordCount) records are lost")
+                offset = nextOffset
+                continue
+            }
+            report.chunksRead += 1
+            var keepGoing = true
+            var at = 0
+            for _ in 0..<recordCount {
+                let time = records.littleEndian(at: at, as: UInt64.self)
+                let length = Int(records.littleEndian(at: at + 8, as: UInt16.self))
+                let sourceLength = Int(records[at + 10])
+                let flags = records[at + 11]
+                let sourceStart = at + RecordingFormat.recordHeaderLength
+                let datagramStart = sourceStart + sourceLength
+                at = datagramStart + length
+                report.datagramsFound += 1
+                report.noteTime(time)
+                guard time >= from && time < until else { continue }
+                report.datagramsRead += 1
+                let datagram = RecordedDatagram(
+                    receivedNanoseconds: time, bytes: UnsafeRawBufferPointer(rebasing: records[datagramStart..<at]),
+                    source: UnsafeRawBufferPointer(rebasing: records[sourceStart..<datagramStart]),
+                    isTruncated: flags & RecordingFormat.recordFlagTruncated != 0)
+                if !body(datagram) {
+                    keepGoing = false
+                    break
+                }
+            }
+            if !keepGoing { break }
+            offset = nextOffset
+        }
+        return report
+    }
+
+    /// Whether a chunk header with the magic and a matching header CRC starts at `offset`.
+    static func isChunkHeader(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset + RecordingFormat.chunkHeaderLength <= bytes.count,
+            bytes.littleEndian(at: offset, as: UInt32.self) == RecordingFormat.chunkMagic
+        else { return false }
+        let header = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + RecordingFormat.chunkHeaderLength - 4])
+        return RecordingFormat.crc32(header) == bytes.littleEndian(at: offset + RecordingFormat.chunkHeaderLength - 4, as: UInt32.self)
+    }
+
+    /// The next offset after `offset` where a valid chunk header starts, before `chunksEnd`.
+    private func nextChunkHeader(after offset: Int) -> Int? {
+        let bytes = file.bytes
+        var candidate = offset + 1
+        while candidate + RecordingFormat.chunkHeaderLength <= chunksEnd {
+            if bytes[candidate] == 0x53 && Self.isChunkHeader(bytes, at: candidate) { return candidate }
+            candidate += 1
+        }
+        return nil
+    }
+
+    /// Whether `records` parses into exactly `count` records that fill it: checked before any
+    /// record is handed out, so a chunk is delivered whole or not at all.
+    static func recordsAreWellFormed(_ records: UnsafeRawBufferPointer, count: Int) -> Bool {
+        var at = 0
+        for _ in 0..<count {
+            guard at + RecordingFormat.recordHeaderLength <= records.count else { return false }
+            let length = Int(records.littleEndian(at: at + 8, as: UInt16.self))
+            let sourceLength = Int(records[at + 10])
+            guard sourceLength <= RecordedSource.bytesMax else { return false }
+            at += RecordingFormat.recordHeaderLength + sourceLength + length
+            guard at <= records.count else { return false }
+        }
+        return at == records.count
+    }
+}

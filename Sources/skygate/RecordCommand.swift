@@ -1,0 +1,77 @@
+import ArgumentParser
+import FlightRecording
+import Foundation
+import Gateway
+import Synchronization
+import Telemetry
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `skygate record`: receive UDP telemetry and write every datagram to one Skygate recording,
+/// storing nothing. Runs until SIGINT/SIGTERM (or `--duration`), then closes the recording with
+/// its index and prints what it recorded.
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Record UDP telemetry into a Skygate recording without storing it.",
+        discussion: "The recording holds each datagram with its receive time and sender (docs/recording-format.md); replay it with `skygate replay`."
+    )
+
+    @Option(help: "UDP HOST:PORT to receive on (default 0.0.0.0:14550).") var udp: String = "0.0.0.0:14550"
+    @Option(help: "Recording file to write (created or replaced).") var out: String
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (default: run until SIGINT or SIGTERM).")
+    var duration: Double?
+    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default 16384).") var ringCapacity: Int = 16_384
+
+    func validate() throws {
+        if let duration, !(duration > 0 && duration <= 86_400 * 7) {
+            throw ValidationError("--duration must be above 0 and at most a week of seconds, got \(duration)")
+        }
+        guard ringCapacity >= 2, ringCapacity <= 1 << 22, ringCapacity & (ringCapacity - 1) == 0 else {
+            throw ValidationError("--ring-capacity must be a power of two in 2...4194304, got \(ringCapacity)")
+        }
+    }
+
+    func run() throws {
+        var limits = Limits()
+        limits.ringCapacity = ringCapacity
+        let session: RecordSession
+        do { session = try RecordSession(udpAddress: udp, outputPath: out, limits: limits) } catch {
+            throw ValidationError(error.description)
+        }
+        StopSignal.install()
+        session.start()
+        print("skygate record: UDP \(session.receiver.boundAddress) → \(out)")
+        fflush(nil)
+        let started = Date()
+        // Bounded by the signal, the duration or a recording failure; checked every 50 ms.
+        while !StopSignal.isRaised && session.failure == nil {
+            if let duration, Date().timeIntervalSince(started) >= duration { break }
+            usleep(50_000)
+        }
+        let final = session.stop()
+        let seconds = Date().timeIntervalSince(started)
+        print(
+            "recorded \(session.datagramsRecorded) of \(final.datagramsReceived) datagrams received in \(String(format: "%.1f", seconds)) s"
+                + " (dropped ring_full \(final.dropped[.ringFull] ?? 0)) into \(out)")
+        if let failure = session.failure {
+            print("error: \(failure)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// SIGINT and SIGTERM raise a flag that long-running commands (`record`, `replay`) poll, so they
+/// close their files properly instead of dying mid-write.
+enum StopSignal {
+    static let raised = Atomic<Bool>(false)
+
+    static var isRaised: Bool { raised.load(ordering: .relaxed) }
+
+    static func install() {
+        signal(SIGINT) { _ in StopSignal.raised.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in StopSignal.raised.store(true, ordering: .relaxed) }
+    }
+}
