@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "skygate"]
+            dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "FlightRecording", "skygate"]
         ),
         .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire"]),
         .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
