@@ -60,5 +60,15 @@ let package = Package(
             path: "Benchmarks/Derivation",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "MAVLinkParsing",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MAVLinkWire", package: "Skygate"),
+                .product(name: "TelemetryWire", package: "Skygate"),
+            ],
+            path: "Benchmarks/MAVLinkParsing",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
