@@ -51,7 +51,7 @@ let package = Package(
         // Firmware-like drones: flight model, battery, GPS noise, link faults, paced UDP sending.
         .target(
             name: "DroneSimulator",
-            dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire"]
+            dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire", "UDPIngest"]
         ),
         // The system SQLite (libsqlite3-dev), for TelemetryStore.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),

@@ -68,7 +68,7 @@ public final class Gateway: @unchecked Sendable {
             }
         }
         let address: SocketAddress
-        do { address = try SocketAddress(parsing: configuration.udpAddress) } catch {
+        do { address = try SocketAddress(parsing: configuration.udpAddress, allowingPortZero: true) } catch {
             throw GatewayError("--udp: \(error)")
         }
         ring = PacketRing(capacity: limits.ringCapacity, datagramCapacity: limits.datagramBytesMax)

@@ -31,7 +31,7 @@ public final class RecordSession: @unchecked Sendable {
         let problems = limits.validate()
         guard problems.isEmpty else { throw GatewayError("invalid limits: " + problems.joined(separator: "; ")) }
         let address: SocketAddress
-        do { address = try SocketAddress(parsing: udpAddress) } catch { throw GatewayError("--udp: \(error)") }
+        do { address = try SocketAddress(parsing: udpAddress, allowingPortZero: true) } catch { throw GatewayError("--udp: \(error)") }
         ring = PacketRing(capacity: limits.ringCapacity, datagramCapacity: limits.datagramBytesMax)
         do {
             receiver = try UDPReceiver(address: address, limits: limits, ring: ring, counters: counters)

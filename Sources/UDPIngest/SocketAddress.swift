@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A UDP destination parsed from `HOST:PORT`: an IPv4 address (`127.0.0.1:14550`), a bracketed
+/// A UDP address parsed from `HOST:PORT`: an IPv4 address (`127.0.0.1:14550`), a bracketed
 /// IPv6 address (`[::1]:14550`), or a host name resolved once, at parse time (`localhost:14550`).
 public struct SocketAddress: Sendable, CustomStringConvertible {
     /// The address in the form the socket calls take.
@@ -43,7 +43,9 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     /// Parses `text`; the error says what is wrong in words an option message can quote.
-    public init(parsing text: String) throws(AddressError) {
+    /// Port 0 ("any free port") makes sense for an address to bind, never for a destination, so
+    /// it is accepted only with `allowingPortZero`.
+    public init(parsing text: String, allowingPortZero: Bool = false) throws(AddressError) {
         description = text
         let host: Substring
         let portText: Substring
@@ -60,8 +62,10 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
-        guard let port = UInt16(portText) else {
-            throw AddressError("'\(text)' has no valid port (0...65535; 0 picks a free one)")
+        guard let port = UInt16(portText), port > 0 || allowingPortZero else {
+            throw AddressError(
+                allowingPortZero
+                    ? "'\(text)' has no valid port (0...65535; 0 picks a free one)" : "'\(text)' has no valid port (1...65535)")
         }
         guard !host.isEmpty else { throw AddressError("'\(text)' has no host") }
 

@@ -135,7 +135,7 @@ struct UDPLoopbackTests {
         #expect(try SocketAddress(parsing: "[::1]:14550").family == AF_INET6)
         #expect(try SocketAddress(parsing: "localhost:14550").length > 0)
         for bad in ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", ":14550", "[::1]14550", "::1:14550"] {
-            #expect(throws: SimulatorError.self) { try SocketAddress(parsing: bad) }
+            #expect(throws: (any Error).self) { try SocketAddress(parsing: bad) }
         }
     }
 }

@@ -76,7 +76,9 @@ struct ServeProcessTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(received == summary.totals.datagramsSent)
-        #expect(try await server.stats()["stored"] as? Int == 0, "nothing should be committed before the signal")
+        // With a 10 s commit interval the frames are normally all still uncommitted here; on a
+        // heavily loaded machine the interval may pass first, so this is not asserted, only the
+        // end result is: every received frame is in the database after the signal.
         kill(server.process.processIdentifier, SIGTERM)
         let (status, output) = server.waitForExit()
         #expect(status == 0, "exit status \(status): \(output)")
