@@ -10,15 +10,23 @@ ROUNDS=${1:-3}
 LIMITS=${LIMITS:-../shared/limits}
 STEPS=${STEPS:-'^(udp_recvmmsg|sqlite_idx|sqlite_multi64|decode|pipeline)$'}
 OUT=${OUT:-/tmp/skygate-perf}
-SKYGATE=.build/release/skygate
+BENCH_ARGS=${BENCH_ARGS:-}   # extra `skygate bench` options, e.g. --commit-samples-max 65536
+SKYGATE=${SKYGATE:-.build/release/skygate}
+DECODE=${DECODE:-1}   # 0 skips the decoder benchmark (its figures then print as n/a)
 [ -x "$SKYGATE" ] || { echo "build first: swift build -c release --product skygate" >&2; exit 1; }
 mkdir -p "$OUT"
-(cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample.*" --format markdown >/dev/null 2>&1) || true
+if [ "$DECODE" = 1 ]; then
+  (cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample.*" --format markdown >/dev/null 2>&1) || true
+fi
 for round in $(seq 1 "$ROUNDS"); do
   ONLY="$STEPS" QUIET_WAIT=${QUIET_WAIT:-30} bash "$LIMITS/run.sh" > "$OUT/limits-$round.txt" 2> "$OUT/limits-$round.log"
-  "$SKYGATE" bench --drones 1000 --rate 100 --duration 10 --max --json > "$OUT/bench1-$round.json"
-  "$SKYGATE" bench --drones 1000 --rate 100 --duration 10 --samples-per-datagram 5 --max --json > "$OUT/bench5-$round.json"
-  (cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample.*" --format markdown 2>/dev/null) > "$OUT/decode-$round.txt"
+  "$SKYGATE" bench --drones 1000 --rate 100 --duration 10 --max --json $BENCH_ARGS > "$OUT/bench1-$round.json"
+  "$SKYGATE" bench --drones 1000 --rate 100 --duration 10 --samples-per-datagram 5 --max --json $BENCH_ARGS > "$OUT/bench5-$round.json"
+  if [ "$DECODE" = 1 ]; then
+    (cd Benchmarks && swift package benchmark --target WireDecoding --filter "Decode datagrams of 1 sample.*" --format markdown 2>/dev/null) > "$OUT/decode-$round.txt"
+  else
+    : > "$OUT/decode-$round.txt"
+  fi
   echo "round $round done" >&2
 done
 python3 - "$OUT" "$ROUNDS" <<'PY'
@@ -41,12 +49,12 @@ for r in range(1, rounds + 1):
             ns = float(line.split("|")[4]); break
     rows.append(dict(
         udp=L.get("udp_recvmmsg_recv"), idx=L.get("sqlite_idx"), multi64=L.get("sqlite_multi64"),
-        cdec=L.get("decode_crc_table"), cpipe=L.get("pipeline_stored"),
+        cdec=L.get("decode_crc_table", float("nan")), cpipe=L.get("pipeline_stored"),
         noise=max(v for k, v in L.items() if k.startswith("noise_")) if any(k.startswith("noise_") for k in L) else None,
         stored1=b1["stored_samples_per_second"], recv1=b1["received_datagrams_per_second"], sent1=b1["sender_datagrams_per_second"],
         ring1=b1["dropped"].get("ring_full", 0), lost1=b1["lost_before_gateway"], p99=b1["commit_latency_p99_ms"],
         stored5=b5["stored_samples_per_second"], ring5=b5["dropped"].get("ring_full", 0), p99_5=b5["commit_latency_p99_ms"],
-        rss=b1["rss_megabytes"], dec=1e9 / ns if ns else None))
+        rss=b1["rss_megabytes"], dec=1e9 / ns if ns else float("nan"), cdec_or_nan=L.get("decode_crc_table", float("nan"))))
     x = rows[-1]
     print(f"round {r}: C udp_recvmmsg_recv {x['udp']:.0f}/s, C pipeline_stored {x['cpipe']:.0f}/s, C sqlite_idx {x['idx']:.0f}/s, "
           f"C decode_crc_table {x['cdec']:.0f}/s (max noise {x['noise']} cores) | skygate stored {x['stored1']:.0f} samples/s "
