@@ -44,12 +44,9 @@ public final class ReplayRunner: @unchecked Sendable {
     /// Processes one recorded datagram as the gateway would have on receiving it.
     public func feed(_ datagram: RecordedDatagram) {
         precondition(!isFinished, "feed after finish")
-        let batch = processor.batch
-        if batch.skygate.remainingCapacity < limits.samplesPerDatagramMax
-            || batch.mavlink.remainingCapacity < limits.samplesPerDatagramMax
-        {
-            handOff()
-        }
+        // The processor's own test: MAVLink needs room for more rows per datagram than Skygate,
+        // and for units without rows (HEARTBEAT and the like).
+        if !processor.hasRoomForDatagram { handOff() }
         counters.countDatagram(bytes: datagram.bytes.count)
         // The live receive thread keeps at most a slot's worth and marks the rest truncated; a
         // replayed datagram gets the same outcome.

@@ -132,8 +132,10 @@ public final class BatchProcessor {
         return taken
     }
 
-    /// Whether the batch can take the largest datagram a slot holds.
-    var hasRoomForDatagram: Bool {
+    /// Whether the batch can take the largest datagram a slot holds: room for its rows (Skygate
+    /// or MAVLink) and for its units (MAVLink state frames are units without rows). A caller of
+    /// `process(datagram:)` hands the batch off (`swapBatch`) while this is false.
+    public var hasRoomForDatagram: Bool {
         batch.skygate.remainingCapacity >= limits.samplesPerDatagramMax
             && batch.mavlink.remainingCapacity >= mavlinkRowsPerDatagramMax
             && batch.unitCapacity - batch.units >= unitsPerDatagramMax
