@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
@@ -64,8 +65,16 @@ let package = Package(
         ),
         // Sockets and the receive thread: the only code that makes socket calls.
         .target(name: "UDPIngest", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
-        // The HTTP side: JSON API and health endpoints (the status page comes with issue 7).
-        .target(name: "StatusServer", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        // The HTTP side: status page, JSON API, /metrics, HTTP ingest and health endpoints.
+        .target(
+            name: "StatusServer",
+            dependencies: [
+                "Pipeline", "Telemetry", "TelemetryWire", "TelemetryStore", "TelemetryExport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
@@ -116,6 +125,14 @@ let package = Package(
             dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "FlightRecording", "skygate"]
         ),
         .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire"]),
+        .testTarget(
+            name: "StatusServerTests",
+            dependencies: [
+                "StatusServer", "Pipeline", "Telemetry", "TelemetryWire", "TelemetryStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Pipeline
 import StatusServer
 import Telemetry
 
@@ -23,6 +24,30 @@ extension Gateway: StatusSource {
             last_batch_samples: lastBatchSampleCount, commit_latency_ms: milliseconds(commitLatency),
             commit_duration_ms: milliseconds(commitDuration), drones: processor.fleet.count,
             database_bytes: databaseBytes())
+    }
+
+    public func droneStatuses() -> [DroneStatus] { processor.fleet.snapshot() }
+
+    public func droneStatus(of drone: DroneIdentity) -> DroneStatus? { processor.fleet.status(of: drone) }
+
+    public var databasePath: String? { configuration.databasePath }
+
+    public var ingestDatagramBytesMax: Int { configuration.limits.datagramBytesMax }
+
+    public func ingest(datagrams: [[UInt8]]) -> IngestOutcome {
+        httpIngest.push(datagrams, nowNanoseconds: realtimeNanoseconds())
+            ? .accepted(datagrams: datagrams.count) : .ringFull(accepted: 0)
+    }
+
+    public func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] {
+        commitLatency.buckets().map { (upperBoundSeconds: $0.upperBoundMicroseconds / 1e6, count: $0.count) }
+    }
+
+    /// What the HTTP side shows and requires, from the configuration.
+    public var statusSettings: StatusSettings {
+        StatusSettings(
+            staleAfterSeconds: configuration.staleAfterSeconds, offlineAfterSeconds: configuration.offlineAfterSeconds,
+            tileURL: configuration.tileURL, accessToken: configuration.accessToken)
     }
 
     /// Size of the database file and its WAL, read from the file system (never a query).

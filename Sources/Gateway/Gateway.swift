@@ -20,6 +20,8 @@ public final class Gateway: @unchecked Sendable {
     public let configuration: GatewayConfiguration
     public let counters = IngestCounters()
     public let ring: PacketRing
+    /// HTTP ingest's hand-off to the processor thread (docs/architecture.md, "HTTP ingest").
+    public let httpIngest: HTTPIngestQueue
     public let receiver: UDPReceiver
     public let processor: BatchProcessor
     public let store: TelemetryStore
@@ -72,6 +74,7 @@ public final class Gateway: @unchecked Sendable {
             throw GatewayError("--udp: \(error)")
         }
         ring = PacketRing(capacity: limits.ringCapacity, datagramCapacity: limits.datagramBytesMax)
+        httpIngest = HTTPIngestQueue(datagramCapacity: limits.datagramBytesMax, counters: counters)
         do {
             receiver = try UDPReceiver(address: address, limits: limits, ring: ring, counters: counters)
         } catch {
@@ -157,10 +160,13 @@ public final class Gateway: @unchecked Sendable {
         // Bounded by the stop protocol: after the receiver stops, the ring only empties.
         while true {
             let now = realtimeNanoseconds()
-            let taken = processor.drain(ring, nowNanoseconds: now)
+            var taken = processor.drain(ring, nowNanoseconds: now)
+            if processor.isBatchDue(nowNanoseconds: now) { handOff() }
+            // HTTP ingest's ring, drained after the UDP ring so a busy socket keeps priority.
+            taken += processor.drain(httpIngest.ring, nowNanoseconds: now)
             if processor.isBatchDue(nowNanoseconds: now) { handOff() }
             if taken == 0 {
-                if receiverStopped.load(ordering: .acquiring) && ring.isEmpty {
+                if receiverStopped.load(ordering: .acquiring) && ring.isEmpty && httpIngest.closeIfEmpty() {
                     if processor.batch.units > 0 { handOff() }
                     break
                 }

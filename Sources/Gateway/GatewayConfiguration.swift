@@ -23,6 +23,12 @@ public struct GatewayConfiguration: Sendable {
     /// Seconds without a frame after which a drone shows as stale, and then offline.
     public var staleAfterSeconds: Double = 5
     public var offlineAfterSeconds: Double = 60
+    /// Background map tiles for the status page, `{z}/{x}/{y}` placeholders (a site's own tile
+    /// server); nil draws positions on a plain background.
+    public var tileURL: String?
+    /// Required from HTTP clients (`Authorization: Bearer`, or `?access_token=`) except on the
+    /// health endpoints; the gateway refuses a non-loopback HTTP address without one.
+    public var accessToken: String?
     /// Every bound of the data path.
     public var limits = Limits()
     /// Record every datagram the gateway takes in into this directory; nil records nothing.

@@ -42,14 +42,24 @@ extension Gateway {
         onStopped: @escaping @Sendable (IngestCounters.Snapshot) -> Void
     ) throws(GatewayError) -> ServiceGroup {
         let (host, port) = try Self.splitHTTPAddress(configuration.httpAddress)
+        if configuration.accessToken == nil && !Self.isLoopback(host) {
+            throw GatewayError("--http \(configuration.httpAddress): a non-loopback address needs --access-token (the API and ingest would be open to the network)")
+        }
+        let history = StatsHistory()
         var app = Application(
-            router: StatusRoutes.makeRouter(source: self),
+            router: StatusRoutes.makeRouter(source: self, settings: statusSettings, history: history),
             configuration: .init(address: .hostname(host, port: port), serverName: "skygate"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
         app.addServices(GatewayService(gateway: self, onStopped: onStopped))
+        app.addServices(StatsSampler(source: self, history: history))
         return ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+
+    /// Whether the HTTP host is a loopback address (or name), which needs no access token.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     static func splitHTTPAddress(_ text: String) throws(GatewayError) -> (String, Int) {

@@ -47,4 +47,12 @@ public final class LatencyHistogram: Sendable {
     }
 
     public var count: UInt64 { state.withLock { $0.reduce(0, +) } }
+
+    /// Every non-empty bucket as (upper bound in µs, count), ascending: `/metrics` sums them
+    /// into its Prometheus histogram.
+    public func buckets() -> [(upperBoundMicroseconds: Double, count: UInt64)] {
+        state.withLock { buckets in
+            buckets.indices.filter { buckets[$0] > 0 }.map { (Self.upperBound(bucket: $0), buckets[$0]) }
+        }
+    }
 }

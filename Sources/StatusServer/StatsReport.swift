@@ -33,6 +33,9 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var commit_duration_ms: Quantiles
     public var drones: Int
     public var database_bytes: Int?
+    /// Rates over the last 1, 5 and 15 minutes (keys "1m", "5m", "15m"), from the per-second
+    /// history; a window shorter than the uptime covers the uptime only. Empty until sampled.
+    public var windows: [String: StatsWindow] = [:]
 
     public init(
         uptime_seconds: Double, received: UInt64, stored: UInt64, duplicate: UInt64, rejected: [String: UInt64],
@@ -62,11 +65,24 @@ public struct StatsReport: Codable, Sendable, Equatable {
         self.drones = drones
         self.database_bytes = database_bytes
     }
+
+    /// The accounting of one snapshot as the history keeps it.
+    var counterSample: CounterSample {
+        var sample = CounterSample()
+        sample.received = received
+        sample.stored = stored
+        sample.duplicate = duplicate
+        sample.rejected = rejected.values.reduce(0, +)
+        sample.dropped = dropped.values.reduce(0, +)
+        sample.samplesStored = samples_stored
+        sample.datagramsReceived = datagrams_received
+        sample.bytesReceived = bytes_received
+        sample.kernelDrops = kernel_drops ?? 0
+        sample.ringDepth = ring_depth
+        sample.commitLatencyP50Milliseconds = commit_latency_ms.p50 ?? 0
+        sample.commitLatencyP99Milliseconds = commit_latency_ms.p99 ?? 0
+        sample.lastBatchSamples = last_batch_samples
+        return sample
+    }
 }
 
-/// What the HTTP side needs from the gateway; the gateway conforms, tests substitute.
-public protocol StatusSource: Sendable {
-    func statsReport() -> StatsReport
-    /// Socket bound, database writable, ring not saturated.
-    var isReady: Bool { get }
-}

@@ -1,12 +1,23 @@
 import Foundation
 import Hummingbird
+import Pipeline
+import Telemetry
+import TelemetryExport
 
-/// The HTTP API beside the data path. For now: `/api/stats`, `/healthz`, `/readyz`; the status
-/// page and the drone API arrive with issue 7. Every handler does bounded work from memory.
+/// The HTTP side beside the data path: the status page, the drone page, the JSON API, `/metrics`,
+/// HTTP ingest and the health endpoints (docs/operations.md, "HTTP API"). Every handler does
+/// bounded work from memory, except the track endpoint, which reads a bounded number of rows from
+/// the database on a thread outside the server's pool.
 public enum StatusRoutes {
     /// A router with every route, reading from `source`.
-    public static func makeRouter(source: some StatusSource) -> Router<BasicRequestContext> {
+    public static func makeRouter(
+        source: some StatusSource, settings: StatusSettings = StatusSettings(), history: StatsHistory = StatsHistory()
+    ) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: SecurityMiddleware(accessToken: settings.accessToken))
+        let metrics = MetricsExporter()
+        let tracks = TrackReader()
+
         router.get("/healthz") { _, _ in
             textResponse("ok\n")
         }
@@ -14,9 +25,120 @@ public enum StatusRoutes {
             source.isReady ? textResponse("ready\n") : textResponse("not ready\n", status: .serviceUnavailable)
         }
         router.get("/api/stats") { _, _ in
-            jsonResponse(source.statsReport())
+            var report = source.statsReport()
+            report.windows = history.windows()
+            return jsonResponse(report)
+        }
+        router.get("/api/stats/history") { _, _ in
+            jsonResponse(history.series())
+        }
+        router.get("/api/drones") { _, _ in
+            jsonResponse(fleetReport(source: source, settings: settings))
+        }
+        router.get("/api/drones/:protocol/:id") { _, context in
+            let drone = try droneIdentity(context)
+            guard let status = source.droneStatus(of: drone) else { throw notFound(drone) }
+            return jsonResponse(DroneReport(status, nowNanoseconds: realtimeNanoseconds(), settings: settings))
+        }
+        router.get("/api/drones/:protocol/:id/track") { request, context in
+            let drone = try droneIdentity(context)
+            let parameters = request.uri.queryParameters
+            let query = try TrackQuery(nowMicroseconds: realtimeNanoseconds() / 1_000) { name in parameters.get(name).map { String($0) } }
+            guard let path = source.databasePath else {
+                throw HTTPError(.serviceUnavailable, message: "no database to read tracks from")
+            }
+            let track = try await tracks.read(path: path, drone: drone, query: query)
+            if track.points.isEmpty && source.droneStatus(of: drone) == nil { throw notFound(drone) }
+            return track.response(format: query.format)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: MetricsExporter.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source))))
+        }
+        router.post("/api/telemetry") { request, context in
+            try await ingest(request, source: source)
+        }
+        router.get("/") { _, _ in
+            htmlResponse(StatusPage.html)
+        }
+        router.get("/drones/:protocol/:id") { _, context in
+            _ = try droneIdentity(context)
+            return htmlResponse(DronePage.html)
         }
         return router
+    }
+
+    static func fleetReport(source: some StatusSource, settings: StatusSettings) -> FleetReport {
+        let now = realtimeNanoseconds()
+        let drones = source.droneStatuses().map { DroneReport($0, nowNanoseconds: now, settings: settings) }
+        return FleetReport(
+            drones: drones, stale_after_seconds: settings.staleAfterSeconds, offline_after_seconds: settings.offlineAfterSeconds,
+            tile_url: settings.tileURL, online: drones.count { $0.state == "online" }, stale: drones.count { $0.state == "stale" },
+            offline: drones.count { $0.state == "offline" })
+    }
+
+    /// The (protocol, id) of the path, or a 400 that names the bad part.
+    static func droneIdentity(_ context: BasicRequestContext) throws -> DroneIdentity {
+        let protocolName = context.parameters.get("protocol") ?? ""
+        guard let proto = TelemetryProtocol(name: protocolName) else {
+            throw HTTPError(.badRequest, message: "unknown protocol '\(protocolName)': expected skygate or mavlink")
+        }
+        let idText = context.parameters.get("id") ?? ""
+        guard let number = UInt32(idText) else {
+            throw HTTPError(.badRequest, message: "drone id '\(idText)' is not a whole number in 0...4294967295")
+        }
+        if proto == .mavlink && number > 255 {
+            throw HTTPError(.badRequest, message: "MAVLink system id \(number) is not in 0...255")
+        }
+        return DroneIdentity(protocol: proto, number: number)
+    }
+
+    static func notFound(_ drone: DroneIdentity) -> HTTPError {
+        HTTPError(.notFound, message: "no drone \(drone) has been seen")
+    }
+
+    /// `POST /api/telemetry`: 202 when every datagram is in the ingest ring, 400 with the reason
+    /// when the body is malformed, 413 when too large, 415 for another content type, 503 when
+    /// the ring is full.
+    static func ingest(_ request: Request, source: some StatusSource) async throws -> Response {
+        let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        guard contentType == "application/octet-stream" || contentType == "application/json" else {
+            throw HTTPError(
+                .unsupportedMediaType,
+                message: "Content-Type must be application/octet-stream (Skygate frames) or application/json (samples)")
+        }
+        let buffer = try await request.body.collect(upTo: IngestBody.bytesMax)
+        let body = Array(buffer.readableBytesView)
+        let datagrams: [[UInt8]]
+        do {
+            if contentType == "application/json" {
+                datagrams = try IngestBody.datagrams(
+                    fromJSON: body, datagramBytesMax: source.ingestDatagramBytesMax, timeParser: TimeText.microseconds(from:))
+            } else {
+                datagrams = try IngestBody.datagrams(fromFrames: body, datagramBytesMax: source.ingestDatagramBytesMax)
+            }
+        } catch {
+            throw HTTPError(.badRequest, message: error.message)
+        }
+        switch source.ingest(datagrams: datagrams) {
+        case .accepted(let count):
+            return jsonResponse(IngestReply(accepted_datagrams: count, bytes: body.count), status: .accepted)
+        case .ringFull(let accepted):
+            var response = jsonResponse(
+                IngestReply(accepted_datagrams: accepted, bytes: body.count, error: "ingest ring full: retry later"),
+                status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+    }
+
+    struct IngestReply: Encodable {
+        var accepted_datagrams: Int
+        var bytes: Int
+        var error: String?
     }
 
     static func textResponse(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -25,12 +147,25 @@ public enum StatusRoutes {
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
+    static func htmlResponse(_ html: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
     static func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// Wall-clock nanoseconds, the clock the receive thread stamps datagrams with.
+func realtimeNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

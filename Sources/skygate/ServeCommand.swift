@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await gateway.runUntilSignalled(
             logger: logger,
             onRunning: { port in
-                print("HTTP API on http://\(configuration.httpAddress.split(separator: ":").dropLast().joined(separator: ":")):\(port)/api/stats")
+                print("status page on http://\(configuration.httpAddress.split(separator: ":").dropLast().joined(separator: ":")):\(port)/ (API: /api/stats, /api/drones, /metrics)")
                 fflush(nil)
             },
             onStopped: { final in
@@ -58,6 +58,14 @@ struct GatewayOptions: ParsableArguments {
     var record: String?
     @Option(parsing: .unconditional, help: "With --record: keep the recordings under this many MiB, deleting the oldest (default 8192).")
     var recordMaxMib: Int?
+    @Option(help: "Require this token from HTTP clients (Authorization: Bearer, or ?access_token=); needed for a non-loopback --http.")
+    var accessToken: String?
+    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows stale (default 5).")
+    var staleAfter: Double?
+    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows offline (default 60).")
+    var offlineAfter: Double?
+    @Option(help: "Status page: background map tile URL with {z}/{x}/{y} (a site's own tile server; default none).")
+    var tileUrl: String?
     @Option(help: "Config file of 'name = value' lines.") var config: String?
 
     func makeConfiguration() throws -> GatewayConfiguration {
@@ -96,6 +104,26 @@ struct GatewayOptions: ParsableArguments {
             }
             configuration.recordingOptions.directoryBytesMax = mebibytes << 20
         }
+        configuration.accessToken = value("access-token", accessToken)
+        if let token = configuration.accessToken, token.count < 16 || token.contains(where: { $0.isWhitespace }) {
+            throw ValidationError("--access-token must be at least 16 characters without spaces, got \(token.count) characters")
+        }
+        if let text = value("stale-after", staleAfter.map { "\($0)" }) {
+            guard let seconds = Double(text), seconds > 0 else { throw ValidationError("--stale-after must be a number of seconds above 0, got '\(text)'") }
+            configuration.staleAfterSeconds = seconds
+        }
+        if let text = value("offline-after", offlineAfter.map { "\($0)" }) {
+            guard let seconds = Double(text), seconds > configuration.staleAfterSeconds else {
+                throw ValidationError("--offline-after must be a number of seconds above --stale-after (\(configuration.staleAfterSeconds)), got '\(text)'")
+            }
+            configuration.offlineAfterSeconds = seconds
+        }
+        if let url = value("tile-url", tileUrl) {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
+                throw ValidationError("--tile-url must be an http(s) URL with {z}, {x} and {y}, got '\(url)'")
+            }
+            configuration.tileURL = url
+        }
         let problems = configuration.limits.validate()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
         return configuration
@@ -105,6 +133,7 @@ struct GatewayOptions: ParsableArguments {
         "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
         "record-max-mib",
         "mavlink-key-file", "require-signing",
+        "access-token", "stale-after", "offline-after", "tile-url",
     ]
 }
 

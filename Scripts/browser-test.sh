@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Real-browser test of the status page: starts `skygate serve` on loopback ports and a seeded
+# simulated fleet (start time now), loads / in headless Chromium, and checks from the rendered DOM
+# that the fleet table lists every drone, the map draws one marker per drone, the health numbers
+# are non-zero, and the console shows no errors (nor CSP refusals). Saves a screenshot.
+#
+#   Scripts/browser-test.sh [SKYGATE_BINARY]      (default .build/debug/skygate)
+# Environment: DRONES (default 6), OUT (directory for DOM, logs and screenshot; default a temp dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-.build/debug/skygate}
+drones=${DRONES:-6}
+out=${OUT:-$(mktemp -d /tmp/skygate-browser.XXXXXX)}
+mkdir -p "$out"
+browser=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$browser" ] || { echo "browser-test: chromium not found (apt-get install -y chromium)"; exit 1; }
+[ -x "$bin" ] || { echo "browser-test: $bin not built"; exit 1; }
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+udp=$(port); http=$(port)
+"$bin" serve --udp "127.0.0.1:$udp" --http "127.0.0.1:$http" --db "$out/browser.db" > "$out/serve.log" 2>&1 &
+serve=$!
+sim=""
+cleanup() { [ -n "$sim" ] && kill "$sim" 2>/dev/null || true; kill -TERM "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+"$bin" simulate --to "127.0.0.1:$udp" --drones "$drones" --rate 5 --duration 120 --seed 7 --start-time now > "$out/simulate.log" 2>&1 &
+sim=$!
+# Let every drone report and the sampler take a few per-second snapshots (the 1-minute window).
+for _ in $(seq 100); do
+  n=$(curl -sf "http://127.0.0.1:$http/api/drones" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["drones"]))' 2>/dev/null || echo 0)
+  [ "$n" -ge "$drones" ] && break; sleep 0.1
+done
+sleep 3
+
+flags=(--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --hide-scrollbars
+       --window-size=1400,1000 --virtual-time-budget=6000 --enable-logging=stderr --v=0)
+url="http://127.0.0.1:$http/"
+timeout 90 "$browser" "${flags[@]}" --dump-dom "$url" > "$out/dom.html" 2> "$out/console.log" || true
+timeout 90 "$browser" "${flags[@]}" --screenshot="$out/status-page.png" "$url" > /dev/null 2>> "$out/console-screenshot.log" || true
+drone_url="http://127.0.0.1:$http/drones/skygate/1"
+timeout 90 "$browser" "${flags[@]}" --screenshot="$out/drone-page.png" "$drone_url" > /dev/null 2>> "$out/console-drone.log" || true
+
+python3 - "$out" "$drones" <<'EOF'
+import re, sys
+from html.parser import HTMLParser
+out, drones = sys.argv[1], int(sys.argv[2])
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = set(); self.markers = set(); self.stack = []; self.cards = {}; self.key = None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs); self.stack.append(a.get("id"))
+        if tag == "tr" and "data-drone" in a and "drones" in self.stack: self.rows.add(a["data-drone"])
+        if tag == "circle" and "marker" in (a.get("class") or "") and "map" in self.stack: self.markers.add(a.get("data-drone"))
+        if tag == "div" and a.get("class") == "v" and a.get("data-k"): self.key = a["data-k"]
+    def handle_endtag(self, tag):
+        if self.stack: self.stack.pop()
+    def handle_data(self, data):
+        if self.key: self.cards[self.key] = data.strip(); self.key = None
+page = Page(); page.feed(open(out + "/dom.html").read())
+problems = []
+if len(page.rows) != drones: problems.append(f"table lists {len(page.rows)} drones, expected {drones}: {sorted(page.rows)}")
+if len(page.markers) != drones: problems.append(f"map draws {len(page.markers)} markers, expected {drones}")
+for key in ["received/s", "stored/s", "received", "stored"]:
+    value = page.cards.get(key, "")
+    if not re.search(r"[1-9]", value): problems.append(f"health number {key!r} is {value!r}")
+console = open(out + "/console.log").read()
+bad = [l for l in console.splitlines() if re.search(r"Uncaught|CONSOLE.*(Error|error)|Refused to|Failed to load resource|Content Security Policy", l)]
+if bad: problems.append("console errors:\n  " + "\n  ".join(bad[:10]))
+print(f"browser-test: {len(page.rows)} rows, {len(page.markers)} markers, health {dict((k, page.cards.get(k)) for k in ['received/s', 'stored/s', 'stored'])}")
+if problems:
+    print("browser-test FAILED:\n- " + "\n- ".join(problems)); sys.exit(1)
+print("browser-test passed")
+EOF
+echo "browser-test: screenshots $out/status-page.png $out/drone-page.png (DOM $out/dom.html, console $out/console.log)"

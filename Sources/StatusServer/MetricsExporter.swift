@@ -1,0 +1,124 @@
+import Pipeline
+import Prometheus
+import Synchronization
+import Telemetry
+
+/// `/metrics` in the Prometheus text format. Nothing on the data path calls a metrics API: each
+/// scrape reads the gateway's own atomics once (`statsReport()`, the fleet, the latency buckets)
+/// and moves swift-prometheus's counters forward by the difference since the last scrape, so a
+/// packet costs no more with metrics than without.
+final class MetricsExporter: Sendable {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    static let namespace = "skygate"
+    /// Prometheus bucket bounds (seconds) for the commit latency, coarser than the gateway's
+    /// 8-per-octave buckets, which are summed into them.
+    static let latencyBucketsSeconds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct Exported {
+        /// Value last added to each counter, by its full name and labels.
+        var values: [String: UInt64] = [:]
+    }
+
+    private let registry = PrometheusCollectorRegistry()
+    private let exported = Mutex(Exported())
+
+    init() {}
+
+    private func counter(_ name: String, _ help: String, labels: [(String, String)] = []) -> Prometheus.Counter {
+        let descriptor = MetricNameDescriptor(namespace: Self.namespace, metricName: name, unitName: "total", helpText: help)
+        return registry.makeCounter(descriptor: descriptor, labels: labels)
+    }
+
+    private func gauge(_ name: String, _ unit: String, _ help: String, labels: [(String, String)] = []) -> Prometheus.Gauge {
+        let descriptor = MetricNameDescriptor(namespace: Self.namespace, metricName: name, unitName: unit, helpText: help)
+        return registry.makeGauge(descriptor: descriptor, labels: labels)
+    }
+
+    /// Moves a counter up to `value` (counters never go down; a smaller value is ignored).
+    private func advance(_ counter: Prometheus.Counter, key: String, to value: UInt64, in state: inout Exported) {
+        let last = state.values[key] ?? 0
+        guard value > last else { return }
+        counter.increment(by: Int64(clamping: value - last))
+        state.values[key] = value
+    }
+
+    func render(source: some StatusSource) -> String {
+        let report = source.statsReport()
+        let fleet = source.droneStatuses()
+        let buckets = source.commitLatencyBuckets()
+        var perProtocol: [TelemetryProtocol: (frames: UInt64, lost: UInt64, samples: UInt64, drones: Int)] = [:]
+        for drone in fleet {
+            var sums = perProtocol[drone.drone.protocol] ?? (0, 0, 0, 0)
+            sums.frames &+= drone.framesReceived
+            sums.lost &+= drone.framesLost
+            sums.samples &+= drone.samplesReceived
+            sums.drones += 1
+            perProtocol[drone.drone.protocol] = sums
+        }
+        // One scrape at a time moves the counters, so two concurrent scrapes cannot add a
+        // difference twice.
+        return exported.withLock { state in
+            advance(counter("units_received", "Units (frames, or unframeable datagrams) received."), key: "received", to: report.received, in: &state)
+            advance(counter("units_stored", "Units committed to the database."), key: "stored", to: report.stored, in: &state)
+            advance(counter("units_duplicate", "Units dropped as duplicates."), key: "duplicate", to: report.duplicate, in: &state)
+            for reason in RejectionReason.allCases {
+                advance(
+                    counter("units_rejected", "Units rejected, by reason.", labels: [("reason", reason.name)]),
+                    key: "rejected." + reason.name, to: report.rejected[reason.name] ?? 0, in: &state)
+            }
+            for reason in DropReason.allCases {
+                advance(
+                    counter("units_dropped", "Units dropped before decoding, by reason.", labels: [("reason", reason.name)]),
+                    key: "dropped." + reason.name, to: report.dropped[reason.name] ?? 0, in: &state)
+            }
+            advance(counter("samples_stored", "Samples committed to the database."), key: "samples", to: report.samples_stored, in: &state)
+            advance(counter("datagrams_received", "Datagrams taken from the socket or HTTP ingest."), key: "datagrams", to: report.datagrams_received, in: &state)
+            advance(counter("received_bytes", "Bytes of the datagrams received."), key: "bytes", to: report.bytes_received, in: &state)
+            advance(counter("kernel_drops", "Datagrams the kernel dropped on the UDP socket."), key: "kernel", to: report.kernel_drops ?? 0, in: &state)
+            advance(counter("batches_committed", "Batches committed (one transaction each)."), key: "batches", to: report.batches_committed, in: &state)
+            for proto in TelemetryProtocol.allCases {
+                let sums = perProtocol[proto] ?? (0, 0, 0, 0)
+                let labels = [("protocol", proto.name)]
+                advance(counter("protocol_frames_received", "Frames accepted per protocol (rate() gives the per-protocol rate).", labels: labels),
+                        key: "frames." + proto.name, to: sums.frames, in: &state)
+                advance(counter("protocol_frames_lost", "Frames lost per protocol, from sequence gaps.", labels: labels),
+                        key: "lost." + proto.name, to: sums.lost, in: &state)
+                advance(counter("protocol_samples_received", "Samples accepted per protocol.", labels: labels),
+                        key: "psamples." + proto.name, to: sums.samples, in: &state)
+                gauge("drones", "count", "Drones seen, per protocol.", labels: labels).set(to: Double(sums.drones))
+            }
+            gauge("ring_depth", "slots", "Datagrams waiting in the packet ring.").set(to: Double(report.ring_depth))
+            gauge("ring_capacity", "slots", "Slots of the packet ring.").set(to: Double(report.ring_capacity))
+            gauge("batches_waiting", "count", "Full batches waiting for the writer.").set(to: Double(report.batches_waiting))
+            gauge("last_batch", "samples", "Samples in the last committed batch.").set(to: Double(report.last_batch_samples))
+            gauge("database", "bytes", "Database file and WAL size.").set(to: Double(report.database_bytes ?? 0))
+            gauge("uptime", "seconds", "Seconds since the gateway started.").set(to: report.uptime_seconds)
+            gauge("accounting_balanced", "bool", "1 when received = stored + duplicate + rejected + dropped.").set(to: report.balanced ? 1 : 0)
+            return registry.emitToString() + Self.histogram(buckets)
+        }
+    }
+
+    /// The commit latency as a Prometheus histogram, summed from the gateway's finer buckets
+    /// (each counted in the first Prometheus bucket at or above its upper bound, so the
+    /// cumulative counts stay exact and `le` is an upper bound).
+    static func histogram(_ buckets: [(upperBoundSeconds: Double, count: UInt64)]) -> String {
+        let name = namespace + "_commit_latency_seconds"
+        var counts = [UInt64](repeating: 0, count: latencyBucketsSeconds.count + 1)
+        var sum = 0.0
+        var total: UInt64 = 0
+        for bucket in buckets where bucket.count > 0 {
+            let index = latencyBucketsSeconds.firstIndex { bucket.upperBoundSeconds <= $0 } ?? latencyBucketsSeconds.count
+            counts[index] &+= bucket.count
+            sum += bucket.upperBoundSeconds * Double(bucket.count)
+            total &+= bucket.count
+        }
+        var text = "# HELP \(name) Receive-to-commit latency of stored units (sum uses bucket upper bounds).\n# TYPE \(name) histogram\n"
+        var cumulative: UInt64 = 0
+        for (index, bound) in latencyBucketsSeconds.enumerated() {
+            cumulative &+= counts[index]
+            text += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        text += "\(name)_bucket{le=\"+Inf\"} \(total)\n\(name)_sum \(sum)\n\(name)_count \(total)\n"
+        return text
+    }
+}

@@ -1,0 +1,242 @@
+/// `GET /`: the ops page, one self-contained document (inline CSS and script; no CDN, font or
+/// tile server unless the config names a tile URL). It polls `/api/drones` and `/api/stats` every
+/// second and `/api/stats/history` every five. Every string that came off the air reaches the
+/// DOM through `textContent` or `setAttribute`, never `innerHTML`.
+enum StatusPage {
+    static let html = #"""
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Skygate status</title>
+<style>
+:root{--bg:#0f1419;--panel:#182029;--fg:#d8dee6;--dim:#8a96a3;--ok:#3fb950;--warn:#d29922;--bad:#f85149;--acc:#58a6ff}
+*{box-sizing:border-box}body{margin:0;font:13px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;background:var(--bg);color:var(--fg)}
+header{display:flex;gap:16px;align-items:baseline;padding:8px 14px;background:var(--panel);border-bottom:1px solid #263241}
+header h1{font-size:16px;margin:0}#conn{color:var(--dim)}
+main{display:grid;grid-template-columns:minmax(420px,1fr) minmax(380px,1fr);gap:10px;padding:10px}
+section{background:var(--panel);border:1px solid #263241;border-radius:6px;padding:8px;min-width:0}
+section h2{font-size:13px;margin:0 0 6px;color:var(--dim);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
+#fleet{grid-column:1/3}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(110px,1fr));gap:6px}
+.card{background:#10161d;border-radius:4px;padding:5px 7px}.card .v{font-size:17px;font-variant-numeric:tabular-nums}.card .k{color:var(--dim);font-size:11px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:6px;margin-top:8px}
+.chart{background:#10161d;border-radius:4px;padding:4px}.chart .k{color:var(--dim);font-size:11px;display:flex;justify-content:space-between}
+.chart svg{width:100%;height:48px;display:block}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:3px 6px;text-align:left;border-bottom:1px solid #222c37;white-space:nowrap}
+th{cursor:pointer;color:var(--dim);user-select:none}th.sorted::after{content:" \25BE"}th.sorted.asc::after{content:" \25B4"}
+tr.alert td{background:rgba(248,81,73,.10)}
+.online{color:var(--ok)}.stale{color:var(--warn)}.offline{color:var(--bad)}
+.bat-ok{color:var(--ok)}.bat-mid{color:var(--warn)}.bat-low{color:var(--bad);font-weight:600}
+.tag{display:inline-block;padding:0 5px;margin-right:3px;border-radius:3px;background:rgba(248,81,73,.25);color:#ffb3ad;font-size:11px}
+input{background:#10161d;color:var(--fg);border:1px solid #2d3a48;border-radius:4px;padding:3px 6px}
+#map{width:100%;height:440px;display:block;background:#0b1015;border-radius:4px}
+#map .trail{fill:none;stroke:var(--acc);stroke-opacity:.5;stroke-width:1.5}
+#map .marker{fill:var(--acc);stroke:#fff;stroke-width:1}#map .marker.stale{fill:var(--warn)}#map .marker.offline{fill:var(--bad)}
+#map .label{fill:var(--fg);font-size:10px;paint-order:stroke;stroke:#0b1015;stroke-width:3}
+#map .scale{stroke:var(--fg);stroke-width:2}#map .scaletext{fill:var(--fg);font-size:10px}
+a{color:var(--acc)}small{color:var(--dim)}
+#reasons{color:var(--dim);margin-top:6px}
+</style></head>
+<body>
+<header><h1>Skygate</h1><span id="summary"></span><span id="conn">connecting…</span></header>
+<main>
+<section id="mapbox"><h2>Map <small id="mapinfo"></small></h2><svg id="map" role="img" aria-label="drone positions"></svg></section>
+<section id="health"><h2>Gateway health</h2><div class="cards" id="cards"></div><div class="charts" id="charts"></div>
+<table id="windows"><thead><tr><th>window</th><th>received/s</th><th>stored/s</th><th>rejected/s</th><th>dropped/s</th><th>kernel drops/s</th><th>ring max</th></tr></thead><tbody></tbody></table>
+<div id="reasons"></div></section>
+<section id="fleet"><h2>Fleet <small id="fleetinfo"></small></h2>
+<p><input id="filter" type="search" placeholder="filter: id, protocol, state, alert" size="32"></p>
+<table id="drones"><thead><tr>
+<th data-k="name">drone</th><th data-k="protocol">protocol</th><th data-k="state">state</th><th data-k="last_seen_seconds_ago">last seen</th>
+<th data-k="lat">position</th><th data-k="alt_m">altitude</th><th data-k="ground_speed_mps">ground speed</th><th data-k="battery_percent">battery</th>
+<th data-k="link_quality">link</th><th data-k="rate">sample rate</th><th data-k="alerts">alerts</th></tr></thead><tbody></tbody></table></section>
+</main>
+<script>
+"use strict";
+const TOKEN = new URLSearchParams(location.search).get("access_token");
+const HEADERS = TOKEN ? {Authorization: "Bearer " + TOKEN} : {};
+const TRAIL_POINTS = 120, SVGNS = "http://www.w3.org/2000/svg";
+const trails = new Map(), lastSamples = new Map();
+let fleet = null, stats = null, history = null, sortKey = "name", sortAsc = true, lastFleetAt = 0;
+function el(tag, attrs, text) { const e = document.createElement(tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
+function sv(tag, attrs, text) { const e = document.createElementNS(SVGNS, tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
+function withToken(url) { return TOKEN ? url + (url.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(TOKEN) : url; }
+async function get(url) { const r = await fetch(url, {headers: HEADERS, cache: "no-store"}); if (!r.ok) throw new Error(url + ": HTTP " + r.status); return r.json(); }
+function fmt(n, d) { return n === null || n === undefined || !isFinite(n) ? "–" : Number(n).toFixed(d === undefined ? 0 : d); }
+function big(n) { if (n === null || n === undefined) return "–"; if (n >= 1e9) return (n / 1e9).toFixed(2) + " G"; if (n >= 1e6) return (n / 1e6).toFixed(2) + " M"; if (n >= 1e4) return (n / 1e3).toFixed(1) + " k"; return String(Math.round(n)); }
+function bytes(n) { if (n === null || n === undefined) return "–"; const u = ["B", "KiB", "MiB", "GiB", "TiB"]; let i = 0; while (n >= 1024 && i < 4) { n /= 1024; i++; } return n.toFixed(i ? 1 : 0) + " " + u[i]; }
+function ago(s) { if (s < 60) return s.toFixed(1) + " s"; if (s < 3600) return Math.floor(s / 60) + " min"; return (s / 3600).toFixed(1) + " h"; }
+function uptime(s) { const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60); return (d ? d + "d " : "") + h + "h " + m + "m " + Math.floor(s % 60) + "s"; }
+function name(d) { return d.protocol + "/" + d.id; }
+
+// ---- fleet table
+function rowValue(d, k) { if (k === "name") return d.protocol + "/" + String(d.id).padStart(10, "0"); if (k === "alerts") return d.alerts.length; if (k === "rate") return d.rate; if (k === "battery_percent") return d.battery_percent === null ? -1 : d.battery_percent; return d[k]; }
+function renderFleet() {
+  if (!fleet) return;
+  const q = document.getElementById("filter").value.trim().toLowerCase();
+  const rows = fleet.drones.filter(d => !q || (name(d) + " " + d.state + " " + d.alerts.join(" ")).toLowerCase().includes(q));
+  rows.sort((a, b) => { const x = rowValue(a, sortKey), y = rowValue(b, sortKey); const c = x < y ? -1 : x > y ? 1 : 0; return sortAsc ? c : -c; });
+  const body = document.createElement("tbody");
+  for (const d of rows) {
+    const tr = el("tr", d.alerts.length ? {class: "alert", "data-drone": name(d)} : {"data-drone": name(d)});
+    const link = el("a", {href: withToken("/drones/" + encodeURIComponent(d.protocol) + "/" + encodeURIComponent(d.id))}, d.id);
+    const first = el("td"); first.appendChild(link); tr.appendChild(first);
+    tr.appendChild(el("td", {}, d.protocol));
+    tr.appendChild(el("td", {class: d.state}, d.state));
+    tr.appendChild(el("td", {}, ago(d.last_seen_seconds_ago)));
+    tr.appendChild(el("td", {}, d.has_fix || d.lat || d.lon ? fmt(d.lat, 6) + ", " + fmt(d.lon, 6) : "no fix"));
+    tr.appendChild(el("td", {}, fmt(d.alt_m, 1) + " m"));
+    tr.appendChild(el("td", {}, fmt(d.ground_speed_mps, 1) + " m/s"));
+    const b = d.battery_percent;
+    tr.appendChild(el("td", {class: b === null ? "" : b <= 20 ? "bat-low" : b <= 40 ? "bat-mid" : "bat-ok"}, (b === null ? "–" : b + " %") + " · " + fmt(d.battery_v, 2) + " V"));
+    tr.appendChild(el("td", {class: d.link_quality < 0.8 ? "bat-low" : d.link_quality < 0.95 ? "bat-mid" : ""}, fmt(d.link_quality * 100, 1) + " %"));
+    tr.appendChild(el("td", {}, fmt(d.rate, 1) + " Hz"));
+    const alerts = el("td"); for (const a of d.alerts) alerts.appendChild(el("span", {class: "tag"}, a.replace("_", " "))); tr.appendChild(alerts);
+    body.appendChild(tr);
+  }
+  const table = document.getElementById("drones"); table.replaceChild(body, table.tBodies[0]);
+  document.getElementById("fleetinfo").textContent = rows.length + " of " + fleet.drones.length + " shown · online after <" + fleet.stale_after_seconds + " s, offline after " + fleet.offline_after_seconds + " s";
+  document.getElementById("summary").textContent = fleet.online + " online · " + fleet.stale + " stale · " + fleet.offline + " offline";
+}
+for (const th of document.querySelectorAll("#drones th")) th.addEventListener("click", () => {
+  const k = th.getAttribute("data-k"); if (k === sortKey) sortAsc = !sortAsc; else { sortKey = k; sortAsc = true; }
+  for (const o of document.querySelectorAll("#drones th")) o.classList.remove("sorted", "asc");
+  th.classList.add("sorted"); if (sortAsc) th.classList.add("asc"); renderFleet();
+});
+document.getElementById("filter").addEventListener("input", renderFleet);
+
+// ---- map (Web Mercator, so optional tiles line up)
+function merc(lat, lon) { const s = Math.sin(Math.max(-85, Math.min(85, lat)) * Math.PI / 180); return [(lon + 180) / 360, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)]; }
+function niceMetres(m) { const p = Math.pow(10, Math.floor(Math.log10(m))); for (const f of [5, 2, 1]) if (f * p <= m) return f * p; return p; }
+function renderMap() {
+  const svg = document.getElementById("map"); if (!fleet) return;
+  const W = svg.clientWidth || 600, H = svg.clientHeight || 440, pad = 30;
+  const placed = fleet.drones.filter(d => d.has_fix || d.lat || d.lon);
+  const pts = []; for (const d of placed) { pts.push(merc(d.lat, d.lon)); for (const p of trails.get(name(d)) || []) pts.push(p); }
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+  if (!pts.length) { svg.appendChild(sv("text", {x: 12, y: 22, class: "label"}, "no positions yet")); return; }
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const [x, y] of pts) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+  const span = Math.max(x1 - x0, y1 - y0, 2e-7);
+  const k = Math.min((W - 2 * pad) / Math.max(x1 - x0, span * 0.05), (H - 2 * pad) / Math.max(y1 - y0, span * 0.05));
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const P = ([x, y]) => [W / 2 + (x - cx) * k, H / 2 + (y - cy) * k];
+  if (fleet.tile_url) {
+    const z = Math.max(0, Math.min(19, Math.floor(Math.log2(k / 256)))), n = Math.pow(2, z);
+    const tx0 = Math.floor((cx - W / 2 / k) * n), tx1 = Math.floor((cx + W / 2 / k) * n), ty0 = Math.floor((cy - H / 2 / k) * n), ty1 = Math.floor((cy + H / 2 / k) * n);
+    if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) <= 64) for (let tx = tx0; tx <= tx1; tx++) for (let ty = ty0; ty <= ty1; ty++) {
+      const [px, py] = P([tx / n, ty / n]);
+      const url = fleet.tile_url.replace("{z}", z).replace("{x}", ((tx % n) + n) % n).replace("{y}", ty);
+      svg.appendChild(sv("image", {href: url, x: px, y: py, width: k / n + 0.5, height: k / n + 0.5, opacity: 0.6}));
+    }
+  }
+  for (const d of placed) {
+    const t = trails.get(name(d)) || []; if (t.length < 2) continue;
+    svg.appendChild(sv("polyline", {class: "trail", points: t.map(p => P(p).map(v => v.toFixed(1)).join(",")).join(" ")}));
+  }
+  for (const d of placed) {
+    const [px, py] = P(merc(d.lat, d.lon));
+    const c = sv("circle", {class: "marker " + d.state, cx: px.toFixed(1), cy: py.toFixed(1), r: 5, "data-drone": name(d)});
+    c.appendChild(sv("title", {}, name(d) + " · " + fmt(d.alt_m, 0) + " m")); svg.appendChild(c);
+    svg.appendChild(sv("text", {class: "label", x: (px + 7).toFixed(1), y: (py - 6).toFixed(1)}, d.id));
+  }
+  // Scale bar: metres per pixel at the centre latitude.
+  const lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * cy))) * 180 / Math.PI;
+  const mpp = 40075016.7 * Math.cos(lat * Math.PI / 180) / k;
+  const m = niceMetres(mpp * W / 4), len = m / mpp;
+  svg.appendChild(sv("line", {class: "scale", x1: 12, y1: H - 14, x2: 12 + len, y2: H - 14}));
+  svg.appendChild(sv("text", {class: "scaletext", x: 12, y: H - 20}, m >= 1000 ? m / 1000 + " km" : m + " m"));
+  document.getElementById("mapinfo").textContent = placed.length + " drones with a position" + (fleet.tile_url ? " · tiles" : "");
+}
+
+// ---- health
+function card(parent, key, value) { const c = el("div", {class: "card"}); c.appendChild(el("div", {class: "v", "data-k": key}, value)); c.appendChild(el("div", {class: "k"}, key)); parent.appendChild(c); }
+function rate(key) { const w = stats && stats.windows && stats.windows["1m"]; return w ? w[key] : null; }
+function renderHealth() {
+  if (!stats) return;
+  const cards = document.createElement("div"); cards.className = "cards"; cards.id = "cards";
+  card(cards, "received/s", fmt(rate("received_per_second"), 0));
+  card(cards, "stored/s", fmt(rate("stored_per_second"), 0));
+  card(cards, "received", big(stats.received));
+  card(cards, "stored", big(stats.stored));
+  card(cards, "duplicate", big(stats.duplicate));
+  card(cards, "rejected", big(Object.values(stats.rejected).reduce((a, b) => a + b, 0)));
+  card(cards, "dropped", big(Object.values(stats.dropped).reduce((a, b) => a + b, 0)));
+  card(cards, "kernel drops", stats.kernel_drops === null ? "–" : big(stats.kernel_drops));
+  card(cards, "ring depth", stats.ring_depth + " / " + big(stats.ring_capacity));
+  card(cards, "last batch", big(stats.last_batch_samples));
+  card(cards, "commit p50", fmt(stats.commit_latency_ms.p50, 1) + " ms");
+  card(cards, "commit p99", fmt(stats.commit_latency_ms.p99, 1) + " ms");
+  card(cards, "database", bytes(stats.database_bytes));
+  card(cards, "uptime", uptime(stats.uptime_seconds));
+  card(cards, "accounting", stats.balanced ? "balanced" : "in flight");
+  const old = document.getElementById("cards"); old.parentNode.replaceChild(cards, old);
+  const tb = document.createElement("tbody");
+  for (const w of ["1m", "5m", "15m"]) {
+    const v = stats.windows[w]; if (!v) continue; const tr = el("tr");
+    for (const t of [w + " (" + Math.round(v.seconds) + " s)", fmt(v.received_per_second, 1), fmt(v.stored_per_second, 1), fmt(v.rejected_per_second, 2), fmt(v.dropped_per_second, 2), fmt(v.kernel_drops_per_second, 2), v.ring_depth_max]) tr.appendChild(el("td", {}, t));
+    tb.appendChild(tr);
+  }
+  const wt = document.getElementById("windows"); wt.replaceChild(tb, wt.tBodies[0]);
+  const reasons = [];
+  for (const [k, v] of Object.entries(stats.rejected)) if (v) reasons.push("rejected " + k + ": " + v);
+  for (const [k, v] of Object.entries(stats.dropped)) if (v) reasons.push("dropped " + k + ": " + v);
+  document.getElementById("reasons").textContent = reasons.length ? reasons.join(" · ") : "no rejections or drops";
+}
+function spark(title, values, unit) {
+  const box = el("div", {class: "chart"}); const head = el("div", {class: "k"});
+  const last = values.length ? values[values.length - 1] : null;
+  head.appendChild(el("span", {}, title)); head.appendChild(el("span", {}, fmt(last, last !== null && last < 10 ? 1 : 0) + unit)); box.appendChild(head);
+  const W = 200, H = 48, svg = sv("svg", {viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none"});
+  const max = Math.max(1e-9, ...values);
+  if (values.length > 1) svg.appendChild(sv("polyline", {fill: "none", stroke: "#58a6ff", "stroke-width": 1.2, points: values.map((v, i) => (i * W / (values.length - 1)).toFixed(1) + "," + (H - 2 - (v / max) * (H - 4)).toFixed(1)).join(" ")}));
+  svg.appendChild(sv("text", {x: 2, y: 9, fill: "#8a96a3", "font-size": 8}, "max " + fmt(max, max < 10 ? 1 : 0)));
+  box.appendChild(svg); return box;
+}
+function renderCharts() {
+  if (!history) return;
+  const charts = document.createElement("div"); charts.className = "charts"; charts.id = "charts";
+  charts.appendChild(spark("received/s (15 min)", history.received, ""));
+  charts.appendChild(spark("stored/s", history.stored, ""));
+  charts.appendChild(spark("rejected/s", history.rejected, ""));
+  charts.appendChild(spark("dropped/s incl. kernel", history.dropped, ""));
+  charts.appendChild(spark("ring depth", history.ring_depth, ""));
+  charts.appendChild(spark("batch size (samples)", history.batch_samples, ""));
+  charts.appendChild(spark("commit p50 ms", history.commit_p50_ms, ""));
+  charts.appendChild(spark("commit p99 ms", history.commit_p99_ms, ""));
+  const old = document.getElementById("charts"); old.parentNode.replaceChild(charts, old);
+}
+
+// ---- polling
+async function pollFleet() {
+  const f = await get("/api/drones"); const now = performance.now() / 1000;
+  for (const d of f.drones) {
+    const key = name(d), prev = lastSamples.get(key);
+    // A live rate over at least two seconds of polls; until then the lifetime average.
+    if (!prev) lastSamples.set(key, {n: d.samples_received, t: now, rate: d.sample_rate_hz});
+    else if (now - prev.t >= 2) lastSamples.set(key, {n: d.samples_received, t: now, rate: (d.samples_received - prev.n) / (now - prev.t)});
+    d.rate = lastSamples.get(key).rate;
+    if (d.has_fix || d.lat || d.lon) {
+      const t = trails.get(key) || []; const p = merc(d.lat, d.lon); const q = t[t.length - 1];
+      if (!q || q[0] !== p[0] || q[1] !== p[1]) { t.push(p); if (t.length > TRAIL_POINTS) t.shift(); }
+      trails.set(key, t);
+    }
+  }
+  fleet = f; renderFleet(); renderMap();
+}
+async function pollStats() { stats = await get("/api/stats"); renderHealth(); }
+async function pollHistory() { history = await get("/api/stats/history"); renderCharts(); }
+let tick = 0;
+async function loop() {
+  try {
+    await Promise.all([pollFleet(), pollStats(), tick % 5 === 0 ? pollHistory() : null]);
+    document.getElementById("conn").textContent = "updated " + new Date().toLocaleTimeString();
+  } catch (e) { document.getElementById("conn").textContent = "not reachable: " + e.message; }
+  tick++; setTimeout(loop, 1000);
+}
+window.addEventListener("resize", renderMap);
+loop();
+</script></body></html>
+"""#
+}

@@ -1,0 +1,59 @@
+import Pipeline
+import Telemetry
+
+/// What the HTTP side needs from the gateway; the gateway conforms (Gateway+Status.swift), tests
+/// substitute a double. Every requirement is bounded work from memory, except `databasePath`,
+/// which the track endpoint opens read-only per request.
+public protocol StatusSource: Sendable {
+    func statsReport() -> StatsReport
+    /// Socket bound, database writable, ring not saturated.
+    var isReady: Bool { get }
+    /// A copy of every drone of the live fleet (bounded by `Limits.dronesMax`).
+    func droneStatuses() -> [DroneStatus]
+    /// A copy of one drone, or nil when it was never seen.
+    func droneStatus(of drone: DroneIdentity) -> DroneStatus?
+    /// The SQLite file the track endpoint reads; nil when there is none.
+    var databasePath: String? { get }
+    /// Hands datagrams (each at most `ingestDatagramBytesMax` bytes, Skygate frames) to the batch
+    /// processor through the HTTP ingest ring, with the same accounting as UDP.
+    func ingest(datagrams: [[UInt8]]) -> IngestOutcome
+    /// Largest datagram `ingest(datagrams:)` takes (a ring slot).
+    var ingestDatagramBytesMax: Int { get }
+    /// Commit latency buckets: (upper bound in seconds, count in that bucket), ascending.
+    func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)]
+}
+
+/// What became of an HTTP ingest body.
+public enum IngestOutcome: Sendable, Equatable {
+    /// Every datagram is in the ring; the processor will count each frame's outcome.
+    case accepted(datagrams: Int)
+    /// The ring had no room for all of them: the first `accepted` went in, the rest were
+    /// counted as dropped (`ring_full`).
+    case ringFull(accepted: Int)
+}
+
+extension StatusSource {
+    public var databasePath: String? { nil }
+    public var ingestDatagramBytesMax: Int { 2_048 }
+    public func ingest(datagrams: [[UInt8]]) -> IngestOutcome { .ringFull(accepted: 0) }
+    public func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] { [] }
+}
+
+/// How the HTTP side presents and protects itself (from `GatewayConfiguration`).
+public struct StatusSettings: Sendable {
+    /// Seconds without a frame after which a drone shows as stale, and then offline.
+    public var staleAfterSeconds: Double = 5
+    public var offlineAfterSeconds: Double = 60
+    /// Optional background map tiles, `{z}/{x}/{y}` placeholders (for sites with a tile server).
+    public var tileURL: String?
+    /// When set, every endpoint except /healthz and /readyz requires it (`Authorization: Bearer`
+    /// or `?access_token=`).
+    public var accessToken: String?
+
+    public init(staleAfterSeconds: Double = 5, offlineAfterSeconds: Double = 60, tileURL: String? = nil, accessToken: String? = nil) {
+        self.staleAfterSeconds = staleAfterSeconds
+        self.offlineAfterSeconds = offlineAfterSeconds
+        self.tileURL = tileURL
+        self.accessToken = accessToken
+    }
+}

@@ -1,0 +1,174 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import Synchronization
+import Telemetry
+import TelemetryExport
+import TelemetryStore
+
+/// The parameters of `/api/drones/{protocol}/{id}/track`, checked: a bad one is a 400 that names it.
+struct TrackQuery: Sendable {
+    /// Range when `from` is not given: the last hour.
+    static let defaultRangeMicroseconds: UInt64 = 3_600_000_000
+    /// Points when `points` is not given, and the most a request may ask for.
+    static let pointsDefault = 1_000
+    static let pointsMax = 10_000
+
+    var fromMicroseconds: UInt64
+    var untilMicroseconds: UInt64
+    /// nil is JSON.
+    var format: ExportFormat?
+    var points: Int
+
+    /// `parameter` looks up one query parameter.
+    init(nowMicroseconds: UInt64, parameter: (String) -> String?) throws {
+        func time(_ name: String) throws -> UInt64? {
+            guard let text = parameter(name) else { return nil }
+            guard let value = TimeText.microseconds(from: String(text)) else {
+                throw HTTPError(.badRequest, message: "\(name)='\(text)' is not ISO 8601 UTC (2026-01-01T12:00:00Z) or µs since the epoch")
+            }
+            return value
+        }
+        untilMicroseconds = try time("until") ?? nowMicroseconds &+ 60_000_000
+        fromMicroseconds = try time("from") ?? untilMicroseconds &- min(untilMicroseconds, Self.defaultRangeMicroseconds)
+        guard fromMicroseconds < untilMicroseconds else {
+            throw HTTPError(.badRequest, message: "from must be before until")
+        }
+        switch parameter("format") {
+        case nil, "json": format = nil
+        case let name?:
+            guard let known = ExportFormat(rawValue: name) else {
+                throw HTTPError(.badRequest, message: "format='\(name)' is not one of json, csv, geojson, gpx, kml")
+            }
+            format = known
+        }
+        if let text = parameter("points") {
+            guard let value = Int(text), (2...Self.pointsMax).contains(value) else {
+                throw HTTPError(.badRequest, message: "points='\(text)' must be a whole number in 2...\(Self.pointsMax)")
+            }
+            points = value
+        } else {
+            points = Self.pointsDefault
+        }
+    }
+}
+
+/// A downsampled track: at most one row per time bucket of (until − from) / points.
+struct Track: Sendable {
+    var drone: DroneIdentity
+    var points: [StoredSample]
+    var rowsRead: Int
+    /// The row budget ran out before the range did.
+    var isTruncated: Bool
+
+    struct Point: Encodable {
+        var time_us: UInt64
+        var lat: Double
+        var lon: Double
+        var alt_m: Double
+        var ground_speed_mps: Double
+        var battery_percent: Int?
+        var battery_v: Double
+        var has_fix: Bool
+    }
+
+    struct Reply: Encodable {
+        var `protocol`: String
+        var id: UInt32
+        var rows_read: Int
+        var truncated: Bool
+        var points: [Point]
+    }
+
+    func response(format: ExportFormat?) -> Response {
+        guard let format else {
+            let reply = Reply(
+                protocol: drone.protocol.name, id: drone.number, rows_read: rowsRead, truncated: isTruncated,
+                points: points.map { row in
+                    let s = row.sample
+                    return Point(
+                        time_us: row.timestampMicroseconds, lat: Double(s.latitudeE7) / 1e7, lon: Double(s.longitudeE7) / 1e7,
+                        alt_m: Double(s.altitudeMM) / 1_000,
+                        ground_speed_mps: (Double(s.velocityNorthCMS) * Double(s.velocityNorthCMS)
+                            + Double(s.velocityEastCMS) * Double(s.velocityEastCMS)).squareRoot() / 100,
+                        battery_percent: s.batteryPercent == 0xFF ? nil : Int(s.batteryPercent),
+                        battery_v: Double(s.batteryMillivolts) / 1_000, has_fix: s.status.contains(.gpsFix))
+                })
+            return StatusRoutes.jsonResponse(reply)
+        }
+        var text = ""
+        var exporter = TrackExporter(format: format) { text += $0 }
+        exporter.begin()
+        exporter.add(points)
+        exporter.end()
+        var response = Response(
+            status: .ok, headers: [.contentType: format.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        response.headers[.contentDisposition] = "attachment; filename=\"\(drone.protocol.name)-\(drone.number).\(format.rawValue)\""
+        return response
+    }
+}
+
+/// Reads tracks from the database: a read-only connection per request, on a Dispatch thread so
+/// the server's small pool never waits on SQLite, at most `concurrentMax` at once (503 beyond),
+/// at most `rowsReadMax` rows each.
+final class TrackReader: Sendable {
+    static let concurrentMax = 2
+    /// Bounds the work of one request: ~0.2 s of SQLite reading on this machine.
+    static let rowsReadMax = 200_000
+    static let pageRows = 4_096
+
+    private let inFlight = Mutex(0)
+
+    func read(path: String, drone: DroneIdentity, query: TrackQuery) async throws -> Track {
+        let admitted = inFlight.withLock { count in
+            guard count < Self.concurrentMax else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw HTTPError(.serviceUnavailable, message: "too many track queries at once; retry") }
+        defer { inFlight.withLock { $0 -= 1 } }
+        let result: Result<Track, StoreError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: Result { () throws(StoreError) in try Self.readNow(path: path, drone: drone, query: query) })
+            }
+        }
+        switch result {
+        case .success(let track): return track
+        case .failure(let error): throw HTTPError(.internalServerError, message: "reading the track failed: \(error)")
+        }
+    }
+
+    static func readNow(path: String, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
+        var options = StoreOptions()
+        options.isReadOnly = true
+        options.cacheSizeKiB = 2_048
+        let store = try TelemetryStore(path: path, options: options)
+        defer { store.close() }
+        let span = query.untilMicroseconds - query.fromMicroseconds
+        let bucketMicroseconds = max(span / UInt64(query.points), 1)
+        var points: [StoredSample] = []
+        points.reserveCapacity(query.points + 1)
+        var lastBucket = UInt64.max
+        var rowsRead = 0
+        var isTruncated = false
+        try store.readSamples(
+            drone: drone, timeRangeMicroseconds: query.fromMicroseconds..<query.untilMicroseconds, pageSize: pageRows
+        ) { page in
+            for row in page {
+                let bucket = (row.timestampMicroseconds - query.fromMicroseconds) / bucketMicroseconds
+                if bucket != lastBucket {
+                    lastBucket = bucket
+                    points.append(row)
+                }
+            }
+            rowsRead += page.count
+            if rowsRead >= rowsReadMax {
+                isTruncated = true
+                return false
+            }
+            return true
+        }
+        return Track(drone: drone, points: points, rowsRead: rowsRead, isTruncated: isTruncated)
+    }
+}
