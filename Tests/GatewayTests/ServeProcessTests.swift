@@ -45,6 +45,14 @@ struct ServeProcessTests {
             }
         }
 
+        /// A test that fails before it signals the server must not leave it running.
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+
         func stats() async throws -> [String: Any] {
             let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(httpPort)/api/stats")!)
             return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
