@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "FlightRecording", "skygate"]
+            dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "FlightRecording", "StatusServer", "skygate"]
         ),
         .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire"]),
         .testTarget(
