@@ -97,6 +97,13 @@ struct GatewayOptions: ParsableArguments {
             configuration.limits.commitInterval = .milliseconds(milliseconds)
         }
         configuration.recordDirectory = value("record", record)
+        if let directory = configuration.recordDirectory {
+            // Checked before anything is bound or opened, so the error names the option first.
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && !isDirectory.boolValue {
+                throw ValidationError("--record: '\(directory)' is a file, not a directory")
+            }
+        }
         if let text = value("record-max-mib", recordMaxMib.map { "\($0)" }) {
             let minimum = 2 * configuration.recordingOptions.fileBytesMax >> 20
             guard let mebibytes = Int(text), mebibytes >= minimum, mebibytes <= 1 << 30 else {
