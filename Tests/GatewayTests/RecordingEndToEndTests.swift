@@ -126,6 +126,37 @@ struct RecordingEndToEndTests {
         #expect(try Self.rowsWithoutCommitTime(directory.file("replayed.db")) == Self.rowsWithoutCommitTime(directory.file("live.db")))
     }
 
+    @Test("A full disk stops the recording with an error, and the gateway goes on storing every frame")
+    func fullDiskStopsOnlyTheRecording() throws {
+        let directory = TemporaryDirectory()
+        let recordings = directory.file("recordings")
+        try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
+        // The first file's name comes from the first datagram's receive time: point every name the
+        // next minute could take at /dev/full, whose writes fail with ENOSPC like a full disk.
+        let now = Self.realtimeNanoseconds()
+        for second in 0..<60 {
+            let name = RecordingDirectoryWriter.fileName(startNanoseconds: now + UInt64(second) * 1_000_000_000, sequence: 1)
+            try FileManager.default.createSymbolicLink(atPath: recordings + "/" + name, withDestinationPath: "/dev/full")
+        }
+        var configuration = GatewayConfiguration()
+        configuration.udpAddress = "127.0.0.1:0"
+        configuration.httpAddress = "127.0.0.1:0"
+        configuration.databasePath = directory.file("full-disk.db")
+        configuration.limits.commitInterval = .milliseconds(50)
+        configuration.recordDirectory = recordings
+        let gateway = try Gateway(configuration: configuration)
+        gateway.start()
+        let datagrams = Self.mixedDatagrams(count: 1_000)
+        _ = Self.send(datagrams, to: gateway.udpPort)
+        #expect(waitUntil { gateway.counters.snapshot().datagramsReceived >= UInt64(datagrams.count) })
+        let final = gateway.stop()
+        let recorder = try #require(gateway.recorder)
+        #expect(recorder.failure?.contains("no space left") == true, "\(recorder.failure ?? "no failure")")
+        #expect(recorder.datagramsRecorded == 0 && recorder.datagramsNotRecorded == UInt64(datagrams.count))
+        #expect(final.isBalanced && final.stored == 900 && final.droppedTotal == 0)
+        #expect(try storedRows(directory.file("full-disk.db")).values.reduce(0) { $0 + $1.count } == 900)
+    }
+
     /// Stored rows with the commit time cleared (it is the wall clock of the commit).
     static func rowsWithoutCommitTime(_ path: String) throws -> [StoredSample] {
         try storedRows(path).values.flatMap { $0 }.map { row in
