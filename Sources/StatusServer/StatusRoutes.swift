@@ -32,8 +32,14 @@ public enum StatusRoutes {
         router.get("/api/stats/history") { _, _ in
             jsonResponse(history.series())
         }
+        let fleetCache = ResponseCache()
         router.get("/api/drones") { _, _ in
-            jsonResponse(fleetReport(source: source, settings: settings))
+            let body = fleetCache.body(nowNanoseconds: realtimeNanoseconds()) {
+                jsonBody(fleetReport(source: source, settings: settings))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: body))
         }
         router.get("/api/drones/:protocol/:id") { _, context in
             let drone = try droneIdentity(context)
@@ -154,12 +160,15 @@ public enum StatusRoutes {
     }
 
     static func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: jsonBody(value)))
+    }
+
+    static func jsonBody(_ value: some Encodable) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 }
 
