@@ -53,7 +53,7 @@ struct TrackQuery: Sendable {
     }
 }
 
-/// A downsampled track: at most one row per time bucket of (until − from) / points.
+/// A downsampled track: at most one row per time bucket of (until − first row's time) / points.
 struct Track: Sendable {
     var drone: DroneIdentity
     var points: [StoredSample]
@@ -145,8 +145,10 @@ final class TrackReader: Sendable {
         options.cacheSizeKiB = 2_048
         let store = try TelemetryStore(path: path, options: options)
         defer { store.close() }
-        let span = query.untilMicroseconds - query.fromMicroseconds
-        let bucketMicroseconds = max(span / UInt64(query.points), 1)
+        // Buckets span from the first stored row (not `from`) to `until`, so a wide range over a
+        // short flight still gets up to `points` points.
+        var origin = query.fromMicroseconds
+        var bucketMicroseconds: UInt64 = 1
         var points: [StoredSample] = []
         points.reserveCapacity(query.points + 1)
         var lastBucket = UInt64.max
@@ -156,7 +158,11 @@ final class TrackReader: Sendable {
             drone: drone, timeRangeMicroseconds: query.fromMicroseconds..<query.untilMicroseconds, pageSize: pageRows
         ) { page in
             for row in page {
-                let bucket = (row.timestampMicroseconds - query.fromMicroseconds) / bucketMicroseconds
+                if rowsRead == 0 && points.isEmpty {
+                    origin = row.timestampMicroseconds
+                    bucketMicroseconds = max((query.untilMicroseconds - origin) / UInt64(query.points), 1)
+                }
+                let bucket = (row.timestampMicroseconds - origin) / bucketMicroseconds
                 if bucket != lastBucket {
                     lastBucket = bucket
                     points.append(row)

@@ -89,6 +89,11 @@ import Testing
                 #expect(json["rows_read"] as? Int == 200)
                 #expect((json["points"] as? [Any])?.count == 200)
             }
+            // The default range is an hour, the flight 200 s: buckets start at the first row.
+            try await client.execute(uri: "/api/drones/skygate/4/track?points=100", method: .get) { response in
+                let points = try response.body.json()["points"] as? [[String: Any]] ?? []
+                #expect(points.count >= 60 && points.count <= 101)  // until defaults to now + 1 min
+            }
             try await client.execute(uri: "/api/drones/skygate/4/track?points=20", method: .get) { response in
                 let points = try response.body.json()["points"] as? [[String: Any]] ?? []
                 #expect(points.count <= 21 && points.count >= 2)
