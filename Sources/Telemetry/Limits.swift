@@ -18,7 +18,7 @@ public struct Limits: Sendable, Equatable {
     /// Datagrams a batch processor takes from the ring per pass.
     public var drainBatchDatagrams: Int = 1_024
     /// Samples one commit batch holds; a batch is committed when it is this full...
-    public var commitSamplesMax: Int = 32_768
+    public var commitSamplesMax: Int = 65_536
     /// ...or when its oldest sample has waited this long, whichever comes first.
     public var commitInterval: Duration = .milliseconds(250)
     /// Commit batches in flight between the processor and the store writer (double buffering).

@@ -24,7 +24,7 @@ struct BenchCommand: AsyncParsableCommand {
     var max = false
     @Option(help: "Database file (default: a temporary file, deleted afterwards).") var db: String?
     @Option(help: "Commit at the latest after this many milliseconds.") var commitIntervalMs: Int = 250
-    @Option(help: "Commit when a batch holds this many samples (default 32768).") var commitSamplesMax: Int?
+    @Option(help: "Commit when a batch holds this many samples (default 65536).") var commitSamplesMax: Int?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {

@@ -17,7 +17,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Drones in the simulated fleet.") var drones: Int = 25
     @Option(help: "Samples per second per drone.") var rate: Double = 5
-    @Option(help: "Seconds the fleet flies.") var duration: Double = 20
+    @Option(help: "Seconds the fleet flies (the status page stays up as long).") var duration: Double = 20
     @Option(help: "Database file.") var db: String = "skygate-demo.db"
     @Option(help: "Percent of datagrams lost, corrupted and duplicated each, to show the accounting.") var faults: Double = 2
 
@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
             logger: logger,
             onRunning: { port in
                 print("Skygate demo: gateway on UDP 127.0.0.1:\(udpPort), database \(databasePath)")
-                print("  counters:  http://127.0.0.1:\(port)/api/stats   health: /healthz  /readyz")
+                print("  status page: http://127.0.0.1:\(port)/   API: /api/drones  /api/stats  /metrics  health: /healthz  /readyz")
                 print("  export:    skygate export --db \(databasePath) --format csv")
                 fflush(nil)
             },
