@@ -35,7 +35,7 @@ let package = Package(
         // MAVLink 2 signature checks with swift-crypto's SHA-256, and signing key files.
         .target(
             name: "MAVLinkSigning",
-            dependencies: ["MAVLinkWire", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MAVLinkWire", "WireAuthentication", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The shared vocabulary of the stages: drone identity, protocols, outcomes and counters.
         .target(name: "Telemetry"),

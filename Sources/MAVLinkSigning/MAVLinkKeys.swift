@@ -1,3 +1,5 @@
+import WireAuthentication
+
 /// MAVLink 2 signing keys per system id, read from a key file:
 ///
 ///     # system id   secret key (hex, exactly 32 bytes)
@@ -51,27 +53,7 @@ public struct MAVLinkKeys: Sendable, Equatable {
         self.keys = keys
     }
 
-    static func bytes(fromHex hex: Substring) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        func value(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var index = 0
-        while index < digits.count {
-            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
+    static func bytes(fromHex hex: Substring) -> [UInt8]? { DroneKeys.bytes(fromHex: hex) }
 }
 
 /// A key file problem: the line and what is wrong, never the key.

@@ -56,7 +56,9 @@ public struct DroneKeys: Sendable, Equatable {
         self.keys = keys
     }
 
-    static func bytes(fromHex hex: Substring) -> [UInt8]? {
+    /// The bytes an even-length run of hex digits spells (either case), or nil. Shared by the
+    /// MAVLink key files, so both kinds of key file read keys the same way.
+    public static func bytes(fromHex hex: Substring) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count % 2 == 0 else { return nil }
         func value(_ digit: UInt8) -> UInt8? {
