@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "PacketRing"),
         // sendmmsg/recvmmsg wrappers: glibc declares them only under _GNU_SOURCE, which Swift's Glibc lacks.
         .target(name: "CSocketShims"),
+        // Thread names (pthread_setname_np needs _GNU_SOURCE).
+        .target(name: "CThreadShims"),
         // Firmware-like drones: flight model, battery, GPS noise, link faults, paced UDP sending.
         .target(
             name: "DroneSimulator",
@@ -73,6 +75,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SHA-256 of the pages' inline script and style, for the Content-Security-Policy.
+                .product(name: "Crypto", package: "swift-crypto"),
+                "CThreadShims",
             ]
         ),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
@@ -87,7 +92,7 @@ let package = Package(
             dependencies: [
                 "Pipeline", "UDPIngest", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
                 "MAVLinkSigning",
-                "StatusServer", "FlightRecording",
+                "StatusServer", "FlightRecording", "CThreadShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -106,6 +111,7 @@ let package = Package(
                 "FlightRecording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire", "WireAuthentication"]),
@@ -131,6 +137,7 @@ let package = Package(
                 "StatusServer", "Pipeline", "Telemetry", "TelemetryWire", "TelemetryStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),

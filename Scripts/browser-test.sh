@@ -39,7 +39,8 @@ url="http://127.0.0.1:$http/"
 timeout 90 "$browser" "${flags[@]}" --dump-dom "$url" > "$out/dom.html" 2> "$out/console.log" || true
 timeout 90 "$browser" "${flags[@]}" --screenshot="$out/status-page.png" "$url" > /dev/null 2>> "$out/console-screenshot.log" || true
 drone_url="http://127.0.0.1:$http/drones/skygate/1"
-timeout 90 "$browser" "${flags[@]}" --screenshot="$out/drone-page.png" "$drone_url" > /dev/null 2>> "$out/console-drone.log" || true
+timeout 90 "$browser" "${flags[@]}" --dump-dom "$drone_url" > "$out/drone-dom.html" 2> "$out/console-drone.log" || true
+timeout 90 "$browser" "${flags[@]}" --screenshot="$out/drone-page.png" "$drone_url" > /dev/null 2>> "$out/console-drone-screenshot.log" || true
 
 python3 - "$out" "$drones" <<'EOF'
 import re, sys
@@ -61,12 +62,30 @@ page = Page(); page.feed(open(out + "/dom.html").read())
 problems = []
 if len(page.rows) != drones: problems.append(f"table lists {len(page.rows)} drones, expected {drones}: {sorted(page.rows)}")
 if len(page.markers) != drones: problems.append(f"map draws {len(page.markers)} markers, expected {drones}")
+rates = re.findall(r"<td>([0-9.]+) Hz</td>", open(out + "/dom.html").read())
+if len([r for r in rates if float(r) > 0]) != drones: problems.append(f"sample rates {rates}: expected {drones} non-zero")
 for key in ["received/s", "stored/s", "received", "stored"]:
     value = page.cards.get(key, "")
     if not re.search(r"[1-9]", value): problems.append(f"health number {key!r} is {value!r}")
-console = open(out + "/console.log").read()
-bad = [l for l in console.splitlines() if re.search(r"Uncaught|CONSOLE.*(Error|error)|Refused to|Failed to load resource|Content Security Policy", l)]
-if bad: problems.append("console errors:\n  " + "\n  ".join(bad[:10]))
+# The drone page: its track is drawn from the database and its live fields filled in.
+class DronePage(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.stack = []; self.track_lines = 0; self.live_fields = 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs); self.stack.append(a.get("id"))
+        if tag == "polyline" and "track" in self.stack: self.track_lines += 1
+        if tag == "dt" and "live" in self.stack: self.live_fields += 1
+    def handle_endtag(self, tag):
+        if self.stack: self.stack.pop()
+drone_page = DronePage(); drone_page.feed(open(out + "/drone-dom.html").read())
+if drone_page.track_lines < 1: problems.append("drone page draws no track")
+if drone_page.live_fields < 1: problems.append("drone page shows no live fields")
+# Both pages: no script errors, no refused loads, no Content-Security-Policy refusals.
+for log in ["console.log", "console-drone.log"]:
+    console = open(out + "/" + log).read()
+    bad = [l for l in console.splitlines() if re.search(r"Uncaught|CONSOLE.*(Error|error)|Refused to|Failed to load resource|Content Security Policy", l)]
+    if bad: problems.append(f"console errors ({log}):\n  " + "\n  ".join(bad[:10]))
+print(f"browser-test: drone page {drone_page.track_lines} track line(s), {drone_page.live_fields} live fields")
 print(f"browser-test: {len(page.rows)} rows, {len(page.markers)} markers, health {dict((k, page.cards.get(k)) for k in ['received/s', 'stored/s', 'stored'])}")
 if problems:
     print("browser-test FAILED:\n- " + "\n- ".join(problems)); sys.exit(1)

@@ -41,6 +41,18 @@ extension Gateway {
         logger: Logger, onRunning: @escaping @Sendable (_ httpPort: Int) async -> Void = { _ in },
         onStopped: @escaping @Sendable (IngestCounters.Snapshot) -> Void
     ) throws(GatewayError) -> ServiceGroup {
+        var app = try makeStatusApplication(logger: logger, onRunning: onRunning)
+        app.addServices(GatewayService(gateway: self, onStopped: onStopped))
+        return ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+
+    /// The HTTP side alone (status page, API, `/metrics`, ingest, and the once-a-second stats
+    /// sampler) on `configuration.httpAddress`, for a caller that starts and stops the data path
+    /// itself (`skygate bench --http`). Refuses a non-loopback address without an access token.
+    public func makeStatusApplication(
+        logger: Logger, onRunning: @escaping @Sendable (_ httpPort: Int) async -> Void = { _ in }
+    ) throws(GatewayError) -> Application<RouterResponder<BasicRequestContext>> {
         let (host, port) = try Self.splitHTTPAddress(configuration.httpAddress)
         if configuration.accessToken == nil && !Self.isLoopback(host) {
             throw GatewayError("--http \(configuration.httpAddress): a non-loopback address needs --access-token (the API and ingest would be open to the network)")
@@ -51,10 +63,8 @@ extension Gateway {
             configuration: .init(address: .hostname(host, port: port), serverName: "skygate"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
-        app.addServices(GatewayService(gateway: self, onStopped: onStopped))
         app.addServices(StatsSampler(source: self, history: history))
-        return ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        return app
     }
 
     /// Whether the HTTP host is a loopback address (or name), which needs no access token.

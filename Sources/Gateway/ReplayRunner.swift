@@ -38,7 +38,7 @@ public final class ReplayRunner: @unchecked Sendable {
         freeBatches = BatchQueue(capacity: batches.count)
         fullBatches = BatchQueue(capacity: batches.count)
         for batch in batches.dropFirst() { freeBatches.put(batch) }
-        writerThread = ThreadHandle.start(name: "skygate-replay-write") { [self] in writeLoop() }
+        writerThread = ThreadHandle.start(name: "skygate-replay") { [self] in writeLoop() }
     }
 
     /// Processes one recorded datagram as the gateway would have on receiving it.

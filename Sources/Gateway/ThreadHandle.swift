@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CThreadShims
 
 /// A dedicated OS thread that can be joined. The receive loop, the batch processor and the store
 /// writer spin or block on their own threads, never on the two-thread Swift concurrency pool.
@@ -13,9 +14,13 @@ final class ThreadHandle: @unchecked Sendable {
         thread = pthread_t()
     }
 
-    /// Starts `body` on a new thread; `name` documents it (glibc hides pthread_setname_np).
+    /// Starts `body` on a new thread named `name` (the first 15 bytes show in `top -H`, `perf`
+    /// and /proc/PID/task/*/comm).
     static func start(name: String, _ body: @escaping @Sendable () -> Void) -> ThreadHandle {
-        let handle = ThreadHandle(body: body)
+        let handle = ThreadHandle(body: {
+            _ = skygate_set_current_thread_name(name)
+            body()
+        })
         let context = Unmanaged.passRetained(handle).toOpaque()
         let status = pthread_create(&handle.thread, nil, { context in
             let handle = Unmanaged<ThreadHandle>.fromOpaque(context!).takeRetainedValue()

@@ -1,8 +1,13 @@
+import Hummingbird
+
 /// `GET /drones/{protocol}/{id}`: one drone's track over a chosen range, read from the database
 /// through the track API (downsampled to at most 1,000 points), its altitude, speed and battery
 /// over that range, its live state, and export links. Self-contained like `StatusPage`, and like
 /// it puts data into the DOM with `textContent` and `setAttribute` only.
 enum DronePage {
+    /// The page as a buffer built once; every response shares it.
+    static let body = ByteBuffer(string: html)
+
     static let html = #"""
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -21,6 +26,7 @@ h2{font-size:13px;margin:0 0 6px;color:var(--dim);text-transform:uppercase}
 input,select,button{background:#10161d;color:var(--fg);border:1px solid #2d3a48;border-radius:4px;padding:3px 6px}
 dl{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:0}dt{color:var(--dim)}
 #error{color:var(--bad)}
+h2.spaced{margin-top:10px}
 </style></head><body>
 <header><h1 id="title">drone</h1><a id="back" href="/">← fleet</a><span id="error"></span></header>
 <main>
@@ -29,7 +35,7 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:0}dt{color:va
 <input id="from" placeholder="from 2026-01-01T12:00:00Z" size="22" hidden> <input id="until" placeholder="until (ISO 8601 UTC)" size="22" hidden>
 <button id="load">load</button> export: <a id="csv">CSV</a> · <a id="geojson">GeoJSON</a> · <a id="gpx">GPX</a> · <a id="kml">KML</a></p>
 <svg id="track" role="img" aria-label="track"></svg></section>
-<section><h2>Now</h2><dl id="live"></dl><h2 style="margin-top:10px">Over the range</h2><div id="charts"></div></section>
+<section><h2>Now</h2><dl id="live"></dl><h2 class="spaced">Over the range</h2><div id="charts"></div></section>
 </main>
 <script>
 "use strict";

@@ -88,4 +88,7 @@ public struct FleetReport: Codable, Sendable, Equatable {
     public var online: Int
     public var stale: Int
     public var offline: Int
+    /// When this report was built (gateway wall clock, µs since 1970). The body is rebuilt at most
+    /// every 250 ms, so clients work out rates from this, not from when they received it.
+    public var generated_at_us: UInt64
 }

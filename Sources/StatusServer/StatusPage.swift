@@ -1,8 +1,13 @@
+import Hummingbird
+
 /// `GET /`: the ops page, one self-contained document (inline CSS and script; no CDN, font or
 /// tile server unless the config names a tile URL). It polls `/api/drones` and `/api/stats` every
 /// second and `/api/stats/history` every five. Every string that came off the air reaches the
 /// DOM through `textContent` or `setAttribute`, never `innerHTML`.
 enum StatusPage {
+    /// The page as a buffer built once; every response shares it.
+    static let body = ByteBuffer(string: html)
+
     static let html = #"""
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -210,10 +215,11 @@ function renderCharts() {
 
 // ---- polling
 async function pollFleet() {
-  const f = await get("/api/drones"); const now = performance.now() / 1000;
+  // Rates by the gateway's clock: the body may be up to 250 ms old when it arrives.
+  const f = await get("/api/drones"); const now = f.generated_at_us / 1e6;
   for (const d of f.drones) {
     const key = name(d), prev = lastSamples.get(key);
-    // A live rate over at least two seconds of polls; until then the lifetime average.
+    // A live rate over at least two seconds of the gateway's time; until then the lifetime average.
     if (!prev) lastSamples.set(key, {n: d.samples_received, t: now, rate: d.sample_rate_hz});
     else if (now - prev.t >= 2) lastSamples.set(key, {n: d.samples_received, t: now, rate: (d.samples_received - prev.n) / (now - prev.t)});
     d.rate = lastSamples.get(key).rate;

@@ -32,14 +32,11 @@ public enum StatusRoutes {
         router.get("/api/stats/history") { _, _ in
             jsonResponse(history.series())
         }
-        let fleetCache = ResponseCache()
+        let fleetCache = ResponseCache(name: "skygate-fleet") { jsonBody(fleetReport(source: source, settings: settings)) }
         router.get("/api/drones") { _, _ in
-            let body = fleetCache.body(nowNanoseconds: realtimeNanoseconds()) {
-                jsonBody(fleetReport(source: source, settings: settings))
-            }
-            return Response(
+            Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: body))
+                body: ResponseBody(byteBuffer: fleetCache.body()))
         }
         router.get("/api/drones/:protocol/:id") { _, context in
             let drone = try droneIdentity(context)
@@ -66,11 +63,11 @@ public enum StatusRoutes {
             try await ingest(request, source: source)
         }
         router.get("/") { _, _ in
-            htmlResponse(StatusPage.html)
+            htmlResponse(StatusPage.body)
         }
         router.get("/drones/:protocol/:id") { _, context in
             _ = try droneIdentity(context)
-            return htmlResponse(DronePage.html)
+            return htmlResponse(DronePage.body)
         }
         return router
     }
@@ -81,7 +78,7 @@ public enum StatusRoutes {
         return FleetReport(
             drones: drones, stale_after_seconds: settings.staleAfterSeconds, offline_after_seconds: settings.offlineAfterSeconds,
             tile_url: settings.tileURL, online: drones.count { $0.state == "online" }, stale: drones.count { $0.state == "stale" },
-            offline: drones.count { $0.state == "offline" })
+            offline: drones.count { $0.state == "offline" }, generated_at_us: now / 1_000)
     }
 
     /// The (protocol, id) of the path, or a 400 that names the bad part.
@@ -153,10 +150,11 @@ public enum StatusRoutes {
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func htmlResponse(_ html: String) -> Response {
+    /// A page built once at start-up: the buffer is shared by every response, never copied.
+    static func htmlResponse(_ body: ByteBuffer) -> Response {
         Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+            body: ResponseBody(byteBuffer: body))
     }
 
     static func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {

@@ -3,6 +3,7 @@ import DroneSimulator
 import Foundation
 import Gateway
 import Logging
+import ServiceLifecycle
 import Telemetry
 
 /// `skygate bench`: the whole path end to end on loopback, as a user would run it: the simulator
@@ -26,6 +27,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Commit at the latest after this many milliseconds.") var commitIntervalMs: Int = 250
     @Option(help: "Commit when a batch holds this many samples (default 65536).") var commitSamplesMax: Int?
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Option(help: "Also serve the status page, API and /metrics on this HOST:PORT while the bench runs (port 0 picks one), so an HTTP load can be measured against full ingest; the URL goes to standard error once bound.")
+    var http: String?
 
     func validate() throws {
         guard (1...100_000).contains(drones) else { throw ValidationError("--drones must be in 1...100000, got \(drones)") }
@@ -67,7 +70,7 @@ struct BenchCommand: AsyncParsableCommand {
         let directory = NSTemporaryDirectory() + "skygate-bench-\(getpid())"
         var configuration = GatewayConfiguration()
         configuration.udpAddress = "127.0.0.1:0"
-        configuration.httpAddress = "127.0.0.1:0"
+        configuration.httpAddress = http ?? "127.0.0.1:0"
         if let db {
             configuration.databasePath = db
         } else {
@@ -83,6 +86,22 @@ struct BenchCommand: AsyncParsableCommand {
         do { gateway = try Gateway(configuration: configuration, logger: logger) } catch { throw ValidationError(error.description) }
         gateway.start()
         let port = gateway.udpPort
+        // The HTTP side, when asked for, runs on the Swift concurrency pool beside the data path's
+        // own threads, exactly as under `skygate serve`.
+        var statusServer: (group: ServiceGroup, task: Task<Void, any Error>)?
+        if http != nil {
+            let app: any Service
+            do {
+                app = try gateway.makeStatusApplication(logger: logger) { port in
+                    FileHandle.standardError.write(Data("status page on http://127.0.0.1:\(port)/\n".utf8))
+                }
+            } catch {
+                _ = gateway.stop()
+                throw ValidationError("\(error)")
+            }
+            let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+            statusServer = (group, Task { try await group.run() })
+        }
 
         // The fleet: paced at --rate for --duration, or the same number of samples unpaced.
         var fleetConfiguration = FleetConfiguration(
@@ -106,6 +125,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let kernelDrops = gateway.kernelDrops()
         let rss = Self.residentMegabytes()
+        if let statusServer {
+            await statusServer.group.triggerGracefulShutdown()
+            try await statusServer.task.value
+        }
         let final = gateway.stop()
         let totalSeconds = Date().timeIntervalSince(started)
         let report = Report(

@@ -42,6 +42,8 @@ struct CommandLineTests {
             (["export", "--db", "/nonexistent.db", "--format", "csv"], "--db"),
             (["export", "--db", "/nonexistent.db", "--format", "xml"], "--format"),
             (["bench", "--drones", "0"], "--drones"),
+            (["bench", "--drones", "2", "--duration", "1", "--http", "0.0.0.0:0"], "--http"),
+            (["bench", "--drones", "2", "--duration", "1", "--http", "nonsense"], "--http"),
         ])
     func badOption(arguments: [String], option: String) throws {
         let (status, output) = try Self.run(arguments)

@@ -51,6 +51,9 @@ import Testing
                 #expect((low?["alerts"] as? [String])?.contains("low_battery") == true)
                 #expect(drones.allSatisfy { $0["state"] as? String == "online" })
                 #expect(json["online"] as? Int == 4)
+                // When the body was built, by the gateway's clock (rates on the page use it).
+                let generated = Double(json["generated_at_us"] as? Int ?? 0) / 1e6
+                #expect(abs(generated - Date().timeIntervalSince1970) < 60)
             }
             try await client.execute(uri: "/api/drones/skygate/2", method: .get) { response in
                 #expect(response.status == .ok)

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `skygate bench --http` as a user runs it: while the bench sends, the status page, the API and
+/// `/metrics` answer from the same gateway on the port it printed to standard error, and standard
+/// output is still one JSON report whose accounting balances.
+@Suite("skygate bench --http process", .serialized)
+struct BenchProcessTests {
+    static func get(_ url: String) async throws -> (status: Int, headers: [AnyHashable: Any], body: Data) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, http?.allHeaderFields ?? [:], data)
+    }
+
+    @Test func statusServerAnswersDuringTheBench() async throws {
+        let drones = 12
+        let process = Process()
+        let output = Pipe(), errors = Pipe()
+        process.executableURL = ServeProcessTests.executable
+        process.arguments = [
+            "bench", "--drones", "\(drones)", "--rate", "20", "--duration", "5", "--http", "127.0.0.1:0", "--json",
+        ]
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        // The URL arrives on standard error once the port is bound (bounded wait).
+        var errorText = ""
+        var port = 0
+        let deadline = Date().addingTimeInterval(20)
+        while port == 0 && Date() < deadline {
+            let data = errors.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            errorText += String(decoding: data, as: UTF8.self)
+            if let match = errorText.firstMatch(of: /status page on http:\/\/127\.0\.0\.1:(\d+)\//) { port = Int(match.1)! }
+        }
+        try #require(port > 0, "no status URL on standard error: \(errorText)")
+        let base = "http://127.0.0.1:\(port)"
+
+        // The live fleet fills up while the bench sends (bounded: the bench sends for 5 s).
+        var listed = 0
+        let fleetDeadline = Date().addingTimeInterval(10)
+        while listed < drones && Date() < fleetDeadline {
+            let (status, _, body) = try await Self.get(base + "/api/drones")
+            #expect(status == 200)
+            let report = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            listed = (report?["drones"] as? [[String: Any]])?.count ?? 0
+            if listed < drones { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(listed == drones)
+
+        let page = try await Self.get(base + "/")
+        #expect(page.status == 200)
+        #expect(String(decoding: page.body, as: UTF8.self).hasPrefix("<!doctype html>"))
+        let policy = page.headers["Content-Security-Policy"] as? String ?? ""
+        #expect(policy.contains("script-src 'sha256-"), "policy: \(policy)")
+        #expect(!policy.contains("unsafe-inline"))
+
+        let metrics = try await Self.get(base + "/metrics")
+        #expect(metrics.status == 200)
+        let text = String(decoding: metrics.body, as: UTF8.self)
+        let received = text.split(separator: "\n").first { $0.hasPrefix("skygate_datagrams_received_total ") }
+        #expect((received.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0) > 0, "metrics: \(text.prefix(400))")
+
+        // The bench ends by itself; its standard output is exactly one JSON report.
+        let exitDeadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(report["balanced"] as? Bool == true)
+        let sent = report["datagrams_sent"] as? Int ?? -1
+        let received_ = report["datagrams_received"] as? Int ?? -2
+        #expect(sent == received_, "loopback at 240 datagrams/s lost some: \(report)")
+        #expect(report["samples_stored"] as? Int == sent)
+    }
+}
