@@ -18,32 +18,32 @@ public enum StatusRoutes {
         let metrics = MetricsExporter()
         let tracks = TrackReader()
 
-        router.get("/healthz") { _, _ in
+        router.getAndHead("/healthz") { _, _ in
             textResponse("ok\n")
         }
-        router.get("/readyz") { _, _ in
+        router.getAndHead("/readyz") { _, _ in
             source.isReady ? textResponse("ready\n") : textResponse("not ready\n", status: .serviceUnavailable)
         }
-        router.get("/api/stats") { _, _ in
+        router.getAndHead("/api/stats") { _, _ in
             var report = source.statsReport()
             report.windows = history.windows()
             return jsonResponse(report)
         }
-        router.get("/api/stats/history") { _, _ in
+        router.getAndHead("/api/stats/history") { _, _ in
             jsonResponse(history.series())
         }
         let fleetCache = ResponseCache(name: "skygate-fleet") { jsonBody(fleetReport(source: source, settings: settings)) }
-        router.get("/api/drones") { _, _ in
+        router.getAndHead("/api/drones") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: fleetCache.body()))
         }
-        router.get("/api/drones/:protocol/:id") { _, context in
+        router.getAndHead("/api/drones/:protocol/:id") { _, context in
             let drone = try droneIdentity(context)
             guard let status = source.droneStatus(of: drone) else { throw notFound(drone) }
             return jsonResponse(DroneReport(status, nowNanoseconds: realtimeNanoseconds(), settings: settings))
         }
-        router.get("/api/drones/:protocol/:id/track") { request, context in
+        router.getAndHead("/api/drones/:protocol/:id/track") { request, context in
             let drone = try droneIdentity(context)
             let parameters = request.uri.queryParameters
             let query = try TrackQuery(nowMicroseconds: realtimeNanoseconds() / 1_000) { name in parameters.get(name).map { String($0) } }
@@ -54,7 +54,7 @@ public enum StatusRoutes {
             if track.points.isEmpty && source.droneStatus(of: drone) == nil { throw notFound(drone) }
             return track.response(format: query.format)
         }
-        router.get("/metrics") { _, _ in
+        router.getAndHead("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: MetricsExporter.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source))))
@@ -62,10 +62,10 @@ public enum StatusRoutes {
         router.post("/api/telemetry") { request, context in
             try await ingest(request, source: source)
         }
-        router.get("/") { _, _ in
+        router.getAndHead("/") { _, _ in
             htmlResponse(StatusPage.body)
         }
-        router.get("/drones/:protocol/:id") { _, context in
+        router.getAndHead("/drones/:protocol/:id") { _, context in
             _ = try droneIdentity(context)
             return htmlResponse(DronePage.body)
         }

@@ -28,6 +28,26 @@ import Testing
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok)
             }
+            // HEAD answers like GET, without the body: the page's length, its headers, no bytes.
+            try await client.execute(uri: "/", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.headers[.contentLength].flatMap { Int($0) } ?? 0 > 10_000)
+                #expect(response.body.readableBytes == 0)
+                #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+            }
+            try await client.execute(uri: "/no-such-page", method: .head) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/api/drones/skygate/77", method: .head) { response in
+                #expect(response.status == .notFound)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/api/drones", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                #expect(response.body.readableBytes == 0)
+            }
         }
     }
 
