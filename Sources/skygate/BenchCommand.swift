@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Telemetry
 
 /// `skygate bench`: the whole path end to end on loopback, as a user would run it: the simulator
@@ -91,16 +92,33 @@ struct BenchCommand: AsyncParsableCommand {
         var statusServer: (group: ServiceGroup, task: Task<Void, any Error>)?
         if http != nil {
             let app: any Service
+            let bound = Atomic<Bool>(false)
             do {
                 app = try gateway.makeStatusApplication(logger: logger) { port in
                     FileHandle.standardError.write(Data("status page on http://127.0.0.1:\(port)/\n".utf8))
+                    bound.store(true, ordering: .releasing)
                 }
             } catch {
                 _ = gateway.stop()
                 throw ValidationError("\(error)")
             }
             let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-            statusServer = (group, Task { try await group.run() })
+            let ended = Atomic<Bool>(false)
+            let task = Task {
+                defer { ended.store(true, ordering: .releasing) }
+                try await group.run()
+            }
+            statusServer = (group, task)
+            // Send only once the port is bound, so an HTTP load gets the whole window (bounded:
+            // 10 s, or until the server has failed, say on a port in use).
+            for _ in 0..<200 where !bound.load(ordering: .acquiring) && !ended.load(ordering: .acquiring) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard bound.load(ordering: .acquiring) else {
+                await group.triggerGracefulShutdown()
+                _ = gateway.stop()
+                throw ValidationError("--http \(configuration.httpAddress): the status server did not start: \(String(describing: await task.result))")
+            }
         }
 
         // The fleet: paced at --rate for --duration, or the same number of samples unpaced.

@@ -22,7 +22,7 @@ struct BenchProcessTests {
         let output = Pipe(), errors = Pipe()
         process.executableURL = ServeProcessTests.executable
         process.arguments = [
-            "bench", "--drones", "\(drones)", "--rate", "20", "--duration", "5", "--http", "127.0.0.1:0", "--json",
+            "bench", "--drones", "\(drones)", "--rate", "20", "--duration", "10", "--http", "127.0.0.1:0", "--json",
         ]
         process.standardOutput = output
         process.standardError = errors
@@ -46,7 +46,15 @@ struct BenchProcessTests {
         try #require(port > 0, "no status URL on standard error: \(errorText)")
         let base = "http://127.0.0.1:\(port)"
 
-        // The live fleet fills up while the bench sends (bounded: the bench sends for 5 s).
+        let page = try await Self.get(base + "/")
+        #expect(page.status == 200)
+        #expect(String(decoding: page.body, as: UTF8.self).hasPrefix("<!doctype html>"))
+        let policy = page.headers["Content-Security-Policy"] as? String ?? ""
+        #expect(policy.contains("script-src 'sha256-"), "policy: \(policy)")
+        #expect(!policy.contains("unsafe-inline"))
+
+        // The live fleet fills up while the bench sends (bounded: the bench sends for 10 s, and
+        // its first datagrams go out within a second of the port being bound).
         var listed = 0
         let fleetDeadline = Date().addingTimeInterval(10)
         while listed < drones && Date() < fleetDeadline {
@@ -58,13 +66,7 @@ struct BenchProcessTests {
         }
         #expect(listed == drones)
 
-        let page = try await Self.get(base + "/")
-        #expect(page.status == 200)
-        #expect(String(decoding: page.body, as: UTF8.self).hasPrefix("<!doctype html>"))
-        let policy = page.headers["Content-Security-Policy"] as? String ?? ""
-        #expect(policy.contains("script-src 'sha256-"), "policy: \(policy)")
-        #expect(!policy.contains("unsafe-inline"))
-
+        try #require(process.isRunning, "the bench ended before the status checks were done")
         let metrics = try await Self.get(base + "/metrics")
         #expect(metrics.status == 200)
         let text = String(decoding: metrics.body, as: UTF8.self)
@@ -84,5 +86,24 @@ struct BenchProcessTests {
         let received_ = report["datagrams_received"] as? Int ?? -2
         #expect(sent == received_, "loopback at 240 datagrams/s lost some: \(report)")
         #expect(report["samples_stored"] as? Int == sent)
+    }
+
+    /// A port already in use stops the bench at once with an error naming `--http`, before it sends.
+    @Test func portInUseIsAnError() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let (status, output) = try CommandLineTests.run(["bench", "--drones", "2", "--duration", "5", "--http", "127.0.0.1:\(port)"])
+        #expect(status != 0)
+        #expect(output.contains("--http 127.0.0.1:\(port)"), "\(output)")
+        #expect(output.contains("Address already in use"), "\(output)")
     }
 }
