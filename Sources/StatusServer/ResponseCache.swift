@@ -92,11 +92,12 @@ final class ResponseCache: Sendable {
 
     @discardableResult
     private func rebuild(byRefresher: Bool) -> ByteBuffer {
+        // The body's age counts from the snapshot it was built from, not from when it was done.
+        let started = clock()
         let body = build()
-        let now = clock()
         state.withLock { state in
             state.body = body
-            state.builtNanoseconds = now
+            state.builtNanoseconds = started
             if byRefresher { state.refresherBuilds += 1 } else { state.requestBuilds += 1 }
         }
         return body

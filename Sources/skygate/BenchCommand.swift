@@ -93,9 +93,10 @@ struct BenchCommand: AsyncParsableCommand {
         if http != nil {
             let app: any Service
             let bound = Atomic<Bool>(false)
+            let host = configuration.httpAddress.split(separator: ":").dropLast().joined(separator: ":")
             do {
                 app = try gateway.makeStatusApplication(logger: logger) { port in
-                    FileHandle.standardError.write(Data("status page on http://127.0.0.1:\(port)/\n".utf8))
+                    FileHandle.standardError.write(Data("status page on http://\(host):\(port)/\n".utf8))
                     bound.store(true, ordering: .releasing)
                 }
             } catch {
@@ -111,13 +112,17 @@ struct BenchCommand: AsyncParsableCommand {
             statusServer = (group, task)
             // Send only once the port is bound, so an HTTP load gets the whole window (bounded:
             // 10 s, or until the server has failed, say on a port in use).
-            for _ in 0..<200 where !bound.load(ordering: .acquiring) && !ended.load(ordering: .acquiring) {
+            var waits = 0
+            while !bound.load(ordering: .acquiring) && !ended.load(ordering: .acquiring) && waits < 200 {
                 try await Task.sleep(for: .milliseconds(50))
+                waits += 1
             }
             guard bound.load(ordering: .acquiring) else {
                 await group.triggerGracefulShutdown()
                 _ = gateway.stop()
-                throw ValidationError("--http \(configuration.httpAddress): the status server did not start: \(String(describing: await task.result))")
+                let reason: String
+                if case .failure(let error) = await task.result { reason = "\(error)" } else { reason = "not bound after 10 s" }
+                throw ValidationError("--http \(configuration.httpAddress): the status server did not start: \(reason)")
             }
         }
 
