@@ -27,7 +27,8 @@ public enum SimulationRunner {
     public static func run<Encoder: TelemetryEncoder, Sink: DatagramSink, Clock: SimulationClock>(
         _ fleet: FleetSimulator<Encoder>, into sink: inout Sink, clock: Clock, pacing: Pacing,
         batchCapacity: Int = SimulatorLimits.datagramsPerBatchMax,
-        onProgress: (SimulationProgress) -> Void = { _ in }
+        onProgress: (SimulationProgress) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
     ) -> RunReport {
         let batch = DatagramBatch(capacity: batchCapacity, slotLength: fleet.datagramLengthMax)
         let configuration = fleet.configuration
@@ -57,8 +58,9 @@ public enum SimulationRunner {
         var speed = 0.0
         switch pacing {
         case .asFastAsPossible:
-            // Bounded: every pass generates at least one sample or flushes, until finished.
-            while !fleet.isFinished {
+            // Bounded: every pass generates at least one sample or flushes, until finished (or
+            // asked to stop).
+            while !fleet.isFinished && !shouldStop() {
                 fleet.generate(untilMicroseconds: .max, into: batch)
                 sendBatch()
                 reportProgress(now: clock.now())
@@ -67,8 +69,9 @@ public enum SimulationRunner {
             precondition(requestedSpeed > 0, "speed must be positive")
             speed = requestedSpeed
             let catchUp = UInt64(Double(SimulatorLimits.catchUpMax.wholeMicroseconds) * speed)
-            // Bounded: simulated time advances with the clock, and the run ends at its duration.
-            while !fleet.isFinished {
+            // Bounded: simulated time advances with the clock, and the run ends at its duration
+            // (or when asked to stop, checked at every wake-up: at most one pacing tick late).
+            while !fleet.isFinished && !shouldStop() {
                 let now = clock.now()
                 let due = start &+ UInt64(max(0, Double((now - origin).wholeMicroseconds) * speed))
                 let next = fleet.nextSampleTimeMicroseconds

@@ -63,6 +63,8 @@ struct BenchCommand: AsyncParsableCommand {
         var batches_committed: UInt64
         var rss_megabytes: Double?
         var balanced: Bool
+        /// SIGINT or SIGTERM ended the sending before `--duration` (paced runs).
+        var stopped_early: Bool
     }
 
     func run() async throws {
@@ -136,7 +138,20 @@ struct BenchCommand: AsyncParsableCommand {
         if !json {
             print("bench: \(drones) drones × \(rate) Hz for \(duration) s, \(samplesPerDatagram) sample(s)/datagram, \(max ? "unpaced" : "paced")…")
         }
-        let (summary, started) = try await Self.send(fleetConfiguration, port: port, pacing: pacing)
+        // SIGINT or SIGTERM ends a paced run's sending early; the gateway still drains and the
+        // report covers what was sent (an unpaced flood is short and runs to its end).
+        let stop = Atomic<Bool>(false)
+        let signalSources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.store(true, ordering: .relaxed) }
+            source.resume()
+            return source
+        }
+        defer { signalSources.forEach { $0.cancel() } }
+        let (summary, started) = try await Self.send(fleetConfiguration, port: port, pacing: pacing) {
+            stop.load(ordering: .relaxed)
+        }
         let sendSeconds = Date().timeIntervalSince(started)
         // Let the last datagrams arrive: stop once the count has not moved for 200 ms (bounded).
         var last = gateway.counters.snapshot().datagramsReceived
@@ -168,7 +183,8 @@ struct BenchCommand: AsyncParsableCommand {
             commit_latency_p50_ms: gateway.commitLatency.quantile(0.5).map { $0 / 1_000 },
             commit_latency_p99_ms: gateway.commitLatency.quantile(0.99).map { $0 / 1_000 },
             commit_duration_p99_ms: gateway.commitDuration.quantile(0.99).map { $0 / 1_000 },
-            batches_committed: gateway.batchesCommittedCount, rss_megabytes: rss, balanced: final.isBalanced)
+            batches_committed: gateway.batchesCommittedCount, rss_megabytes: rss, balanced: final.isBalanced,
+            stopped_early: stop.load(ordering: .relaxed))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -181,6 +197,7 @@ struct BenchCommand: AsyncParsableCommand {
             print("dropped:    " + report.dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             print("rejected:   \(report.rejected.isEmpty ? "none" : report.rejected.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), duplicate \(report.duplicate)")
             print("latency:    receive→commit p50 \(report.commit_latency_p50_ms.map { String(format: "%.1f", $0) } ?? "-") ms, p99 \(report.commit_latency_p99_ms.map { String(format: "%.1f", $0) } ?? "-") ms; commit p99 \(report.commit_duration_p99_ms.map { String(format: "%.1f", $0) } ?? "-") ms")
+            if report.stopped_early { print("stopped:    by a signal after \(String(format: "%.2f", sendSeconds)) s of sending (of \(duration) s)") }
             print("memory:     RSS \(rss.map { String(format: "%.0f", $0) } ?? "-") MB")
             print(FinalAccounting.text(final))
         }
@@ -188,7 +205,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Runs the simulator on its own thread and returns its summary. Unpaced runs generate every
     /// datagram first (outside the timed part) and then only send.
-    static func send(_ configuration: FleetConfiguration, port: UInt16, pacing: Pacing) async throws -> (SimulationSummary, Date) {
+    static func send(
+        _ configuration: FleetConfiguration, port: UInt16, pacing: Pacing, shouldStop: @escaping @Sendable () -> Bool
+    ) async throws -> (SimulationSummary, Date) {
         let fleet = FleetSimulator(
             configuration: configuration,
             encoder: SkygateTelemetryEncoder(keys: .init(), startTimeMicroseconds: configuration.startTimeMicroseconds))
@@ -215,7 +234,7 @@ struct BenchCommand: AsyncParsableCommand {
             Thread.detachNewThread {
                 let fleet = unsafeFleet
                 let started = Date()
-                let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: pacing)
+                let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: pacing, shouldStop: shouldStop)
                 continuation.resume(returning: (fleet.makeSummary(run: report), started))
             }
         }

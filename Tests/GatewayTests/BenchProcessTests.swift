@@ -6,8 +6,8 @@ import FoundationNetworking
 #endif
 
 /// `skygate bench --http` as a user runs it: while the bench sends, the status page, the API and
-/// `/metrics` answer from the same gateway on the port it printed to standard error, and standard
-/// output is still one JSON report whose accounting balances.
+/// `/metrics` answer from the same gateway on the port it printed to standard error; SIGINT ends
+/// the sending early, and standard output is still one JSON report whose accounting balances.
 @Suite("skygate bench --http process", .serialized)
 struct BenchProcessTests {
     static func get(_ url: String) async throws -> (status: Int, headers: [AnyHashable: Any], body: Data) {
@@ -22,7 +22,7 @@ struct BenchProcessTests {
         let output = Pipe(), errors = Pipe()
         process.executableURL = ServeProcessTests.executable
         process.arguments = [
-            "bench", "--drones", "\(drones)", "--rate", "20", "--duration", "10", "--http", "127.0.0.1:0", "--json",
+            "bench", "--drones", "\(drones)", "--rate", "20", "--duration", "600", "--http", "127.0.0.1:0", "--json",
         ]
         process.standardOutput = output
         process.standardError = errors
@@ -53,11 +53,13 @@ struct BenchProcessTests {
         #expect(policy.contains("script-src 'sha256-"), "policy: \(policy)")
         #expect(!policy.contains("unsafe-inline"))
 
-        // The live fleet fills up while the bench sends (bounded: the bench sends for 10 s, and
-        // its first datagrams go out within a second of the port being bound).
+        // The live fleet fills up while the bench sends. The bench would send for 10 minutes, so
+        // the checks never race its end (on a CI machine whose cores and concurrency pool other
+        // tests keep busy, a request can take seconds); SIGINT ends it afterwards.
         var listed = 0
-        let fleetDeadline = Date().addingTimeInterval(10)
+        let fleetDeadline = Date().addingTimeInterval(30)
         while listed < drones && Date() < fleetDeadline {
+            guard process.isRunning else { break }
             let (status, _, body) = try await Self.get(base + "/api/drones")
             #expect(status == 200)
             let report = try JSONSerialization.jsonObject(with: body) as? [String: Any]
@@ -66,14 +68,22 @@ struct BenchProcessTests {
         }
         #expect(listed == drones)
 
-        try #require(process.isRunning, "the bench ended before the status checks were done")
+        if !process.isRunning {
+            process.waitUntilExit()
+            let rest = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            Issue.record("the bench ended (status \(process.terminationStatus), reason \(process.terminationReason.rawValue)) before the status checks were done; stderr: \(errorText + rest) stdout: \(out)")
+            return
+        }
         let metrics = try await Self.get(base + "/metrics")
         #expect(metrics.status == 200)
         let text = String(decoding: metrics.body, as: UTF8.self)
         let received = text.split(separator: "\n").first { $0.hasPrefix("skygate_datagrams_received_total ") }
         #expect((received.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0) > 0, "metrics: \(text.prefix(400))")
 
-        // The bench ends by itself; its standard output is exactly one JSON report.
+        // SIGINT: the bench stops sending, drains, and its standard output is exactly one JSON
+        // report of what it sent.
+        kill(process.processIdentifier, SIGINT)
         let exitDeadline = Date().addingTimeInterval(60)
         while process.isRunning && Date() < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning)
@@ -82,8 +92,11 @@ struct BenchProcessTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(report["balanced"] as? Bool == true)
+        #expect(report["stopped_early"] as? Bool == true)
+        #expect((report["send_seconds"] as? Double ?? 600) < 300)
         let sent = report["datagrams_sent"] as? Int ?? -1
         let received_ = report["datagrams_received"] as? Int ?? -2
+        #expect(sent > 0)
         #expect(sent == received_, "loopback at 240 datagrams/s lost some: \(report)")
         #expect(report["samples_stored"] as? Int == sent)
     }
