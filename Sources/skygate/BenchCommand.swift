@@ -63,7 +63,8 @@ struct BenchCommand: AsyncParsableCommand {
         var batches_committed: UInt64
         var rss_megabytes: Double?
         var balanced: Bool
-        /// SIGINT or SIGTERM ended the sending before `--duration` (paced runs).
+        /// SIGINT or SIGTERM ended the sending before the fleet had sent all of `--duration` (paced
+        /// runs only: an unpaced flood runs to its end).
         var stopped_early: Bool
     }
 
@@ -149,7 +150,7 @@ struct BenchCommand: AsyncParsableCommand {
             return source
         }
         defer { signalSources.forEach { $0.cancel() } }
-        let (summary, started) = try await Self.send(fleetConfiguration, port: port, pacing: pacing) {
+        let (summary, started, finished) = try await Self.send(fleetConfiguration, port: port, pacing: pacing) {
             stop.load(ordering: .relaxed)
         }
         let sendSeconds = Date().timeIntervalSince(started)
@@ -184,7 +185,7 @@ struct BenchCommand: AsyncParsableCommand {
             commit_latency_p99_ms: gateway.commitLatency.quantile(0.99).map { $0 / 1_000 },
             commit_duration_p99_ms: gateway.commitDuration.quantile(0.99).map { $0 / 1_000 },
             batches_committed: gateway.batchesCommittedCount, rss_megabytes: rss, balanced: final.isBalanced,
-            stopped_early: stop.load(ordering: .relaxed))
+            stopped_early: !finished)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -203,11 +204,12 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs the simulator on its own thread and returns its summary. Unpaced runs generate every
-    /// datagram first (outside the timed part) and then only send.
+    /// Runs the simulator on its own thread and returns its summary, when sending started, and
+    /// whether the fleet sent all it had (false when `shouldStop` cut a paced run short). Unpaced
+    /// runs generate every datagram first (outside the timed part) and then only send, to the end.
     static func send(
         _ configuration: FleetConfiguration, port: UInt16, pacing: Pacing, shouldStop: @escaping @Sendable () -> Bool
-    ) async throws -> (SimulationSummary, Date) {
+    ) async throws -> (SimulationSummary, Date, finished: Bool) {
         let fleet = FleetSimulator(
             configuration: configuration,
             encoder: SkygateTelemetryEncoder(keys: .init(), startTimeMicroseconds: configuration.startTimeMicroseconds))
@@ -226,7 +228,7 @@ struct BenchCommand: AsyncParsableCommand {
                 Thread.detachNewThread {
                     let started = Date()
                     for batch in prepared { sink.send(batch) }
-                    continuation.resume(returning: (unsafeFleet.makeSummary(run: nil), started))
+                    continuation.resume(returning: (unsafeFleet.makeSummary(run: nil), started, true))
                 }
             }
         }
@@ -235,7 +237,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let fleet = unsafeFleet
                 let started = Date()
                 let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: pacing, shouldStop: shouldStop)
-                continuation.resume(returning: (fleet.makeSummary(run: report), started))
+                continuation.resume(returning: (fleet.makeSummary(run: report), started, fleet.isFinished))
             }
         }
     }

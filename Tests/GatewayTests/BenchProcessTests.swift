@@ -119,4 +119,15 @@ struct BenchProcessTests {
         #expect(output.contains("--http 127.0.0.1:\(port)"), "\(output)")
         #expect(output.contains("Address already in use"), "\(output)")
     }
+
+    /// A bench that runs to its end says it was not stopped early, and its accounting balances.
+    @Test func runToItsEndIsNotStoppedEarly() throws {
+        let (status, output) = try CommandLineTests.run(["bench", "--drones", "2", "--rate", "5", "--duration", "1", "--json"])
+        #expect(status == 0, "\(output)")
+        let line = output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(output)")
+        #expect(report["stopped_early"] as? Bool == false)
+        #expect(report["balanced"] as? Bool == true)
+        #expect((report["datagrams_sent"] as? Int ?? 0) > 0)
+    }
 }
