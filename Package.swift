@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "FlightRecording", targets: ["FlightRecording"]),
         .library(name: "MAVLinkWire", targets: ["MAVLinkWire"]),
+        .library(name: "MAVLinkSigning", targets: ["MAVLinkSigning"]),
+        .library(name: "UDPTransport", targets: ["UDPTransport"]),
+        .library(name: "Playback", targets: ["Playback"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,22 +54,22 @@ let package = Package(
         .target(name: "CSocketShims"),
         // Thread names (pthread_setname_np needs _GNU_SOURCE).
         .target(name: "CThreadShims"),
-        // Firmware-like drones: flight model, battery, GPS noise, link faults, paced UDP sending.
+        // Firmware-like drones: flight model, battery, GPS noise, link faults, paced generation into
+        // datagram batches. No sockets: UDPTransport sends what it generates.
         .target(
             name: "DroneSimulator",
-            dependencies: ["TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire", "UDPIngest"]
+            dependencies: ["Telemetry", "TelemetryWire", "WireAuthentication", "MAVLinkWire"]
         ),
         // The system SQLite (libsqlite3-dev), for TelemetryStore.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // SQLite schema and migrations, the batched writer, queries and retention.
         .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite"]),
-        // Batch processors: decode, validate, de-duplicate, derive, live fleet state.
-        .target(
-            name: "Pipeline",
-            dependencies: ["Telemetry", "TelemetryWire", "WireAuthentication", "PacketRing", "MAVLinkWire", "MAVLinkSigning"]
-        ),
-        // Sockets and the receive thread: the only code that makes socket calls.
-        .target(name: "UDPIngest", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
+        // Batch processors: decode, validate, de-duplicate, derive, live fleet state. Generic over the
+        // wire targets' authentication seams, so no cryptography here.
+        .target(name: "Pipeline", dependencies: ["Telemetry", "TelemetryWire", "PacketRing", "MAVLinkWire"]),
+        // Every socket call: addresses, the receive thread (recvmmsg into the ring), the sender
+        // (sendmmsg), kernel drop counters, the demo's port probe.
+        .target(name: "UDPTransport", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
         // The HTTP side: status page, JSON API, /metrics, HTTP ingest and health endpoints.
         .target(
             name: "StatusServer",
@@ -83,16 +86,25 @@ let package = Package(
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
-        .target(name: "FlightRecording", dependencies: ["TelemetryWire", "CZlib"]),
+        .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "CZlib"]),
         // Stored tracks as CSV, GeoJSON, GPX and KML (export command, track API).
         .target(name: "TelemetryExport", dependencies: ["Telemetry", "TelemetryStore", "TelemetryWire"]),
-        // Wires the stages, owns the limits, the threads, lifecycle and shutdown.
+        // Everything that plays traffic or records it, and the loops the gateway shares with it:
+        // record and replay sessions, the flight recorder, the commit loop (batches → store writer
+        // thread) and the recording drain loop, simulated fleets flown over UDP.
+        .target(
+            name: "Playback",
+            dependencies: [
+                "Pipeline", "TelemetryStore", "FlightRecording", "UDPTransport", "DroneSimulator", "PacketRing", "Telemetry",
+                "TelemetryWire", "MAVLinkWire", "CThreadShims",
+            ]
+        ),
+        // Wires the stages for `serve`: the threads, the authentication, lifecycle and shutdown.
         .target(
             name: "Gateway",
             dependencies: [
-                "Pipeline", "UDPIngest", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
-                "MAVLinkSigning",
-                "StatusServer", "FlightRecording", "CThreadShims",
+                "Pipeline", "Playback", "UDPTransport", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
+                "MAVLinkSigning", "StatusServer", "FlightRecording",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -105,6 +117,8 @@ let package = Package(
                 "WireAuthentication",
                 "DroneSimulator",
                 "Gateway",
+                "Playback",
+                "UDPTransport",
                 "TelemetryExport",
                 "TelemetryStore",
                 "Telemetry",
@@ -114,33 +128,61 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Tests mirror the targets one to one (Tests/<Target>Tests); SkygateTestSupport holds the
+        // fixtures the end-to-end suites share (a gateway on ephemeral ports, a flown fleet).
         .testTarget(name: "TelemetryWireTests", dependencies: ["TelemetryWire", "WireAuthentication"]),
+        .testTarget(name: "MAVLinkWireTests", dependencies: ["MAVLinkWire", "MAVLinkSigning", "TelemetryWire"]),
+        .testTarget(name: "MAVLinkSigningTests", dependencies: ["MAVLinkSigning", "MAVLinkWire"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "WireAuthenticationTests", dependencies: ["WireAuthentication", "TelemetryWire"]),
+        .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
+        .testTarget(name: "UDPTransportTests", dependencies: ["UDPTransport", "PacketRing", "Telemetry", "CSocketShims"]),
         .testTarget(
             name: "DroneSimulatorTests",
-            dependencies: ["DroneSimulator", "TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire"]
+            dependencies: ["DroneSimulator", "Telemetry", "TelemetryWire", "WireAuthentication", "CSocketShims", "MAVLinkWire", "UDPTransport"]
         ),
-        .testTarget(name: "PacketRingTests", dependencies: ["PacketRing"]),
-        .testTarget(name: "MAVLinkWireTests", dependencies: ["MAVLinkWire", "MAVLinkSigning", "TelemetryWire"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire", "MAVLinkWire", "MAVLinkSigning"]
+            dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire", "MAVLinkWire", "MAVLinkSigning", "WireAuthentication"]
         ),
-        .testTarget(
-            name: "GatewayTests",
-            dependencies: ["Gateway", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire", "FlightRecording", "StatusServer", "skygate"]
-        ),
-        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire"]),
+        .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
+        .testTarget(name: "TelemetryExportTests", dependencies: ["TelemetryExport", "TelemetryStore", "Telemetry", "TelemetryWire"]),
+        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry"]),
         .testTarget(
             name: "StatusServerTests",
             dependencies: [
-                "StatusServer", "Pipeline", "Telemetry", "TelemetryWire", "TelemetryStore",
+                "StatusServer", "Pipeline", "Telemetry", "TelemetryWire", "MAVLinkWire", "TelemetryStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
+        .target(
+            name: "SkygateTestSupport",
+            dependencies: ["Gateway", "Playback", "DroneSimulator", "UDPTransport", "TelemetryStore", "Telemetry"],
+            path: "Tests/SkygateTestSupport"
+        ),
+        .testTarget(
+            name: "PlaybackTests",
+            dependencies: [
+                "Playback", "SkygateTestSupport", "Gateway", "FlightRecording", "DroneSimulator", "Pipeline", "PacketRing",
+                "TelemetryStore", "Telemetry", "TelemetryWire", "UDPTransport", "skygate",
+            ]
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "SkygateTestSupport", "Playback", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire",
+                "FlightRecording", "StatusServer", "MAVLinkWire",
+            ]
+        ),
+        .testTarget(
+            name: "skygateTests",
+            dependencies: ["skygate", "SkygateTestSupport", "DroneSimulator", "Telemetry", "TelemetryStore"]
+        ),
+        // Reads Package.swift and the sources' imports, and fails on an arrow docs/architecture.md
+        // does not allow.
+        .testTarget(name: "ArchitectureTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "DroneSimulator", package: "Skygate"),
+                .product(name: "Telemetry", package: "Skygate"),
             ],
             path: "Benchmarks/SimulatorGeneration",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -58,6 +59,19 @@ let package = Package(
                 .product(name: "Pipeline", package: "Skygate"),
             ],
             path: "Benchmarks/Derivation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "BatchProcessing",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Pipeline", package: "Skygate"),
+                .product(name: "Telemetry", package: "Skygate"),
+                .product(name: "TelemetryWire", package: "Skygate"),
+                .product(name: "WireAuthentication", package: "Skygate"),
+                .product(name: "MAVLinkSigning", package: "Skygate"),
+            ],
+            path: "Benchmarks/BatchProcessing",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(

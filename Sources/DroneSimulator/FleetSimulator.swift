@@ -1,3 +1,4 @@
+import Telemetry
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,9 +55,9 @@ public final class FleetSimulator<Encoder: TelemetryEncoder> {
 
     public init(configuration: FleetConfiguration, encoder: Encoder) {
         let c = configuration
-        precondition(c.droneCount >= 1 && c.droneCount <= SimulatorLimits.dronesMax, "drone count out of range")
+        precondition(c.droneCount >= 1 && c.droneCount <= Limits.Simulator.dronesMax, "drone count out of range")
         precondition(c.samplesPerDatagram >= 1 && c.samplesPerDatagram <= WireFormat.maxSamplesPerFrame)
-        precondition(c.sampleRateHz > 0 && c.sampleRateHz <= SimulatorLimits.sampleRateMaxHz)
+        precondition(c.sampleRateHz > 0 && c.sampleRateHz <= Limits.Simulator.sampleRateMaxHz)
         self.configuration = c
         self.encoder = encoder
         period = c.samplePeriodMicroseconds
@@ -92,7 +93,7 @@ public final class FleetSimulator<Encoder: TelemetryEncoder> {
         pending.initialize(repeating: WireSample(latitudeE7: 0, longitudeE7: 0, altitudeMM: 0))
         scratch = .allocate(byteCount: datagramLengthMax, alignment: 16)
         scratch.initializeMemory(as: UInt8.self, repeating: 0)
-        holdSlots = c.faults.reorderFraction > 0 ? SimulatorLimits.reorderHoldMax : 0
+        holdSlots = c.faults.reorderFraction > 0 ? Limits.Simulator.reorderHoldMax : 0
         held = .allocate(byteCount: max(1, c.droneCount * holdSlots * datagramLengthMax), alignment: 16)
         held.initializeMemory(as: UInt8.self, repeating: 0)
         heldLengths = Array(repeating: 0, count: c.droneCount * holdSlots)
@@ -258,7 +259,7 @@ public final class FleetSimulator<Encoder: TelemetryEncoder> {
                     counts: counts[index], firstIntact: firstIntact[index], lastIntact: lastIntact[index]))
         }
         return SimulationSummary(
-            telemetryProtocol: encoder.telemetryProtocol.rawValue, seed: c.seed, droneCount: c.droneCount,
+            telemetryProtocol: encoder.wireProtocol.rawValue, seed: c.seed, droneCount: c.droneCount,
             sampleRateHz: c.sampleRateHz, durationSeconds: c.durationSeconds, samplesPerDatagram: c.samplesPerDatagram,
             startTimeMicroseconds: c.startTimeMicroseconds, totals: totals, drones: droneSummaries, run: run)
     }

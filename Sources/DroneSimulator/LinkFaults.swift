@@ -11,7 +11,7 @@
 ///    `duplicateFraction`;
 /// 5. **reordering**: a datagram that is sent is held back with probability `reorderFraction`
 ///    and sent right after the drone's next datagram that is not held (at most
-///    `SimulatorLimits.reorderHoldMax` are held at once; beyond that it goes out in order).
+///    `Limits.Simulator.reorderHoldMax` are held at once; beyond that it goes out in order).
 ///
 /// Shares are of the datagrams reaching each step: `--corrupt 10` corrupts 10 % of the
 /// datagrams that were not lost.

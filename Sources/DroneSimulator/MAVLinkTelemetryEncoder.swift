@@ -24,7 +24,7 @@ public struct MAVLinkTelemetryEncoder: TelemetryEncoder {
     /// Drone ids must be MAVLink system ids.
     public static let droneIDRange: ClosedRange<UInt32> = 1...255
 
-    public var telemetryProtocol: TelemetryProtocol { version == 1 ? .mavlink1 : .mavlink2 }
+    public var wireProtocol: WireProtocol { version == 1 ? .mavlink1 : .mavlink2 }
 
     public init(version: UInt8, statePeriodDatagrams: UInt32, startTimeMicroseconds: UInt64) {
         precondition(version == 1 || version == 2, "MAVLink version must be 1 or 2")

@@ -1,3 +1,4 @@
+import Telemetry
 /// How a run relates simulated time to the clock.
 public enum Pacing: Sendable, Equatable {
     /// Simulated time runs at `speed` times the clock (1 is real time).
@@ -19,14 +20,14 @@ public struct SimulationProgress: Sendable, Equatable {
 /// Drives a fleet against a clock and hands every batch to a sink.
 ///
 /// Real-time pacing wakes when the next sample is due, but at most every
-/// `SimulatorLimits.pacingTick`, and sends every sample whose time has come; it sleeps on an
+/// `Limits.Simulator.pacingTick`, and sends every sample whose time has come; it sleeps on an
 /// absolute deadline, never spins. A sender that fell behind catches up at most
-/// `SimulatorLimits.catchUpMax` of simulated time per wake-up, so the backlog leaves as a bounded
+/// `Limits.Simulator.catchUpMax` of simulated time per wake-up, so the backlog leaves as a bounded
 /// series of bursts rather than one that would overflow the receiver.
 public enum SimulationRunner {
     public static func run<Encoder: TelemetryEncoder, Sink: DatagramSink, Clock: SimulationClock>(
         _ fleet: FleetSimulator<Encoder>, into sink: inout Sink, clock: Clock, pacing: Pacing,
-        batchCapacity: Int = SimulatorLimits.datagramsPerBatchMax,
+        batchCapacity: Int = Limits.Simulator.datagramsPerBatchMax,
         onProgress: (SimulationProgress) -> Void = { _ in },
         shouldStop: () -> Bool = { false }
     ) -> RunReport {
@@ -36,7 +37,7 @@ public enum SimulationRunner {
         let origin = clock.now()
         var datagramsSent = 0
         var lagMax: Duration = .zero
-        var progressDue = origin + SimulatorLimits.progressInterval
+        var progressDue = origin + Limits.Simulator.progressInterval
 
         func sendBatch() {
             guard !batch.isEmpty else { return }
@@ -46,7 +47,7 @@ public enum SimulationRunner {
         }
         func reportProgress(now: Duration) {
             guard now >= progressDue else { return }
-            progressDue = now + SimulatorLimits.progressInterval
+            progressDue = now + Limits.Simulator.progressInterval
             let elapsed = now - origin
             onProgress(
                 SimulationProgress(
@@ -68,7 +69,7 @@ public enum SimulationRunner {
         case .realTime(let requestedSpeed):
             precondition(requestedSpeed > 0, "speed must be positive")
             speed = requestedSpeed
-            let catchUp = UInt64(Double(SimulatorLimits.catchUpMax.wholeMicroseconds) * speed)
+            let catchUp = UInt64(Double(Limits.Simulator.catchUpMax.wholeMicroseconds) * speed)
             // Bounded: simulated time advances with the clock, and the run ends at its duration
             // (or when asked to stop, checked at every wake-up: at most one pacing tick late).
             while !fleet.isFinished && !shouldStop() {
@@ -90,7 +91,7 @@ public enum SimulationRunner {
                 if fleet.isFinished { break }
                 reportProgress(now: now)
                 let nextDue = origin + .microseconds(Int64(Double(fleet.nextSampleTimeMicroseconds - start) / speed))
-                clock.sleep(until: max(nextDue, now + SimulatorLimits.pacingTick))
+                clock.sleep(until: max(nextDue, now + Limits.Simulator.pacingTick))
             }
         }
         let elapsed = clock.now() - origin

@@ -14,7 +14,7 @@ public struct SkygateTelemetryEncoder: TelemetryEncoder {
     @usableFromInline let keys: DroneKeys
     public let counterBase: UInt64
 
-    public var telemetryProtocol: TelemetryProtocol { .skygate }
+    public var wireProtocol: WireProtocol { .skygate }
 
     /// - Parameters:
     ///   - keys: per-drone keys; drones without one send untagged frames.

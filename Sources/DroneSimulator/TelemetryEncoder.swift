@@ -2,13 +2,10 @@ import TelemetryWire
 
 /// The protocols a simulated drone can speak: Skygate's wire format (`SkygateTelemetryEncoder`)
 /// and MAVLink 2 or 1 (`MAVLinkTelemetryEncoder`), chosen in `SimulateCommand`.
-public enum TelemetryProtocol: String, CaseIterable, Sendable {
+public enum WireProtocol: String, CaseIterable, Sendable {
     case skygate
     case mavlink2
     case mavlink1
-
-    /// Whether this build can encode the protocol.
-    public var isImplemented: Bool { true }
 }
 
 /// Turns a drone's samples into one datagram. Conforming types own whatever state their protocol
@@ -16,7 +13,7 @@ public enum TelemetryProtocol: String, CaseIterable, Sendable {
 /// the caller owns, so encoding allocates nothing.
 public protocol TelemetryEncoder {
     /// The protocol the datagrams are in.
-    var telemetryProtocol: TelemetryProtocol { get }
+    var wireProtocol: WireProtocol { get }
 
     /// Whether datagrams of `droneID` carry an authentication tag (or MAVLink signature).
     func isAuthenticating(droneID: UInt32) -> Bool
@@ -31,17 +28,4 @@ public protocol TelemetryEncoder {
         droneID: UInt32, sequence: UInt32, timestampMicroseconds: UInt64, samples: UnsafeBufferPointer<WireSample>,
         into buffer: UnsafeMutableRawBufferPointer
     ) -> Int
-}
-
-/// Why a simulation cannot be set up.
-public struct SimulatorError: Error, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-
-    /// The message for a protocol this build cannot speak yet.
-    public static func protocolNotImplemented(_ telemetryProtocol: TelemetryProtocol) -> SimulatorError {
-        SimulatorError(
-            "protocol '\(telemetryProtocol.rawValue)' is not implemented yet; only 'skygate' is (MAVLink arrives with the MAVLinkWire target)"
-        )
-    }
 }

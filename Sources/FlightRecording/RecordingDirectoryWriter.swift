@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Telemetry
 
 /// Records into a directory of files (`serve --record DIR`): starts a new recording when the
 /// current one reaches `fileBytesMax` or spans `fileDuration`, and deletes its own oldest
@@ -97,10 +98,7 @@ public final class RecordingDirectoryWriter {
     public static func fileName(startNanoseconds: UInt64, sequence: Int) -> String {
         let seconds = Int64(startNanoseconds / 1_000_000_000)
         let civil = CivilTime(secondsSinceEpoch: seconds)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
+        func pad(_ value: Int, _ width: Int) -> String { CivilTime.padded(value, width: width) }
         let stamp = pad(civil.year, 4) + pad(civil.month, 2) + pad(civil.day, 2) + "T" + pad(civil.hour, 2) + pad(civil.minute, 2)
             + pad(civil.second, 2) + "Z"
         return "skygate-\(stamp)-\(pad(sequence, 6)).\(RecordingFormat.fileExtension)"
@@ -121,33 +119,5 @@ public final class RecordingDirectoryWriter {
             found.append((name: name, bytes: Int(status.st_size)))
         }
         return found.sorted { $0.name < $1.name }
-    }
-}
-
-/// A UTC calendar date and time from seconds since the Unix epoch (Howard Hinnant's
-/// days-to-civil algorithm), so file names need no Foundation.
-struct CivilTime: Equatable {
-    var year: Int
-    var month: Int
-    var day: Int
-    var hour: Int
-    var minute: Int
-    var second: Int
-
-    init(secondsSinceEpoch: Int64) {
-        let days = Int(secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86_400 : (secondsSinceEpoch - 86_399) / 86_400)
-        let secondOfDay = Int(secondsSinceEpoch - Int64(days) * 86_400)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
-        month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        hour = secondOfDay / 3_600
-        minute = secondOfDay % 3_600 / 60
-        second = secondOfDay % 60
     }
 }

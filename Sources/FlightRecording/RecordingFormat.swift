@@ -44,6 +44,49 @@ public enum RecordingFormat {
     public static let trailerMagic: UInt32 = 0x5459_4B53
     public static let trailerLength = 32
 
+    /// Byte offsets inside the file header.
+    public enum HeaderField {
+        public static let version = 8
+        public static let headerLength = 10
+        public static let startNanoseconds = 16
+        public static let gatewayVersionLength = 24
+        public static let gatewayVersion = 26
+    }
+
+    /// Byte offsets inside a chunk header.
+    public enum ChunkField {
+        public static let compressedLength = 4
+        public static let uncompressedLength = 8
+        public static let recordCount = 12
+        public static let firstNanoseconds = 16
+        public static let lastNanoseconds = 24
+        public static let payloadCRC = 32
+        public static let headerCRC = 36
+    }
+
+    /// Byte offsets inside a record header.
+    public enum RecordField {
+        public static let receivedNanoseconds = 0
+        public static let datagramLength = 8
+        public static let sourceLength = 10
+        public static let flags = 11
+    }
+
+    /// Byte offsets inside the index (header, then each entry) and the trailer.
+    public enum IndexField {
+        public static let entryCount = 4
+        public static let entryOffset = 0
+        public static let entryFirstNanoseconds = 8
+        public static let entryLastNanoseconds = 16
+        public static let entryRecordCount = 24
+    }
+
+    public enum TrailerField {
+        public static let indexOffset = 8
+        public static let recordCount = 16
+        public static let chunkCount = 24
+    }
+
     /// CRC-32 (IEEE, as zlib computes it) of `bytes`.
     public static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }

@@ -37,17 +37,18 @@ public final class SkygateRecordingReader: RecordingReader {
         guard bytes.count >= RecordingFormat.headerFixedLength + 4, bytes.prefix(8).elementsEqual(RecordingFormat.fileMagic) else {
             throw .notARecording(path: file.path, reason: "no Skygate recording header")
         }
-        let version = bytes.littleEndian(at: 8, as: UInt16.self)
+        let version = bytes.littleEndian(at: RecordingFormat.HeaderField.version, as: UInt16.self)
         guard version <= RecordingFormat.version else { throw .unsupportedVersion(path: file.path, version: version) }
         formatVersion = version
-        let headerLength = Int(bytes.littleEndian(at: 10, as: UInt16.self))
-        let versionLength = Int(bytes.littleEndian(at: 24, as: UInt16.self))
+        let headerLength = Int(bytes.littleEndian(at: RecordingFormat.HeaderField.headerLength, as: UInt16.self))
+        let versionLength = Int(bytes.littleEndian(at: RecordingFormat.HeaderField.gatewayVersionLength, as: UInt16.self))
         let headerIsValid = headerLength == RecordingFormat.headerFixedLength + versionLength + 4 && headerLength <= bytes.count
             && RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<headerLength - 4]))
                 == bytes.littleEndian(at: headerLength - 4, as: UInt32.self)
         if headerIsValid {
-            startNanoseconds = bytes.littleEndian(at: 16, as: UInt64.self)
-            gatewayVersion = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[26..<26 + versionLength]), as: UTF8.self)
+            startNanoseconds = bytes.littleEndian(at: RecordingFormat.HeaderField.startNanoseconds, as: UInt64.self)
+            let versionStart = RecordingFormat.HeaderField.gatewayVersion
+            gatewayVersion = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[versionStart..<versionStart + versionLength]), as: UTF8.self)
             chunksStart = headerLength
         } else {
             // The magic is right but the rest of the header is not: keep going, the chunks are
@@ -76,13 +77,13 @@ public final class SkygateRecordingReader: RecordingReader {
             RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: trailer[0..<trailerLength - 4]))
                 == trailer.littleEndian(at: trailerLength - 4, as: UInt32.self)
         else { return nil }
-        let indexOffset = Int(clamping: trailer.littleEndian(at: 8, as: UInt64.self))
-        let chunkCount = Int(trailer.littleEndian(at: 24, as: UInt32.self))
+        let indexOffset = Int(clamping: trailer.littleEndian(at: RecordingFormat.TrailerField.indexOffset, as: UInt64.self))
+        let chunkCount = Int(trailer.littleEndian(at: RecordingFormat.TrailerField.chunkCount, as: UInt32.self))
         let indexLength = RecordingFormat.indexHeaderLength + chunkCount * RecordingFormat.indexEntryLength + 4
         guard indexOffset >= chunksStart, indexOffset + indexLength == trailerStart else { return nil }
         let index = UnsafeRawBufferPointer(rebasing: bytes[indexOffset..<trailerStart])
         guard index.littleEndian(at: 0, as: UInt32.self) == RecordingFormat.indexMagic,
-            Int(index.littleEndian(at: 4, as: UInt32.self)) == chunkCount,
+            Int(index.littleEndian(at: RecordingFormat.IndexField.entryCount, as: UInt32.self)) == chunkCount,
             RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: index[0..<indexLength - 4]))
                 == index.littleEndian(at: indexLength - 4, as: UInt32.self)
         else { return nil }
@@ -92,10 +93,10 @@ public final class SkygateRecordingReader: RecordingReader {
         for number in 0..<chunkCount {
             let at = RecordingFormat.indexHeaderLength + number * RecordingFormat.indexEntryLength
             let entry = ChunkIndexEntry(
-                offset: Int(clamping: index.littleEndian(at: at, as: UInt64.self)),
-                firstNanoseconds: index.littleEndian(at: at + 8, as: UInt64.self),
-                lastNanoseconds: index.littleEndian(at: at + 16, as: UInt64.self),
-                recordCount: Int(index.littleEndian(at: at + 24, as: UInt32.self)))
+                offset: Int(clamping: index.littleEndian(at: at + RecordingFormat.IndexField.entryOffset, as: UInt64.self)),
+                firstNanoseconds: index.littleEndian(at: at + RecordingFormat.IndexField.entryFirstNanoseconds, as: UInt64.self),
+                lastNanoseconds: index.littleEndian(at: at + RecordingFormat.IndexField.entryLastNanoseconds, as: UInt64.self),
+                recordCount: Int(index.littleEndian(at: at + RecordingFormat.IndexField.entryRecordCount, as: UInt32.self)))
             // An index that points backwards or past itself is not trusted at all.
             guard entry.offset > previousOffset, entry.offset + RecordingFormat.chunkHeaderLength <= indexOffset else { return nil }
             previousOffset = entry.offset
@@ -123,99 +124,171 @@ public final class SkygateRecordingReader: RecordingReader {
         var report = ReadReport()
         report.hasIndex = index != nil
         if let headerProblem { report.note(headerProblem) }
-        let from = fromNanoseconds ?? 0
-        let until = untilNanoseconds ?? .max
+        let window = TimeWindow(from: fromNanoseconds, until: untilNanoseconds)
         var offset = chunksStart
         if let index, fromNanoseconds != nil {
-            guard let first = chunkNumber(atOrAfter: from) else { return report }
+            guard let first = chunkNumber(atOrAfter: window.from) else { return report }
             offset = index[first].offset
         }
-        let bytes = file.bytes
-        // Bounded: every pass advances `offset` by at least one byte.
+        // Bounded: every pass advances `offset` by at least one byte, or ends.
         while offset < chunksEnd {
-            let remaining = chunksEnd - offset
-            if remaining < RecordingFormat.chunkHeaderLength || !Self.isChunkHeader(bytes, at: offset) {
-                if index == nil && remaining >= 4 && bytes.littleEndian(at: offset, as: UInt32.self) == RecordingFormat.indexMagic {
-                    // An index whose trailer is damaged or missing (cut off while closing): the
-                    // chunks end here, and the rest is counted as cut off, though no record is lost.
-                    report.trailingBytes += remaining
-                    report.note("the index or trailer at byte \(offset) is incomplete or damaged; chunks read by scanning")
-                    break
-                }
-                guard let next = nextChunkHeader(after: offset) else {
-                    if remaining < RecordingFormat.chunkHeaderLength {
-                        report.trailingBytes += remaining
-                        report.note("\(remaining) bytes at the end are not a whole chunk (the recording was cut off)")
-                    } else {
-                        report.bytesSkipped += remaining
-                        report.resyncs += 1
-                        report.note("\(remaining) bytes from byte \(offset) to the end hold no readable chunk")
-                    }
-                    break
-                }
-                report.bytesSkipped += next - offset
-                report.resyncs += 1
-                report.note("\(next - offset) unreadable bytes skipped at byte \(offset)")
+            switch nextChunk(at: offset, report: &report) {
+            case .end:
+                return report
+            case .skip(to: let next):
                 offset = next
-                continue
-            }
-            let header = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + RecordingFormat.chunkHeaderLength])
-            let compressedLength = Int(header.littleEndian(at: 4, as: UInt32.self))
-            let uncompressedLength = Int(header.littleEndian(at: 8, as: UInt32.self))
-            let recordCount = Int(header.littleEndian(at: 12, as: UInt32.self))
-            let firstTime = header.littleEndian(at: 16, as: UInt64.self)
-            let lastTime = header.littleEndian(at: 24, as: UInt64.self)
-            let payloadStart = offset + RecordingFormat.chunkHeaderLength
-            guard payloadStart + compressedLength <= chunksEnd else {
-                report.trailingBytes += remaining
-                report.note("the last chunk (byte \(offset), \(recordCount) records) was cut off mid-write")
-                break
-            }
-            let nextOffset = payloadStart + compressedLength
-            if firstTime >= until { break }
-            if lastTime < from && fromNanoseconds != nil {
-                offset = nextOffset
-                continue
-            }
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<nextOffset])
-            guard RecordingFormat.crc32(payload) == header.littleEndian(at: 32, as: UInt32.self),
-                let records = decompressor.decompress(payload, expectedLength: uncompressedLength),
-                Self.recordsAreWellFormed(records, count: recordCount)
-            else {
-                report.chunksDamaged += 1
-                report.recordsDamaged += recordCount
-                report.note("chunk at byte \(offset) is damaged; its \(recordCount) records are lost")
-                offset = nextOffset
-                continue
-            }
-            report.chunksRead += 1
-            var keepGoing = true
-            var at = 0
-            for _ in 0..<recordCount {
-                let time = records.littleEndian(at: at, as: UInt64.self)
-                let length = Int(records.littleEndian(at: at + 8, as: UInt16.self))
-                let sourceLength = Int(records[at + 10])
-                let flags = records[at + 11]
-                let sourceStart = at + RecordingFormat.recordHeaderLength
-                let datagramStart = sourceStart + sourceLength
-                at = datagramStart + length
-                report.datagramsFound += 1
-                report.noteTime(time)
-                guard time >= from && time < until else { continue }
-                report.datagramsRead += 1
-                let datagram = RecordedDatagram(
-                    receivedNanoseconds: time, bytes: UnsafeRawBufferPointer(rebasing: records[datagramStart..<at]),
-                    source: UnsafeRawBufferPointer(rebasing: records[sourceStart..<datagramStart]),
-                    isTruncated: flags & RecordingFormat.recordFlagTruncated != 0)
-                if !body(datagram) {
-                    keepGoing = false
-                    break
+            case .chunk(let chunk):
+                if chunk.firstNanoseconds >= window.until { return report }
+                if window.isBounded && chunk.lastNanoseconds < window.from {
+                    offset = chunk.nextOffset
+                    continue
                 }
+                guard let records = verifiedRecords(of: chunk) else {
+                    report.chunksDamaged += 1
+                    report.recordsDamaged += chunk.recordCount
+                    report.note("chunk at byte \(chunk.offset) is damaged; its \(chunk.recordCount) records are lost")
+                    offset = chunk.nextOffset
+                    continue
+                }
+                report.chunksRead += 1
+                guard Self.deliver(records, count: chunk.recordCount, in: window, report: &report, to: body) else { return report }
+                offset = chunk.nextOffset
             }
-            if !keepGoing { break }
-            offset = nextOffset
         }
         return report
+    }
+
+    /// The time filter of a read: `from..<until`, ns.
+    struct TimeWindow {
+        let from: UInt64
+        let until: UInt64
+        /// Whether a start was given (chunks wholly before it are skipped unread).
+        let isBounded: Bool
+
+        init(from: UInt64?, until: UInt64?) {
+            self.from = from ?? 0
+            self.until = until ?? .max
+            isBounded = from != nil
+        }
+
+        func contains(_ time: UInt64) -> Bool { time >= from && time < until }
+    }
+
+    /// A chunk header that passed its CRC, with where its payload lies.
+    struct Chunk {
+        let offset: Int
+        let compressedLength: Int
+        let uncompressedLength: Int
+        let recordCount: Int
+        let firstNanoseconds: UInt64
+        let lastNanoseconds: UInt64
+        let payloadCRC: UInt32
+        var payloadStart: Int { offset + RecordingFormat.chunkHeaderLength }
+        var nextOffset: Int { payloadStart + compressedLength }
+
+        init(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+            typealias Field = RecordingFormat.ChunkField
+            self.offset = offset
+            compressedLength = Int(bytes.littleEndian(at: offset + Field.compressedLength, as: UInt32.self))
+            uncompressedLength = Int(bytes.littleEndian(at: offset + Field.uncompressedLength, as: UInt32.self))
+            recordCount = Int(bytes.littleEndian(at: offset + Field.recordCount, as: UInt32.self))
+            firstNanoseconds = bytes.littleEndian(at: offset + Field.firstNanoseconds, as: UInt64.self)
+            lastNanoseconds = bytes.littleEndian(at: offset + Field.lastNanoseconds, as: UInt64.self)
+            payloadCRC = bytes.littleEndian(at: offset + Field.payloadCRC, as: UInt32.self)
+        }
+    }
+
+    /// What the scan finds at an offset.
+    enum ScanStep {
+        /// A whole chunk whose header verified.
+        case chunk(Chunk)
+        /// Unreadable bytes: go on at the next valid chunk header.
+        case skip(to: Int)
+        /// Nothing more can be read (noted in the report).
+        case end
+    }
+
+    /// The chunk at `offset`, or where to go on after damage, or the end; damage is noted in `report`.
+    func nextChunk(at offset: Int, report: inout ReadReport) -> ScanStep {
+        let bytes = file.bytes
+        let remaining = chunksEnd - offset
+        guard remaining >= RecordingFormat.chunkHeaderLength && Self.isChunkHeader(bytes, at: offset) else {
+            return resynchronise(at: offset, report: &report)
+        }
+        let chunk = Chunk(bytes, at: offset)
+        guard chunk.nextOffset <= chunksEnd else {
+            report.trailingBytes += remaining
+            report.note("the last chunk (byte \(offset), \(chunk.recordCount) records) was cut off mid-write")
+            return .end
+        }
+        return .chunk(chunk)
+    }
+
+    /// After bytes that are no chunk header: an unfinished index ends the chunks; otherwise skip to
+    /// the next valid header, or note the rest as cut off or unreadable.
+    private func resynchronise(at offset: Int, report: inout ReadReport) -> ScanStep {
+        let bytes = file.bytes
+        let remaining = chunksEnd - offset
+        if index == nil && remaining >= 4 && bytes.littleEndian(at: offset, as: UInt32.self) == RecordingFormat.indexMagic {
+            // An index whose trailer is damaged or missing (cut off while closing): the chunks end
+            // here, and the rest is counted as cut off, though no record is lost.
+            report.trailingBytes += remaining
+            report.note("the index or trailer at byte \(offset) is incomplete or damaged; chunks read by scanning")
+            return .end
+        }
+        guard let next = nextChunkHeader(after: offset) else {
+            if remaining < RecordingFormat.chunkHeaderLength {
+                report.trailingBytes += remaining
+                report.note("\(remaining) bytes at the end are not a whole chunk (the recording was cut off)")
+            } else {
+                report.bytesSkipped += remaining
+                report.resyncs += 1
+                report.note("\(remaining) bytes from byte \(offset) to the end hold no readable chunk")
+            }
+            return .end
+        }
+        report.bytesSkipped += next - offset
+        report.resyncs += 1
+        report.note("\(next - offset) unreadable bytes skipped at byte \(offset)")
+        return .skip(to: next)
+    }
+
+    /// The chunk's records, inflated, when its payload CRC matches and they parse whole.
+    private func verifiedRecords(of chunk: Chunk) -> UnsafeRawBufferPointer? {
+        let payload = UnsafeRawBufferPointer(rebasing: file.bytes[chunk.payloadStart..<chunk.nextOffset])
+        guard RecordingFormat.crc32(payload) == chunk.payloadCRC,
+            let records = decompressor.decompress(payload, expectedLength: chunk.uncompressedLength),
+            Self.recordsAreWellFormed(records, count: chunk.recordCount)
+        else { return nil }
+        return records
+    }
+
+    /// Hands the records inside `window` to `body`; returns false when `body` asked to stop.
+    static func deliver(
+        _ records: UnsafeRawBufferPointer, count: Int, in window: TimeWindow, report: inout ReadReport,
+        to body: (RecordedDatagram) -> Bool
+    ) -> Bool {
+        typealias Field = RecordingFormat.RecordField
+        var at = 0
+        for _ in 0..<count {
+            let time = records.littleEndian(at: at + Field.receivedNanoseconds, as: UInt64.self)
+            let length = Int(records.littleEndian(at: at + Field.datagramLength, as: UInt16.self))
+            let sourceLength = Int(records[at + Field.sourceLength])
+            let flags = records[at + Field.flags]
+            let sourceStart = at + RecordingFormat.recordHeaderLength
+            let datagramStart = sourceStart + sourceLength
+            at = datagramStart + length
+            report.datagramsFound += 1
+            report.noteTime(time)
+            guard window.contains(time) else { continue }
+            report.datagramsRead += 1
+            let datagram = RecordedDatagram(
+                receivedNanoseconds: time, bytes: UnsafeRawBufferPointer(rebasing: records[datagramStart..<at]),
+                source: UnsafeRawBufferPointer(rebasing: records[sourceStart..<datagramStart]),
+                isTruncated: flags & RecordingFormat.recordFlagTruncated != 0)
+            if !body(datagram) { return false }
+        }
+        return true
     }
 
     /// Whether a chunk header with the magic and a matching header CRC starts at `offset`.
@@ -224,7 +297,7 @@ public final class SkygateRecordingReader: RecordingReader {
             bytes.littleEndian(at: offset, as: UInt32.self) == RecordingFormat.chunkMagic
         else { return false }
         let header = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + RecordingFormat.chunkHeaderLength - 4])
-        return RecordingFormat.crc32(header) == bytes.littleEndian(at: offset + RecordingFormat.chunkHeaderLength - 4, as: UInt32.self)
+        return RecordingFormat.crc32(header) == bytes.littleEndian(at: offset + RecordingFormat.ChunkField.headerCRC, as: UInt32.self)
     }
 
     /// The next offset after `offset` where a valid chunk header starts, before `chunksEnd`.
@@ -244,8 +317,8 @@ public final class SkygateRecordingReader: RecordingReader {
         var at = 0
         for _ in 0..<count {
             guard at + RecordingFormat.recordHeaderLength <= records.count else { return false }
-            let length = Int(records.littleEndian(at: at + 8, as: UInt16.self))
-            let sourceLength = Int(records[at + 10])
+            let length = Int(records.littleEndian(at: at + RecordingFormat.RecordField.datagramLength, as: UInt16.self))
+            let sourceLength = Int(records[at + RecordingFormat.RecordField.sourceLength])
             guard sourceLength <= RecordedSource.bytesMax else { return false }
             at += RecordingFormat.recordHeaderLength + sourceLength + length
             guard at <= records.count else { return false }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Pipeline
+import Playback
 import StatusServer
 import Telemetry
 
@@ -13,7 +14,7 @@ extension Gateway: StatusSource {
                 p50: histogram.quantile(0.5).map { $0 / 1_000 }, p99: histogram.quantile(0.99).map { $0 / 1_000 })
         }
         return StatsReport(
-            uptime_seconds: Double(realtimeNanoseconds() &- startedNanoseconds) / 1e9,
+            uptime_seconds: Double(SystemClock.realtimeNanoseconds() &- startedNanoseconds) / 1e9,
             received: snapshot.received, stored: snapshot.stored, duplicate: snapshot.duplicate,
             rejected: Dictionary(uniqueKeysWithValues: snapshot.rejected.map { ($0.key.name, $0.value) }),
             dropped: Dictionary(uniqueKeysWithValues: snapshot.dropped.map { ($0.key.name, $0.value) }),
@@ -35,7 +36,7 @@ extension Gateway: StatusSource {
     public var ingestDatagramBytesMax: Int { configuration.limits.datagramBytesMax }
 
     public func ingest(datagrams: [[UInt8]]) -> IngestOutcome {
-        httpIngest.push(datagrams, nowNanoseconds: realtimeNanoseconds())
+        httpIngest.push(datagrams, nowNanoseconds: SystemClock.realtimeNanoseconds())
             ? .accepted(datagrams: datagrams.count) : .ringFull(accepted: 0)
     }
 

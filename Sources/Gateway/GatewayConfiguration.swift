@@ -29,15 +29,12 @@ public struct GatewayConfiguration: Sendable {
     /// Required from HTTP clients (`Authorization: Bearer`, or `?access_token=`) except on the
     /// health endpoints; the gateway refuses a non-loopback HTTP address without one.
     public var accessToken: String?
-    /// Every bound of the data path.
+    /// Every bound of the data path (checked when the gateway is made, `ValidLimits`).
     public var limits = Limits()
     /// Record every datagram the gateway takes in into this directory; nil records nothing.
     public var recordDirectory: String?
     /// File rotation, disk budget and chunking of the recording.
     public var recordingOptions = RecordingOptions()
-    /// Slots between the batch processor's tap and the recorder thread (2,240 bytes each, like the
-    /// packet ring's): 16,384 absorb about 70 ms of a full-rate burst while a chunk is written.
-    public var recordingRingCapacity = 16_384
 
     public init() {}
 }

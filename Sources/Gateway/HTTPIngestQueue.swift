@@ -8,16 +8,13 @@ import Telemetry
 /// take `lock` for the copy into the slots (a few µs per body; never held by the processor).
 /// The processor stays the only thread that decodes, de-duplicates and touches the fleet.
 public final class HTTPIngestQueue: Sendable {
-    /// Slots of the ingest ring: 256 slots of 2,048 bytes hold four 64 KiB bodies at once, and
-    /// the processor empties it within one pass (`Limits.drainBatchDatagrams`).
-    public static let capacity = 256
-
     let ring: PacketRing
     let counters: IngestCounters
     private let lock = Mutex<Bool>(false)  // true once closed: nothing more may enter
 
-    init(datagramCapacity: Int, counters: IngestCounters) {
-        ring = PacketRing(capacity: Self.capacity, datagramCapacity: datagramCapacity)
+    /// A ring of `Limits.httpIngestRingCapacity` slots of `datagramBytesMax` bytes.
+    init(limits: ValidLimits, counters: IngestCounters) {
+        ring = PacketRing(capacity: limits.value.httpIngestRingCapacity, datagramCapacity: limits.value.datagramBytesMax)
         self.counters = counters
     }
 

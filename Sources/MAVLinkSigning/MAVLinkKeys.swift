@@ -27,33 +27,16 @@ public struct MAVLinkKeys: Sendable, Equatable {
     public var count: Int { keys.count }
     public subscript(system: UInt8) -> [UInt8]? { keys[system] }
 
-    /// Parses the text of a key file.
+    /// Parses the text of a key file (`KeyFile`, the reader drone key files use too).
     public init(parsing text: String) throws(MAVLinkKeysError) {
-        var keys: [UInt8: [UInt8]] = [:]
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            if fields.isEmpty { continue }
-            guard fields.count == 2 else {
-                throw MAVLinkKeysError(line: lineNumber, message: "expected '<system id> <hex key>'")
-            }
-            guard let system = UInt8(fields[0]), system != 0 else {
-                throw MAVLinkKeysError(line: lineNumber, message: "system id '\(fields[0])' is not a number in 1...255")
-            }
-            guard let key = Self.bytes(fromHex: fields[1]), key.count == Self.keyLength else {
-                throw MAVLinkKeysError(line: lineNumber, message: "key for system \(system) is not 64 hex digits (32 bytes)")
-            }
-            guard keys[system] == nil else {
-                throw MAVLinkKeysError(line: lineNumber, message: "system \(system) has a second key")
-            }
-            keys[system] = key
+        do { keys = try KeyFile.parse(text, rules: Self.rules) } catch {
+            throw MAVLinkKeysError(line: error.line, message: error.message)
         }
-        self.keys = keys
     }
 
-    static func bytes(fromHex hex: Substring) -> [UInt8]? { DroneKeys.bytes(fromHex: hex) }
+    static var rules: KeyFile.Rules<UInt8> { KeyFile.Rules(
+        idName: "system id", subjectName: "system", idRangeText: "1...255", parseID: { UInt8($0).flatMap { $0 == 0 ? nil : $0 } },
+        keyProblem: { key in key?.count == keyLength ? nil : "is not 64 hex digits (32 bytes)" }) }
 }
 
 /// A key file problem: the line and what is wrong, never the key.

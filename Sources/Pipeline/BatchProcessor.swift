@@ -1,9 +1,7 @@
+import MAVLinkWire
 import PacketRing
 import Telemetry
-import MAVLinkSigning
-import MAVLinkWire
 import TelemetryWire
-import WireAuthentication
 
 /// The batch processor: drains datagrams from a packet ring, decodes them into the current
 /// commit batch, validates, drops duplicates, derives speed, distance and link loss, updates the
@@ -12,15 +10,21 @@ import WireAuthentication
 ///
 /// Single-threaded by design: one processor per ring, on a dedicated thread. Nothing here
 /// allocates after `init`.
-public final class BatchProcessor {
+///
+/// Generic over the two authentication seams the wire targets define, so the pipeline depends on
+/// no cryptography: the gateway plugs in `WireAuthentication.HMACAuthenticator` and
+/// `MAVLinkSigning.MAVLinkSHA256Verifier`; replay and tests use `NoAuthentication` and
+/// `MAVLinkNoSigning`.
+public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: MAVLinkSignatureVerifier> {
     public let limits: Limits
     public let counters: IngestCounters
     public let fleet: FleetState
-    var authenticator: HMACAuthenticator
+    /// Skygate frame tags and per-drone replay windows.
+    var authenticator: Authenticator
     /// MAVLink decoding state (each system's latest HEARTBEAT, battery and GPS state; signed
     /// streams) and the signature checks for systems with keys.
     let mavlinkDecoder: MAVLinkDecoder
-    var mavlinkVerifier: MAVLinkSHA256Verifier
+    var mavlinkVerifier: Verifier
 
     /// The batch being filled.
     public private(set) var batch: TelemetryBatch
@@ -42,21 +46,23 @@ public final class BatchProcessor {
     let mavlinkRowDrones: UnsafeMutablePointer<Int32>
     let mavlinkGroundSpeeds: UnsafeMutablePointer<Float>
 
-    /// Earliest sample time accepted: 2000-01-01T00:00:00Z in µs.
-    static let earliestMicroseconds: UInt64 = 946_684_800_000_000
-
-    public init(limits: Limits, counters: IngestCounters, keys: DroneKeys = DroneKeys(), requireAuthentication: Bool = false,
-                mavlinkKeys: MAVLinkKeys = MAVLinkKeys(), requireMAVLinkSigning: Bool = false, batch: TelemetryBatch)
-    {
-        precondition(limits.validate().isEmpty, "invalid limits: \(limits.validate())")
+    /// - Parameters:
+    ///   - authenticator: checks Skygate frame tags (and says which drones must send them).
+    ///   - verifier: checks MAVLink 2 signatures (and whether unsigned frames are refused).
+    ///   - batch: the first batch to fill, of at least `commitSamplesMax` samples.
+    public init(
+        limits validLimits: ValidLimits, counters: IngestCounters, authenticator: Authenticator, verifier: Verifier,
+        batch: TelemetryBatch
+    ) {
+        let limits = validLimits.value
         precondition(batch.skygate.capacity >= limits.commitSamplesMax)
         precondition(batch.mavlink.capacity == batch.skygate.capacity, "scratch columns serve both protocols")
         mavlinkDecoder = MAVLinkDecoder()
-        mavlinkVerifier = MAVLinkSHA256Verifier(keys: mavlinkKeys, requireSigning: requireMAVLinkSigning)
+        mavlinkVerifier = verifier
         self.limits = limits
         self.counters = counters
         fleet = FleetState(capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames)
-        authenticator = HMACAuthenticator(keys: keys, requireForAllDrones: requireAuthentication)
+        self.authenticator = authenticator
         self.batch = batch
         let capacity = batch.skygate.capacity
         rowDrones = .allocate(capacity: capacity)
@@ -92,9 +98,7 @@ public final class BatchProcessor {
         if batch.skygate.remainingCapacity < limits.samplesPerDatagramMax { return true }
         if batch.mavlink.remainingCapacity < mavlinkRowsPerDatagramMax { return true }
         if batch.unitCapacity - batch.units < unitsPerDatagramMax { return true }
-        let interval = limits.commitInterval.components
-        let intervalNanoseconds = UInt64(interval.seconds) * 1_000_000_000 + UInt64(interval.attoseconds / 1_000_000_000)
-        return nowNanoseconds &- opened >= intervalNanoseconds
+        return nowNanoseconds &- opened >= limits.commitInterval.nanosecondsClamped
     }
 
     /// Hands out the current batch and continues with `fresh` (which must be empty).
@@ -180,7 +184,7 @@ public final class BatchProcessor {
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
         let columns = batch.skygate
-        let latestMicroseconds = nowNanoseconds / 1_000 &+ UInt64(limits.futureTolerance.components.seconds) * 1_000_000
+        let latestMicroseconds = nowNanoseconds / 1_000 &+ limits.futureTolerance.microsecondsClamped
         let counters = self.counters
         let batch = self.batch
         let rowDrones = self.rowDrones
@@ -191,7 +195,7 @@ public final class BatchProcessor {
                     counters.countRejected(.tooManyDrones)
                     return false
                 }
-                if let reason = Self.validate(columns, rows: rows, earliest: Self.earliestMicroseconds, latest: latestMicroseconds) {
+                if let reason = Self.validate(columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds) {
                     counters.countRejected(reason)
                     return false
                 }
@@ -206,7 +210,7 @@ public final class BatchProcessor {
                 batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
                 return true
             },
-            onRejection: { error in counters.countRejected(Self.reason(for: error)) })
+            onRejection: { error in counters.countRejected(RejectionReason(error)) })
         if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
         // decodeDatagram stops early only when the batch is full, which `drain` rules out.
         assert(result.bytesConsumed == datagram.count)
@@ -222,7 +226,7 @@ public final class BatchProcessor {
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
         let columns = batch.mavlink
-        let latestMicroseconds = nowNanoseconds / 1_000 &+ UInt64(limits.futureTolerance.components.seconds) * 1_000_000
+        let latestMicroseconds = nowNanoseconds / 1_000 &+ limits.futureTolerance.microsecondsClamped
         let counters = self.counters
         let batch = self.batch
         let rowDrones = self.mavlinkRowDrones
@@ -237,7 +241,7 @@ public final class BatchProcessor {
                     counters.countRejected(.tooManyDrones)
                     return false
                 }
-                if !rows.isEmpty, let reason = Self.validate(columns, rows: rows, earliest: Self.earliestMicroseconds, latest: latestMicroseconds) {
+                if !rows.isEmpty, let reason = Self.validate(columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds) {
                     counters.countRejected(reason)
                     return false
                 }
@@ -256,7 +260,7 @@ public final class BatchProcessor {
                 batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
                 return true
             },
-            onRejection: { error in counters.countRejected(Self.reason(for: error)) })
+            onRejection: { error in counters.countRejected(RejectionReason(error)) })
         if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
         // The decoder stops early only when the columns are full, which `hasRoomForDatagram` rules out.
         assert(result.bytesConsumed == datagram.count)
@@ -345,38 +349,12 @@ public final class BatchProcessor {
             rows: mavlinkStart..<batch.mavlink.count, columns: batch.mavlink, rowDrones: mavlinkRowDrones,
             groundSpeeds: mavlinkGroundSpeeds, table: table)
     }
+}
 
-    /// The counter for each MAVLink decoding error.
-    static func reason(for error: MAVLinkError) -> RejectionReason {
-        switch error {
-        case .truncated: .truncated
-        case .badMagic: .badMagic
-        case .unknownFlags: .unknownFlags
-        case .unknownMessage: .mavlinkUnknownMessage
-        case .badCRC: .badCRC
-        case .badSignature: .mavlinkBadSignature
-        case .replayed: .mavlinkReplayed
-        case .unsigned: .mavlinkUnsigned
-        case .tooManyStreams: .mavlinkSigningStreamsFull
-        }
-    }
-
-    /// The counter for each wire error.
-    static func reason(for error: WireError) -> RejectionReason {
-        switch error {
-        case .truncated: .truncated
-        case .badMagic: .badMagic
-        case .unknownVersion: .unknownVersion
-        case .badLength: .badLength
-        case .badCRC: .badCRC
-        case .unknownType: .unknownType
-        case .unknownFlags: .unknownFlags
-        case .badSampleCount: .badSampleCount
-        case .reservedNotZero: .reservedNotZero
-        case .unknownKey: .unknownKey
-        case .badTag: .badTag
-        case .replayed: .replayed
-        case .unauthenticated: .unauthenticated
-        }
+extension BatchProcessor where Authenticator == NoAuthentication, Verifier == MAVLinkNoSigning {
+    /// A processor that checks no tags or signatures: untagged frames and unsigned MAVLink are
+    /// accepted, tagged Skygate frames are `unknown_key` (replay, tests, benchmarks).
+    public convenience init(limits: ValidLimits, counters: IngestCounters, batch: TelemetryBatch) {
+        self.init(limits: limits, counters: counters, authenticator: NoAuthentication(), verifier: MAVLinkNoSigning(), batch: batch)
     }
 }

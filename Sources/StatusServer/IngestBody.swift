@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 import TelemetryWire
 
 /// Turns a `POST /api/telemetry` body into ring-slot-sized datagrams of Skygate frames, or says
@@ -6,11 +7,6 @@ import TelemetryWire
 /// what must hold before bytes may enter the ring, so a malformed body gets a 400 with the reason
 /// instead of a silent rejection counter.
 public enum IngestBody {
-    /// Largest body taken; larger ones get 413 before they are read in full.
-    public static let bytesMax = 64 * 1_024
-    /// Samples one JSON body may carry (one frame each).
-    public static let jsonSamplesMax = 1_024
-
     /// A body that cannot enter the pipeline; `message` is the 400 response.
     public struct Malformed: Error, Equatable, Sendable {
         public var message: String
@@ -101,8 +97,8 @@ public enum IngestBody {
             throw Malformed("JSON body: \(describe(error))")
         }
         guard !samples.isEmpty else { throw Malformed("JSON body: no samples") }
-        guard samples.count <= jsonSamplesMax else {
-            throw Malformed("JSON body: \(samples.count) samples, at most \(jsonSamplesMax) per request")
+        guard samples.count <= Limits.Status.ingestJSONSamplesMax else {
+            throw Malformed("JSON body: \(samples.count) samples, at most \(Limits.Status.ingestJSONSamplesMax) per request")
         }
         var datagrams: [[UInt8]] = []
         var current: [UInt8] = []

@@ -2,6 +2,7 @@ import CThreadShims
 import Foundation
 import Hummingbird
 import Synchronization
+import Telemetry
 
 /// Keeps a popular response body rebuilt off the request path, so no request pays for building
 /// it and its cost does not grow with the request rate: `/api/drones` with 1,000 drones is ~525 KB
@@ -15,13 +16,6 @@ import Synchronization
 /// newest body; only when there is none younger than `staleAfter` (the very first request, or the
 /// first after the refresher went idle) does it build one itself.
 final class ResponseCache: Sendable {
-    /// Freshness the refresher keeps; the page polls once a second, so 250 ms is invisible to it.
-    static let intervalNanoseconds: UInt64 = 250_000_000
-    /// A request builds the body itself rather than serve one older than this.
-    static let staleAfterNanoseconds: UInt64 = 2_000_000_000
-    /// The refresher stops after this long without a request.
-    static let idleAfterNanoseconds: UInt64 = 10_000_000_000
-
     private struct State {
         var body: ByteBuffer?
         var builtNanoseconds: UInt64 = 0
@@ -43,16 +37,16 @@ final class ResponseCache: Sendable {
     private let building = Mutex(())
 
     init(
-        name: String, intervalNanoseconds: UInt64 = ResponseCache.intervalNanoseconds,
-        staleAfterNanoseconds: UInt64 = ResponseCache.staleAfterNanoseconds,
-        idleAfterNanoseconds: UInt64 = ResponseCache.idleAfterNanoseconds,
-        clock: @escaping @Sendable () -> UInt64 = monotonicNanoseconds,
+        name: String, interval: Duration = Limits.Status.fleetBodyRefreshInterval,
+        staleAfter: Duration = Limits.Status.fleetBodyStaleAfter,
+        idleAfter: Duration = Limits.Status.fleetBodyIdleAfter,
+        clock: @escaping @Sendable () -> UInt64 = SystemClock.monotonicNanoseconds,
         build: @escaping @Sendable () -> ByteBuffer
     ) {
         self.name = name
-        interval = intervalNanoseconds
-        staleAfter = staleAfterNanoseconds
-        idleAfter = idleAfterNanoseconds
+        self.interval = interval.nanosecondsClamped
+        self.staleAfter = staleAfter.nanosecondsClamped
+        self.idleAfter = idleAfter.nanosecondsClamped
         self.clock = clock
         self.build = build
     }
@@ -119,11 +113,4 @@ final class ResponseCache: Sendable {
             Thread.sleep(forTimeInterval: Double(interval) / 1e9)
         }
     }
-}
-
-/// Monotonic nanoseconds (CLOCK_MONOTONIC), for ages and intervals.
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

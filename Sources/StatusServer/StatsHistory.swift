@@ -1,4 +1,5 @@
 import Synchronization
+import Telemetry
 
 /// The counters one per-second snapshot keeps: plain integers, so the ring is one fixed array.
 public struct CounterSample: Sendable, Equatable {
@@ -39,8 +40,8 @@ public struct StatsWindow: Codable, Sendable, Equatable {
 /// (`StatsSampler`): the rolling 1/5/15-minute windows and the page's 15-minute charts come from
 /// it. Memory is fixed (`capacity` samples); a request copies at most `capacity` of them.
 public final class StatsHistory: Sendable {
-    /// 15 minutes and one extra sample, so the 15-minute window has both ends.
-    public static let capacity = 15 * 60 + 1
+    /// Samples kept: `Limits.Status.statsHistorySamples`.
+    public static let capacity = Limits.Status.statsHistorySamples
     /// The windows `/api/stats` reports.
     public static let windowSeconds: [(name: String, seconds: Int)] = [("1m", 60), ("5m", 300), ("15m", 900)]
 

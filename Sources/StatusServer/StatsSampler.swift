@@ -1,10 +1,11 @@
 import Hummingbird
 import ServiceLifecycle
+import Telemetry
 
 /// Samples the source's counters into a `StatsHistory` once a second until the service group
 /// shuts down: one `statsReport()` per second, whatever the number of viewers.
 public struct StatsSampler: Service {
-    public static let interval: Duration = .seconds(1)
+    public static let interval = Limits.Status.statsSampleInterval
 
     let source: any StatusSource
     let history: StatsHistory

@@ -41,12 +41,12 @@ public enum StatusRoutes {
         router.getAndHead("/api/drones/:protocol/:id") { _, context in
             let drone = try droneIdentity(context)
             guard let status = source.droneStatus(of: drone) else { throw notFound(drone) }
-            return jsonResponse(DroneReport(status, nowNanoseconds: realtimeNanoseconds(), settings: settings))
+            return jsonResponse(DroneReport(status, nowNanoseconds: SystemClock.realtimeNanoseconds(), settings: settings))
         }
         router.getAndHead("/api/drones/:protocol/:id/track") { request, context in
             let drone = try droneIdentity(context)
             let parameters = request.uri.queryParameters
-            let query = try TrackQuery(nowMicroseconds: realtimeNanoseconds() / 1_000) { name in parameters.get(name).map { String($0) } }
+            let query = try TrackQuery(nowMicroseconds: SystemClock.realtimeNanoseconds() / 1_000) { name in parameters.get(name).map { String($0) } }
             guard let path = source.databasePath else {
                 throw HTTPError(.serviceUnavailable, message: "no database to read tracks from")
             }
@@ -73,7 +73,7 @@ public enum StatusRoutes {
     }
 
     static func fleetReport(source: some StatusSource, settings: StatusSettings) -> FleetReport {
-        let now = realtimeNanoseconds()
+        let now = SystemClock.realtimeNanoseconds()
         let drones = source.droneStatuses().map { DroneReport($0, nowNanoseconds: now, settings: settings) }
         return FleetReport(
             drones: drones, stale_after_seconds: settings.staleAfterSeconds, offline_after_seconds: settings.offlineAfterSeconds,
@@ -113,7 +113,7 @@ public enum StatusRoutes {
                 .unsupportedMediaType,
                 message: "Content-Type must be application/octet-stream (Skygate frames) or application/json (samples)")
         }
-        let buffer = try await request.body.collect(upTo: IngestBody.bytesMax)
+        let buffer = try await request.body.collect(upTo: Limits.Status.ingestBodyBytesMax)
         let body = Array(buffer.readableBytesView)
         let datagrams: [[UInt8]]
         do {
@@ -168,11 +168,4 @@ public enum StatusRoutes {
         encoder.outputFormatting = [.sortedKeys]
         return ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
-}
-
-/// Wall-clock nanoseconds, the clock the receive thread stamps datagrams with.
-func realtimeNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

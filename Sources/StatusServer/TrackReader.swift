@@ -8,12 +8,6 @@ import TelemetryStore
 
 /// The parameters of `/api/drones/{protocol}/{id}/track`, checked: a bad one is a 400 that names it.
 struct TrackQuery: Sendable {
-    /// Range when `from` is not given: the last hour.
-    static let defaultRangeMicroseconds: UInt64 = 3_600_000_000
-    /// Points when `points` is not given, and the most a request may ask for.
-    static let pointsDefault = 1_000
-    static let pointsMax = 10_000
-
     var fromMicroseconds: UInt64
     var untilMicroseconds: UInt64
     /// nil is JSON.
@@ -30,7 +24,7 @@ struct TrackQuery: Sendable {
             return value
         }
         untilMicroseconds = try time("until") ?? nowMicroseconds &+ 60_000_000
-        fromMicroseconds = try time("from") ?? untilMicroseconds &- min(untilMicroseconds, Self.defaultRangeMicroseconds)
+        fromMicroseconds = try time("from") ?? untilMicroseconds &- min(untilMicroseconds, Limits.Status.trackRangeDefault.microsecondsClamped)
         guard fromMicroseconds < untilMicroseconds else {
             throw HTTPError(.badRequest, message: "from must be before until")
         }
@@ -43,12 +37,12 @@ struct TrackQuery: Sendable {
             format = known
         }
         if let text = parameter("points") {
-            guard let value = Int(text), (2...Self.pointsMax).contains(value) else {
-                throw HTTPError(.badRequest, message: "points='\(text)' must be a whole number in 2...\(Self.pointsMax)")
+            guard let value = Int(text), (2...Limits.Status.trackPointsMax).contains(value) else {
+                throw HTTPError(.badRequest, message: "points='\(text)' must be a whole number in 2...\(Limits.Status.trackPointsMax)")
             }
             points = value
         } else {
-            points = Self.pointsDefault
+            points = Limits.Status.trackPointsDefault
         }
     }
 }
@@ -110,19 +104,14 @@ struct Track: Sendable {
 }
 
 /// Reads tracks from the database: a read-only connection per request, on a Dispatch thread so
-/// the server's small pool never waits on SQLite, at most `concurrentMax` at once (503 beyond),
-/// at most `rowsReadMax` rows each.
+/// the server's small pool never waits on SQLite, at most `Limits.Status.trackReadsConcurrentMax` at once (503 beyond),
+/// at most `Limits.Status.trackRowsReadMax` rows each.
 final class TrackReader: Sendable {
-    static let concurrentMax = 2
-    /// Bounds the work of one request: ~0.2 s of SQLite reading on this machine.
-    static let rowsReadMax = 200_000
-    static let pageRows = 4_096
-
     private let inFlight = Mutex(0)
 
     func read(path: String, drone: DroneIdentity, query: TrackQuery) async throws -> Track {
         let admitted = inFlight.withLock { count in
-            guard count < Self.concurrentMax else { return false }
+            guard count < Limits.Status.trackReadsConcurrentMax else { return false }
             count += 1
             return true
         }
@@ -155,7 +144,7 @@ final class TrackReader: Sendable {
         var rowsRead = 0
         var isTruncated = false
         try store.readSamples(
-            drone: drone, timeRangeMicroseconds: query.fromMicroseconds..<query.untilMicroseconds, pageSize: pageRows
+            drone: drone, timeRangeMicroseconds: query.fromMicroseconds..<query.untilMicroseconds, pageSize: Limits.Status.trackPageRows
         ) { page in
             for row in page {
                 if rowsRead == 0 && points.isEmpty {
@@ -169,7 +158,7 @@ final class TrackReader: Sendable {
                 }
             }
             rowsRead += page.count
-            if rowsRead >= rowsReadMax {
+            if rowsRead >= Limits.Status.trackRowsReadMax {
                 isTruncated = true
                 return false
             }

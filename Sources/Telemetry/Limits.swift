@@ -1,7 +1,15 @@
-/// Every bound of the gateway in one place (after TigerBeetle's `constants.zig`): queue sizes,
-/// batch sizes, table sizes and time windows. Memory is allocated from these at start-up and
-/// never grows. `validate()` checks how they relate; the gateway calls it before starting, and a
-/// test calls it on the defaults.
+/// Every bound of Skygate in one place (after TigerBeetle's `constants.zig`): queue sizes, batch
+/// sizes, table sizes, time windows, sleeps and time-outs. Memory is allocated from these at
+/// start-up and never grows. Times are `Duration`s, so the unit lives in the type.
+///
+/// Two kinds of bound live here:
+/// - the data path's tunables, instance properties that `serve`, `bench` and tests may change:
+///   they are checked once, by `ValidLimits(_:)`, and every stage takes the checked value;
+/// - fixed bounds, static properties grouped by the stage that obeys them (`Limits.Transport`,
+///   `Limits.Recording`, `Limits.Replay`, `Limits.Status`, `Limits.Simulator`, `Limits.Commands`),
+///   whose relations `Limits.fixedBoundProblems()` checks (the limits test asserts it is empty).
+///
+/// Help texts of the command line print these values, so a default is written once.
 public struct Limits: Sendable, Equatable {
     /// Slots in each packet ring (a power of two). At ~240k datagrams/s this absorbs ~0.25 s of
     /// backlog while a commit runs.
@@ -31,6 +39,17 @@ public struct Limits: Sendable, Equatable {
     /// How far in the future a sample's timestamp may be, against the gateway's clock.
     public var futureTolerance: Duration = .seconds(300)
 
+    /// Slots between the batch processor's recording tap and the recorder thread (2,240 bytes
+    /// each, like the packet ring's): 16,384 absorb about 70 ms of a full-rate burst while a
+    /// chunk is written.
+    public var recordingRingCapacity: Int = 16_384
+    /// Packet ring slots of `skygate record`, which has no batch processor behind its ring.
+    public var recordSessionRingCapacity: Int = 16_384
+    /// Slots of HTTP ingest's ring (`POST /api/telemetry`): 256 slots of `datagramBytesMax` hold
+    /// four 64 KiB bodies at once, and the processor empties it within one pass
+    /// (`drainBatchDatagrams`). It must hold at least one whole body.
+    public var httpIngestRingCapacity: Int = 256
+
     public init() {}
 
     /// Room a batch must have before it takes another datagram: every sample occupies at least
@@ -38,17 +57,20 @@ public struct Limits: Sendable, Equatable {
     /// each frame it decodes.
     public var samplesPerDatagramMax: Int { datagramBytesMax / 32 + 32 }
 
-    /// Problems with the relations between limits, as messages naming the limit.
-    public func validate() -> [String] {
+    /// Problems with the tunables and how they relate, as messages naming the limit. Empty when
+    /// the limits can be used; `ValidLimits(_:)` is the one caller outside tests.
+    public func problems() -> [String] {
         var problems: [String] = []
-        if ringCapacity < 2 || ringCapacity & (ringCapacity - 1) != 0 || ringCapacity > 1 << 22 {
-            problems.append("ringCapacity \(ringCapacity) must be a power of two in 2...4194304")
+        func isPowerOfTwo(_ value: Int) -> Bool { value >= 2 && value & (value - 1) == 0 }
+        if !isPowerOfTwo(ringCapacity) || ringCapacity > Self.ringCapacityMax {
+            problems.append("ringCapacity \(ringCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
         }
         if datagramBytesMax < 280 || datagramBytesMax > 65_536 {
             problems.append("datagramBytesMax \(datagramBytesMax) must be in 280...65536 (a MAVLink 2 frame is 280 bytes)")
         }
-        if receiveBatchDatagrams < 1 || receiveBatchDatagrams > 1_024 || receiveBatchDatagrams > ringCapacity {
-            problems.append("receiveBatchDatagrams \(receiveBatchDatagrams) must be in 1...1024 and at most ringCapacity")
+        if receiveBatchDatagrams < 1 || receiveBatchDatagrams > Transport.datagramsPerCallMax || receiveBatchDatagrams > ringCapacity {
+            problems.append(
+                "receiveBatchDatagrams \(receiveBatchDatagrams) must be in 1...\(Transport.datagramsPerCallMax) and at most ringCapacity")
         }
         if drainBatchDatagrams < 1 || drainBatchDatagrams > ringCapacity {
             problems.append("drainBatchDatagrams \(drainBatchDatagrams) must be in 1...ringCapacity")
@@ -57,7 +79,8 @@ public struct Limits: Sendable, Equatable {
             problems.append("commitSamplesMax \(commitSamplesMax) must be at most 4194304")
         }
         if commitSamplesMax < 2 * samplesPerDatagramMax {
-            problems.append("commitSamplesMax \(commitSamplesMax) must hold at least two of the largest datagrams (\(2 * samplesPerDatagramMax) samples)")
+            problems.append(
+                "commitSamplesMax \(commitSamplesMax) must hold at least two of the largest datagrams (\(2 * samplesPerDatagramMax) samples)")
         }
         if commitInterval < .milliseconds(1) || commitInterval > .seconds(10) {
             problems.append("commitInterval \(commitInterval) must be in 1 ms...10 s")
@@ -74,6 +97,211 @@ public struct Limits: Sendable, Equatable {
         if futureTolerance < .zero || futureTolerance > .seconds(86_400) {
             problems.append("futureTolerance \(futureTolerance) must be in 0...1 day")
         }
+        if !isPowerOfTwo(recordingRingCapacity) || recordingRingCapacity > Self.ringCapacityMax {
+            problems.append("recordingRingCapacity \(recordingRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
+        }
+        if !isPowerOfTwo(recordSessionRingCapacity) || recordSessionRingCapacity > Self.ringCapacityMax {
+            problems.append(
+                "recordSessionRingCapacity \(recordSessionRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
+        }
+        if !isPowerOfTwo(httpIngestRingCapacity) || httpIngestRingCapacity > Self.ringCapacityMax {
+            problems.append("httpIngestRingCapacity \(httpIngestRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
+        }
+        if httpIngestRingCapacity * datagramBytesMax < Status.ingestBodyBytesMax {
+            problems.append("httpIngestRingCapacity \(httpIngestRingCapacity) slots must hold one whole ingest body (\(Status.ingestBodyBytesMax) bytes)")
+        }
         return problems
     }
+
+    /// Largest packet ring (slots): 4 Mi slots of 2 KiB is already 8 GiB.
+    public static let ringCapacityMax = 1 << 22
+
+    /// Earliest sample time accepted: 2000-01-01T00:00:00Z in µs. Anything older is a drone with
+    /// no clock yet (GPS time not acquired), counted `timestamp_out_of_range`.
+    public static let earliestSampleMicroseconds: UInt64 = 946_684_800_000_000
+}
+
+/// Limits that passed `Limits.problems()`: the only form the stages take, so they are checked
+/// once, where a configuration becomes a gateway (or a replay, or a recording session), and a
+/// stage can rely on how they relate without checking again.
+public struct ValidLimits: Sendable, Equatable {
+    public let value: Limits
+
+    public init(_ limits: Limits) throws(LimitsError) {
+        let problems = limits.problems()
+        guard problems.isEmpty else { throw LimitsError(problems: problems) }
+        value = limits
+    }
+
+    /// The defaults, which the limits test proves valid.
+    public static let defaults: ValidLimits = {
+        do { return try ValidLimits(Limits()) } catch { preconditionFailure("the default limits are invalid: \(error)") }
+    }()
+}
+
+/// Limits that do not hold together; the message lists every problem, each naming its limit.
+public struct LimitsError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var problems: [String]
+    public var description: String { "invalid limits: " + problems.joined(separator: "; ") }
+}
+
+// MARK: Fixed bounds, by stage
+
+extension Limits {
+    /// Sockets (`UDPTransport`).
+    public enum Transport {
+        /// Most datagrams one `recvmmsg`/`sendmmsg` call moves (`CSOCKET_BATCH_MAX` in
+        /// CSocketShims, which the transport test checks against this): the message arrays stay
+        /// on the caller's stack and the call is already amortised.
+        public static let datagramsPerCallMax = 256
+        /// The receive loop's `SO_RCVTIMEO`: how soon it notices a stop request on a quiet socket.
+        public static let receiveTimeout: Duration = .milliseconds(100)
+        /// Socket send buffer requested by senders, so a full batch never waits on the kernel.
+        public static let sendBufferBytes = 4 << 20
+        /// Largest UDP payload over IPv4 (65,535 − 8 − 20): the longest datagram a replay sends.
+        public static let datagramBytesMaxUDP = 65_507
+        /// Most bytes read from a /proc file (/proc/net/udp grows with the sockets open).
+        public static let procFileBytesMax = 1 << 20
+    }
+
+    /// The gateway's threads (`Gateway`, `Playback`).
+    public enum Threads {
+        /// How long the batch processor sleeps when both rings were empty: short, so a quiet
+        /// link's first datagram waits at most this long before decoding.
+        public static let processorIdleSleep: Duration = .microseconds(200)
+        /// How long a recorder thread sleeps when its ring was empty.
+        public static let recorderIdleSleep: Duration = .milliseconds(1)
+        /// How often the store writer applies retention (`--retain`), between commits.
+        public static let retentionInterval: Duration = .seconds(60)
+    }
+
+    /// Flight recording (`serve --record`, `record`).
+    public enum Recording {
+        /// Datagrams a recorder thread writes per pass before it looks at the clock again.
+        public static let writeBatchDatagrams = 1_024
+    }
+
+    /// Replay of recordings (`replay`).
+    public enum Replay {
+        /// Datagrams sent per `sendmmsg` call at most by `replay --to`; whatever is due goes together.
+        public static let sendBatchDatagrams = 64
+        /// A gap between consecutive files longer than this is not waited out: the next file
+        /// starts at once (files from different flights or days).
+        public static let fileGapHonoured: Duration = .seconds(60)
+        /// How often the progress line on a terminal is redrawn.
+        public static let progressInterval: Duration = .milliseconds(250)
+    }
+
+    /// The HTTP side (`StatusServer`).
+    public enum Status {
+        /// Largest `POST /api/telemetry` body; larger ones get 413 before they are read in full.
+        public static let ingestBodyBytesMax = 64 * 1_024
+        /// Samples one JSON ingest body may carry (one frame each).
+        public static let ingestJSONSamplesMax = 1_024
+        /// A track request without `from` covers the last hour.
+        public static let trackRangeDefault: Duration = .seconds(3_600)
+        /// Points a track request gets when it does not ask, and the most it may ask for.
+        public static let trackPointsDefault = 1_000
+        public static let trackPointsMax = 10_000
+        /// Track reads running at once (each a read-only connection on its own thread); 503 beyond.
+        public static let trackReadsConcurrentMax = 2
+        /// Rows one track request may read: ~0.2 s of SQLite reading on this machine.
+        public static let trackRowsReadMax = 200_000
+        /// Rows a track read takes from SQLite per page.
+        public static let trackPageRows = 4_096
+        /// Freshness the `/api/drones` refresher keeps; the page polls once a second.
+        public static let fleetBodyRefreshInterval: Duration = .milliseconds(250)
+        /// A request builds the body itself rather than serve one older than this.
+        public static let fleetBodyStaleAfter: Duration = .seconds(2)
+        /// The refresher stops after this long without a request.
+        public static let fleetBodyIdleAfter: Duration = .seconds(10)
+        /// How often the counters are sampled into the stats history.
+        public static let statsSampleInterval: Duration = .seconds(1)
+        /// Per-second samples the stats history keeps: 15 minutes and one more, so the 15-minute
+        /// window has both ends.
+        public static let statsHistorySamples = 15 * 60 + 1
+    }
+
+    /// The drone simulator (`simulate`, `demo`, `bench`).
+    public enum Simulator {
+        /// Most drones in one run. A drone costs about 300 bytes of state (plus its held frames
+        /// when `--reorder` is on), so 100,000 drones stay well under 100 MB.
+        public static let dronesMax = 100_000
+        /// Highest sample rate per drone. Autopilots stream positions at 1 to 50 Hz; 1,000 Hz
+        /// leaves room for stress tests while keeping the sample period a whole number of µs.
+        public static let sampleRateMaxHz = 1_000.0
+        /// Longest run: one week of simulated time, so sample indexes and timestamps cannot overflow.
+        public static let durationMaxSeconds = 7.0 * 24 * 3_600
+        /// Datagrams handed to the sender at once; one `sendmmsg` call each.
+        public static let datagramsPerBatchMax = 256
+        /// Interval between the sender's wake-ups when pacing at real time. Samples that fall
+        /// between two wake-ups are sent together; 5 ms keeps a drone's sample within 5 ms of its
+        /// timestamp and costs 200 wake-ups a second, nothing next to the sends themselves.
+        public static let pacingTick: Duration = .milliseconds(5)
+        /// Most simulated time a single wake-up may catch up when the sender fell behind: the
+        /// backlog then leaves at up to 10 times the requested rate instead of in one burst that
+        /// would overflow the receiver's socket buffer.
+        public static let catchUpMax: Duration = .milliseconds(50)
+        /// Datagrams a drone may hold back for `--reorder` at once; three is enough to reorder
+        /// within any gateway's window.
+        public static let reorderHoldMax = 3
+        /// How often the progress line is redrawn.
+        public static let progressInterval: Duration = .seconds(1)
+    }
+
+    /// Waits of the command-line tool's sessions (`demo`, `bench`, `record`).
+    public enum Commands {
+        /// How long `bench --http` waits for its status server to bind before it gives up.
+        public static let statusBindWaitMax: Duration = .seconds(10)
+        /// How often a session polls for a condition (a bind, a signal, the end of a recording).
+        public static let pollInterval: Duration = .milliseconds(50)
+        /// The bench waits for the last datagrams until the received count stays still this long...
+        public static let arrivalQuietPeriod: Duration = .milliseconds(200)
+        /// ...and at most this long in all.
+        public static let arrivalWaitMax: Duration = .seconds(10)
+        /// The demo lets the last datagrams arrive for this long before it drains the gateway.
+        public static let demoSettleTime: Duration = .milliseconds(500)
+    }
+
+    /// Problems with how the fixed bounds relate, as messages naming them; the limits test
+    /// asserts there are none (the fixed bounds cannot change at run time).
+    public static func fixedBoundProblems() -> [String] {
+        var problems: [String] = []
+        if Simulator.datagramsPerBatchMax > Transport.datagramsPerCallMax {
+            problems.append("Simulator.datagramsPerBatchMax must fit one sendmmsg call (Transport.datagramsPerCallMax)")
+        }
+        if Simulator.datagramsPerBatchMax < 2 * (1 + Simulator.reorderHoldMax) {
+            problems.append("Simulator.datagramsPerBatchMax must hold a drone's held datagrams twice over")
+        }
+        if Simulator.catchUpMax <= Simulator.pacingTick || Simulator.progressInterval <= Simulator.pacingTick {
+            problems.append("Simulator.catchUpMax and progressInterval must be longer than pacingTick")
+        }
+        if Replay.sendBatchDatagrams > Transport.datagramsPerCallMax {
+            problems.append("Replay.sendBatchDatagrams must fit one sendmmsg call")
+        }
+        if Status.trackPointsDefault > Status.trackPointsMax || Status.trackPageRows > Status.trackRowsReadMax {
+            problems.append("Status.trackPointsDefault must be at most trackPointsMax, trackPageRows at most trackRowsReadMax")
+        }
+        if Status.fleetBodyRefreshInterval >= Status.fleetBodyStaleAfter || Status.fleetBodyStaleAfter >= Status.fleetBodyIdleAfter {
+            problems.append("Status: fleetBodyRefreshInterval < fleetBodyStaleAfter < fleetBodyIdleAfter")
+        }
+        if Commands.arrivalQuietPeriod >= Commands.arrivalWaitMax || Commands.pollInterval >= Commands.statusBindWaitMax {
+            problems.append("Commands: the quiet period and poll interval must be shorter than the waits they end")
+        }
+        return problems
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (negative durations are 0), for clocks counted in `UInt64` nanoseconds.
+    @inlinable
+    public var nanosecondsClamped: UInt64 {
+        let parts = components
+        guard parts.seconds >= 0 else { return 0 }
+        return UInt64(parts.seconds) &* 1_000_000_000 &+ UInt64(parts.attoseconds / 1_000_000_000)
+    }
+
+    /// Whole microseconds (negative durations are 0).
+    @inlinable
+    public var microsecondsClamped: UInt64 { nanosecondsClamped / 1_000 }
 }

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// Parses the times users type for --from/--until and `from=`/`until=`: ISO 8601 UTC
 /// (`2026-01-01T12:00:00Z`, optional fraction, `Z` or `+00:00`; a date alone means midnight) or
 /// a plain integer of microseconds since the Unix epoch. Returns µs, or nil when not understood.
@@ -43,15 +45,9 @@ public enum TimeText {
             let zone = String(decoding: bytes[index...], as: UTF8.self)
             guard zone == "Z" || zone == "+00:00" || zone.isEmpty else { return nil }
         }
-        // Days from civil (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = y / 400
-        let yearOfEra = y - era * 400
-        let monthIndex = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+        let seconds = CivilTime(
+            year: Int(year), month: Int(month), day: Int(day), hour: Int(hour), minute: Int(minute), second: Int(second)
+        ).secondsSinceEpoch
         return UInt64(seconds) * 1_000_000 + UInt64(micros)
     }
 }

@@ -145,22 +145,8 @@ public struct TrackExporter {
     public static func iso8601(_ microseconds: UInt64) -> String {
         let seconds = Int64(microseconds / 1_000_000)
         let micros = Int(microseconds % 1_000_000)
-        var days = seconds / 86_400
-        let secondOfDay = Int(seconds % 86_400)
-        // Civil-from-days (Howard Hinnant's algorithm), for dates from 1970 on.
-        days += 719_468
-        let era = days / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(Int64(secondOfDay / 3_600), 2)):\(pad(Int64(secondOfDay / 60 % 60), 2)):\(pad(Int64(secondOfDay % 60), 2)).\(pad(Int64(micros), 6))Z"
+        let civil = CivilTime(secondsSinceEpoch: seconds)
+        func pad(_ value: Int, _ width: Int) -> String { CivilTime.padded(value, width: width) }
+        return "\(pad(civil.year, 4))-\(pad(civil.month, 2))-\(pad(civil.day, 2))T\(pad(civil.hour, 2)):\(pad(civil.minute, 2)):\(pad(civil.second, 2)).\(pad(micros, 6))Z"
     }
 }

@@ -3,7 +3,9 @@ import DroneSimulator
 import Foundation
 import Gateway
 import Logging
+import Playback
 import Telemetry
+import UDPTransport
 
 /// `skygate demo`: the gateway and a simulated fleet on embedded defaults, so a new user sees the
 /// whole path work with one command. The gateway listens on loopback only; the fleet flies for
@@ -35,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.udpAddress = "127.0.0.1:14550"
         configuration.httpAddress = "127.0.0.1:8080"
         configuration.databasePath = db
-        if !Self.isPortFree(8080) { configuration.httpAddress = "127.0.0.1:0" }
+        if !PortProbe.isLoopbackTCPPortFree(8080) { configuration.httpAddress = "127.0.0.1:0" }
         let gateway: Gateway
         do {
             gateway = try Gateway(configuration: configuration, logger: logger)
@@ -63,50 +65,22 @@ struct DemoCommand: AsyncParsableCommand {
             tasks.addTask { [drones, rate, duration, faults] in
                 let summary = try await Self.fly(drones: drones, rate: rate, duration: duration, faults: faults, udpPort: udpPort)
                 print("simulator sent \(summary.totals.samplesIntact) intact samples (\(summary.totals.samplesLost) lost, \(summary.totals.samplesCorrupted) corrupted, \(summary.totals.samplesDuplicated) duplicated)")
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: Limits.Commands.demoSettleTime)
                 await group.triggerGracefulShutdown()
             }
             try await tasks.waitForAll()
         }
     }
 
-    /// Runs the paced simulator on its own thread (it sleeps between ticks) and returns its summary.
+    /// Flies the faulty demo fleet at real time into the gateway and returns its summary.
     static func fly(drones: Int, rate: Double, duration: Double, faults: Double, udpPort: UInt16) async throws -> SimulationSummary {
         var fleetConfiguration = FleetConfiguration(droneCount: drones, sampleRateHz: rate, durationSeconds: duration, samplesPerDatagram: 1, seed: 1)
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        fleetConfiguration.startTimeMicroseconds = UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec / 1_000)
+        fleetConfiguration.startTimeMicroseconds = SystemClock.realtimeMicroseconds()
         fleetConfiguration.faults = LinkFaults(
             lossFraction: faults / 100, corruptFraction: faults / 100, duplicateFraction: faults / 100, reorderFraction: 0,
             outageRatePerMinute: 0, outageDurationSeconds: 1)
-        let fleet = FleetSimulator(
-            configuration: fleetConfiguration,
-            encoder: SkygateTelemetryEncoder(keys: .init(), startTimeMicroseconds: fleetConfiguration.startTimeMicroseconds))
-        let sender = try UDPSender(destination: try SocketAddress(parsing: "127.0.0.1:\(udpPort)"))
         print("Flying \(drones) drones at \(rate) Hz for \(Int(duration)) s (\(Int(faults)) % loss, corruption and duplication each)…")
-
-        nonisolated(unsafe) let unsafeFleet = fleet
-        nonisolated(unsafe) var sink = sender
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let fleet = unsafeFleet
-                let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: .realTime(speed: 1))
-                continuation.resume(returning: fleet.makeSummary(run: report))
-            }
-        }
-    }
-
-    static func isPortFree(_ port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        return status == 0
+        let destination = try SocketAddress(parsing: "127.0.0.1:\(udpPort)")
+        return try await FleetSender.fly(FleetSender.makeFleet(fleetConfiguration), to: destination, pacing: .realTime(speed: 1)).summary
     }
 }

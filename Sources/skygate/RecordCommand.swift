@@ -2,6 +2,7 @@ import ArgumentParser
 import FlightRecording
 import Foundation
 import Gateway
+import Playback
 import Synchronization
 import Telemetry
 
@@ -19,26 +20,32 @@ struct RecordCommand: ParsableCommand {
         discussion: "The recording holds each datagram with its receive time and sender (docs/recording-format.md); replay it with `skygate replay`."
     )
 
-    @Option(help: "UDP HOST:PORT to receive on (default 0.0.0.0:14550).") var udp: String = "0.0.0.0:14550"
+    @Option(help: "UDP HOST:PORT to receive on.") var udp: String = GatewayConfiguration().udpAddress
     @Option(help: "Recording file to write (created or replaced).") var out: String
     @Option(parsing: .unconditional, help: "Stop after this many seconds (default: run until SIGINT or SIGTERM).")
     var duration: Double?
-    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default 16384).") var ringCapacity: Int = 16_384
+    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().recordSessionRingCapacity)).")
+    var ringCapacity: Int = Limits().recordSessionRingCapacity
 
     func validate() throws {
         if let duration, !(duration > 0 && duration <= 86_400 * 7) {
             throw ValidationError("--duration must be above 0 and at most a week of seconds, got \(duration)")
         }
-        guard ringCapacity >= 2, ringCapacity <= 1 << 22, ringCapacity & (ringCapacity - 1) == 0 else {
-            throw ValidationError("--ring-capacity must be a power of two in 2...4194304, got \(ringCapacity)")
+        _ = try limits()
+    }
+
+    /// The limits with `--ring-capacity`, checked; a bad value is named as the option.
+    func limits() throws -> ValidLimits {
+        var limits = Limits()
+        limits.recordSessionRingCapacity = ringCapacity
+        do { return try ValidLimits(limits) } catch {
+            throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got \(ringCapacity)")
         }
     }
 
     func run() throws {
-        var limits = Limits()
-        limits.ringCapacity = ringCapacity
         let session: RecordSession
-        do { session = try RecordSession(udpAddress: udp, outputPath: out, limits: limits) } catch {
+        do { session = try RecordSession(udpAddress: udp, outputPath: out, limits: try limits()) } catch let error as PlaybackError {
             throw ValidationError(error.description)
         }
         StopSignal.install()
@@ -49,13 +56,13 @@ struct RecordCommand: ParsableCommand {
         // Bounded by the signal, the duration or a recording failure; checked every 50 ms.
         while !StopSignal.isRaised && session.failure == nil {
             if let duration, Date().timeIntervalSince(started) >= duration { break }
-            usleep(50_000)
+            SystemClock.sleep(for: Limits.Commands.pollInterval)
         }
         let final = session.stop()
         let seconds = Date().timeIntervalSince(started)
         print(
             "recorded \(session.datagramsRecorded) of \(final.datagramsReceived) datagrams received in \(String(format: "%.1f", seconds)) s"
-                + " (dropped ring_full \(final.dropped[.ringFull] ?? 0)) into \(out)")
+                + " (dropped ring_full \(final.dropped[.ringFull] ?? 0), not recorded after a write error \(session.datagramsNotRecorded)) into \(out)")
         if let failure = session.failure {
             print("error: \(failure)")
             throw ExitCode(1)

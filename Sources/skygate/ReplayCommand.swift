@@ -1,9 +1,10 @@
 import ArgumentParser
-import DroneSimulator
 import FlightRecording
 import Foundation
-import Gateway
+import Playback
+import Telemetry
 import TelemetryExport
+import UDPTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -30,13 +31,6 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Stop before this time.") var until: String?
     @Flag(help: "Start again from the beginning after the last file (--to only), until SIGINT.") var loop = false
 
-    /// Longest datagram a replay sends (the largest UDP payload).
-    static let datagramBytesMax = 65_507
-    /// Datagrams sent per sendmmsg call at most; the pacing sends whatever is due together.
-    static let sendBatchDatagrams = 64
-    /// How often the progress line is redrawn.
-    static let progressInterval: Double = 0.25
-
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("FILE: give at least one recording or .tlog") }
         guard (to == nil) != (db == nil) else { throw ValidationError("--to/--db: give exactly one of --to HOST:PORT or --db FILE") }
@@ -57,8 +51,8 @@ struct ReplayCommand: ParsableCommand {
         if let until, Self.parseTime(until, start: 0) == nil { throw ValidationError("--until: '\(until)' is not a time (ISO 8601 UTC, µs, or +SECONDS)") }
     }
 
-    static func address(_ text: String) throws -> DroneSimulator.SocketAddress {
-        do { return try DroneSimulator.SocketAddress(parsing: text) } catch { throw ValidationError("--to: \(error)") }
+    static func address(_ text: String) throws -> SocketAddress {
+        do { return try SocketAddress(parsing: text) } catch { throw ValidationError("--to: \(error)") }
     }
 
     /// ns since the epoch; `+SECONDS` counts from `start` (ns).
@@ -97,17 +91,11 @@ struct ReplayCommand: ParsableCommand {
         do { runner = try ReplayRunner(databasePath: path) } catch { throw ValidationError(error.description) }
         var progress = ProgressLine()
         let started = Date()
-        var reports: [(String, ReadReport)] = []
         var flightStart: UInt64?
-        for reader in readers {
-            let report = reader.read(fromNanoseconds: from, untilNanoseconds: until) { datagram in
-                runner.feed(datagram)
-                if flightStart == nil { flightStart = datagram.receivedNanoseconds }
-                progress.update(flightNanoseconds: datagram.receivedNanoseconds &- (flightStart ?? 0), datagrams: 1)
-                return !StopSignal.isRaised
-            }
-            reports.append((reader.path, report))
-            if StopSignal.isRaised { break }
+        let reports = runner.replay(readers, fromNanoseconds: from, untilNanoseconds: until, shouldStop: { StopSignal.isRaised }) {
+            recorded in
+            if flightStart == nil { flightStart = recorded }
+            progress.update(flightNanoseconds: recorded &- (flightStart ?? 0), datagrams: 1)
         }
         let final = runner.finish()
         let seconds = Date().timeIntervalSince(started)
@@ -126,95 +114,31 @@ struct ReplayCommand: ParsableCommand {
 
     // MARK: --to
 
-    func replayOverUDP(_ readers: [any RecordingReader], to address: DroneSimulator.SocketAddress, from: UInt64?, until: UInt64?) throws {
-        let sender: UDPSender
-        do { sender = try UDPSender(destination: address) } catch { throw ValidationError("--to \(address): \(error)") }
-        let batch = DatagramBatch(capacity: Self.sendBatchDatagrams, slotLength: Self.datagramBytesMax)
+    func replayOverUDP(_ readers: [any RecordingReader], to address: SocketAddress, from: UInt64?, until: UInt64?) throws {
         let pacedSpeed = speed == "max" ? nil : Double(speed)
-        var schedule = ReplaySchedule(speed: pacedSpeed ?? 1)
+        let replay = UDPReplay(destination: address, speed: pacedSpeed, fromNanoseconds: from, untilNanoseconds: until, loops: loop)
         var progress = ProgressLine()
-        var firstSent: UInt64?
-        var lastSent: UInt64 = 0
-        var firstRecorded: UInt64?
-        var lastRecorded: UInt64 = 0
-        var sent = 0
-        var skipped = 0
-        var previousEnd: UInt64?
-        func flush() {
-            guard !batch.isEmpty else { return }
-            sender.send(batch)
-            let now = monotonicNanoseconds()
-            if firstSent == nil { firstSent = now }
-            lastSent = now
-            sent += batch.count
-            batch.removeAll()
-        }
-        // Bounded by the files, or by SIGINT with --loop.
-        repeat {
-            for reader in readers {
-                var isFirstOfFile = true
-                let report = reader.read(fromNanoseconds: from, untilNanoseconds: until) { datagram in
-                    let recorded = datagram.receivedNanoseconds
-                    if isFirstOfFile {
-                        isFirstOfFile = false
-                        // A file that does not follow the previous one closely starts its own timeline.
-                        if let end = previousEnd, recorded < end || recorded - end > ReplaySchedule.fileGapHonouredNanoseconds {
-                            schedule.reanchor()
-                        }
-                    }
-                    if firstRecorded == nil { firstRecorded = recorded }
-                    lastRecorded = recorded
-                    previousEnd = recorded
-                    guard datagram.bytes.count <= Self.datagramBytesMax else {
-                        skipped += 1
-                        return true
-                    }
-                    if pacedSpeed != nil {
-                        let now = monotonicNanoseconds()
-                        let due = schedule.dueWall(recorded: recorded, nowWall: now)
-                        if due > now {
-                            flush()
-                            sleepUntil(monotonicNanoseconds: due)
-                        }
-                    }
-                    batch.append(datagram.bytes)
-                    if batch.remainingCapacity == 0 { flush() }
-                    progress.update(flightNanoseconds: recorded &- (firstRecorded ?? recorded), datagrams: 1)
-                    return !StopSignal.isRaised
-                }
-                flush()
-                if !report.isIntact { progress.clear(); print("\(reader.path): \(report.summary)") }
-                if StopSignal.isRaised { break }
+        let report: UDPReplay.Report
+        do {
+            report = try replay.play(readers, shouldStop: { StopSignal.isRaised }) { flight in
+                progress.update(flightNanoseconds: flight, datagrams: 1)
             }
-            if loop { schedule.reanchor(); previousEnd = nil }
-        } while loop && !StopSignal.isRaised
+        } catch {
+            throw ValidationError(error.description)
+        }
         progress.finish()
-        let wallSeconds = Double((lastSent &- (firstSent ?? lastSent))) / 1e9
-        let recordedSeconds = Double(lastRecorded &- (firstRecorded ?? lastRecorded)) / 1e9
-        var line = "sent \(sent) datagrams to \(address) in \(String(format: "%.3f", wallSeconds)) s"
-        if let pacedSpeed, !loop, recordedSeconds > 0 {
-            let expected = recordedSeconds / pacedSpeed
-            line += String(format: " (recorded %.3f s at speed %g: expected %.3f s, timing error %+.2f %%)", recordedSeconds, pacedSpeed, expected, (wallSeconds - expected) / expected * 100)
+        for (path, fileReport) in report.damagedFiles { print("\(path): \(fileReport.summary)") }
+        var line = "sent \(report.datagramsSent) datagrams to \(address) in \(String(format: "%.3f", report.wallSeconds)) s"
+        if let pacedSpeed, !loop, let error = report.timingErrorPercent(speed: pacedSpeed) {
+            line += String(
+                format: " (recorded %.3f s at speed %g: expected %.3f s, timing error %+.2f %%)", report.recordedSeconds, pacedSpeed,
+                report.recordedSeconds / pacedSpeed, error)
         }
         print(line)
-        if skipped > 0 { print("skipped \(skipped) datagrams longer than \(Self.datagramBytesMax) bytes") }
-        if sender.sendErrorCount > 0 { print("send errors: \(sender.sendErrorCount) (\(String(cString: strerror(sender.lastErrorNumber))))") }
-    }
-}
-
-/// ns on the monotonic clock (pacing must not follow wall-clock steps).
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-}
-
-/// Sleeps until `monotonicNanoseconds` (absolute), resuming after signals.
-func sleepUntil(monotonicNanoseconds target: UInt64) {
-    var deadline = timespec(tv_sec: Int(target / 1_000_000_000), tv_nsec: Int(target % 1_000_000_000))
-    // Bounded: EINTR only repeats the wait for the same absolute deadline.
-    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {
-        if StopSignal.isRaised { return }
+        if report.datagramsSkipped > 0 {
+            print("skipped \(report.datagramsSkipped) datagrams longer than \(Limits.Transport.datagramBytesMaxUDP) bytes")
+        }
+        if report.sendErrors > 0 { print("send errors: \(report.sendErrors) (\(report.lastSendError))") }
     }
 }
 
@@ -223,14 +147,14 @@ struct ProgressLine {
     let isTerminal = isatty(STDERR_FILENO) == 1
     var datagrams = 0
     var lastDrawn: UInt64 = 0
-    let started = monotonicNanoseconds()
+    let started = SystemClock.monotonicNanoseconds()
     var isShown = false
 
     mutating func update(flightNanoseconds: UInt64, datagrams added: Int) {
         datagrams += added
         guard isTerminal else { return }
-        let now = monotonicNanoseconds()
-        guard now - lastDrawn >= UInt64(ReplayCommand.progressInterval * 1e9) else { return }
+        let now = SystemClock.monotonicNanoseconds()
+        guard now - lastDrawn >= Limits.Replay.progressInterval.nanosecondsClamped else { return }
         lastDrawn = now
         let flight = Int(flightNanoseconds / 1_000_000_000)
         let elapsed = Double(now - started) / 1e9
@@ -241,11 +165,9 @@ struct ProgressLine {
         isShown = true
     }
 
-    mutating func clear() {
+    mutating func finish() {
         guard isShown else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
         isShown = false
     }
-
-    mutating func finish() { clear() }
 }

@@ -44,25 +44,26 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// The gateway's options, shared by `serve`, `demo` and `bench`.
 struct GatewayOptions: ParsableArguments {
-    @Option(help: "UDP HOST:PORT for both protocols (default 0.0.0.0:14550).") var udp: String?
-    @Option(help: "HTTP HOST:PORT for the API (default 127.0.0.1:8080).") var http: String?
-    @Option(help: "SQLite database file (default skygate.db).") var db: String?
+    @Option(help: "UDP HOST:PORT for both protocols (default \(GatewayConfiguration().udpAddress)).") var udp: String?
+    @Option(help: "HTTP HOST:PORT for the API (default \(GatewayConfiguration().httpAddress)).") var http: String?
+    @Option(help: "SQLite database file (default \(GatewayConfiguration().databasePath)).") var db: String?
     @Option(parsing: .unconditional, help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
     @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
     @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
     @Option(help: "MAVLink 2 signing keys, '<system id> <64 hex digits>' per line.") var mavlinkKeyFile: String?
     @Flag(help: "Refuse unsigned MAVLink frames from systems that have a key.") var requireSigning = false
-    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default 65536).") var ringCapacity: Int?
-    @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default 250).") var commitIntervalMs: Int?
+    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().ringCapacity)).") var ringCapacity: Int?
+    @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default \(Limits().commitInterval)).")
+    var commitIntervalMs: Int?
     @Option(help: "Record every datagram into this directory (rotating .skyrec files; docs/recording-format.md).")
     var record: String?
-    @Option(parsing: .unconditional, help: "With --record: keep the recordings under this many MiB, deleting the oldest (default 8192).")
+    @Option(parsing: .unconditional, help: "With --record: keep the recordings under this many MiB, deleting the oldest (default \(GatewayConfiguration().recordingOptions.directoryBytesMax >> 20)).")
     var recordMaxMib: Int?
     @Option(help: "Require this token from HTTP clients (Authorization: Bearer, or ?access_token=); needed for a non-loopback --http.")
     var accessToken: String?
-    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows stale (default 5).")
+    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows stale (default \(GatewayConfiguration().staleAfterSeconds)).")
     var staleAfter: Double?
-    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows offline (default 60).")
+    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows offline (default \(GatewayConfiguration().offlineAfterSeconds)).")
     var offlineAfter: Double?
     @Option(help: "Status page: background map tile URL with {z}/{x}/{y} (a site's own tile server; default none).")
     var tileUrl: String?
@@ -85,10 +86,12 @@ struct GatewayOptions: ParsableArguments {
         configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
         configuration.requireSigning = requireSigning || values["require-signing"] == "true"
         if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
-            guard let slots = Int(text), slots >= 2, slots <= 1 << 22, slots & (slots - 1) == 0 else {
-                throw ValidationError("--ring-capacity must be a power of two in 2...4194304, got '\(text)'")
+            var limits = configuration.limits
+            limits.ringCapacity = Int(text) ?? 0
+            guard Int(text) != nil, (try? ValidLimits(limits)) != nil else {
+                throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got '\(text)'")
             }
-            configuration.limits.ringCapacity = slots
+            configuration.limits = limits
         }
         if let text = value("commit-interval-ms", commitIntervalMs.map { "\($0)" }) {
             guard let milliseconds = Int(text), (1...10_000).contains(milliseconds) else {
@@ -131,8 +134,7 @@ struct GatewayOptions: ParsableArguments {
             }
             configuration.tileURL = url
         }
-        let problems = configuration.limits.validate()
-        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+        do { _ = try ValidLimits(configuration.limits) } catch { throw ValidationError(error.description) }
         return configuration
     }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DroneSimulator
+import Telemetry
 import TelemetryWire
+import UDPTransport
 import WireAuthentication
 
 #if canImport(Glibc)
@@ -24,7 +26,7 @@ struct SimulateCommand: ParsableCommand {
     )
 
     @Option(help: "Destination HOST:PORT.") var to: String = "127.0.0.1:14550"
-    @Option(parsing: .unconditional, help: "Drones in the fleet (1...\(SimulatorLimits.dronesMax)).") var drones: Int = 10
+    @Option(parsing: .unconditional, help: "Drones in the fleet (1...\(Limits.Simulator.dronesMax)).") var drones: Int = 10
     @Option(parsing: .unconditional, help: "Samples per second per drone.") var rate: Double = 10
     @Option(parsing: .unconditional, help: "Seconds of flight to simulate.") var duration: Double = 60
     @Option(parsing: .unconditional, help: "Samples per datagram (1...\(WireFormat.maxSamplesPerFrame)).") var samplesPerDatagram: Int = 1
@@ -49,14 +51,14 @@ struct SimulateCommand: ParsableCommand {
     var summaryJson: String?
 
     func validate() throws {
-        guard (1...SimulatorLimits.dronesMax).contains(drones) else {
-            throw ValidationError("--drones must be in 1...\(SimulatorLimits.dronesMax), got \(drones)")
+        guard (1...Limits.Simulator.dronesMax).contains(drones) else {
+            throw ValidationError("--drones must be in 1...\(Limits.Simulator.dronesMax), got \(drones)")
         }
-        guard rate > 0 && rate <= SimulatorLimits.sampleRateMaxHz else {
-            throw ValidationError("--rate must be above 0 and at most \(SimulatorLimits.sampleRateMaxHz) Hz, got \(rate)")
+        guard rate > 0 && rate <= Limits.Simulator.sampleRateMaxHz else {
+            throw ValidationError("--rate must be above 0 and at most \(Limits.Simulator.sampleRateMaxHz) Hz, got \(rate)")
         }
-        guard duration > 0 && duration <= SimulatorLimits.durationMaxSeconds else {
-            throw ValidationError("--duration must be above 0 and at most \(SimulatorLimits.durationMaxSeconds) s, got \(duration)")
+        guard duration > 0 && duration <= Limits.Simulator.durationMaxSeconds else {
+            throw ValidationError("--duration must be above 0 and at most \(Limits.Simulator.durationMaxSeconds) s, got \(duration)")
         }
         guard (duration * rate).rounded() >= 1 else {
             throw ValidationError("--duration \(duration) at --rate \(rate) gives no sample at all")
@@ -77,12 +79,9 @@ struct SimulateCommand: ParsableCommand {
         guard outageSeconds > 0 && outageSeconds <= 3_600 else {
             throw ValidationError("--outage-seconds must be above 0 and at most 3600, got \(outageSeconds)")
         }
-        guard let telemetryProtocol = TelemetryProtocol(rawValue: wireProtocol) else {
+        guard let telemetryProtocol = WireProtocol(rawValue: wireProtocol) else {
             throw ValidationError(
-                "--protocol must be one of \(TelemetryProtocol.allCases.map(\.rawValue).joined(separator: ", ")), got '\(wireProtocol)'")
-        }
-        guard telemetryProtocol.isImplemented else {
-            throw ValidationError("--protocol \(wireProtocol): \(SimulatorError.protocolNotImplemented(telemetryProtocol))")
+                "--protocol must be one of \(WireProtocol.allCases.map(\.rawValue).joined(separator: ", ")), got '\(wireProtocol)'")
         }
         if telemetryProtocol != .skygate {
             let range = MAVLinkTelemetryEncoder.droneIDRange
@@ -114,9 +113,7 @@ struct SimulateCommand: ParsableCommand {
     func parsedStartTime() throws -> UInt64 {
         guard let startTime else { return FleetConfiguration.startTimeDefaultMicroseconds }
         if startTime == "now" {
-            var time = timespec()
-            clock_gettime(CLOCK_REALTIME, &time)
-            return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec / 1_000)
+            return SystemClock.realtimeMicroseconds()
         }
         guard let value = UInt64(startTime) else {
             throw ValidationError("--start-time must be microseconds since the Unix epoch or 'now', got '\(startTime)'")
@@ -158,7 +155,7 @@ struct SimulateCommand: ParsableCommand {
         }
 
         // The seam for other protocols: each gets its encoder here (MAVLinkWire fills them in).
-        guard let telemetryProtocol = TelemetryProtocol(rawValue: wireProtocol) else { return }
+        guard let telemetryProtocol = WireProtocol(rawValue: wireProtocol) else { return }
         switch telemetryProtocol {
         case .skygate:
             let encoder = SkygateTelemetryEncoder(keys: keys, startTimeMicroseconds: configuration.startTimeMicroseconds)
@@ -205,7 +202,7 @@ struct SimulateCommand: ParsableCommand {
             print("rate:             \(format(report.samplesPerSecondAchieved, 1)) samples/s (unpaced)")
         }
         if report.sendErrors > 0 {
-            print("send errors:      \(report.sendErrors) datagrams refused by the kernel (last: \(String(cString: strerror(sender.lastErrorNumber))))")
+            print("send errors:      \(report.sendErrors) datagrams refused by the kernel (last: \(sender.lastErrorText))")
         }
         if let summaryJson {
             let encoder = JSONEncoder()

@@ -1,5 +1,6 @@
 import DroneSimulator
 import MAVLinkWire
+import Telemetry
 import TelemetryWire
 import Testing
 

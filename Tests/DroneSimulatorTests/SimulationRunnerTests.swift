@@ -1,3 +1,4 @@
+import Telemetry
 import Testing
 
 @testable import DroneSimulator
@@ -30,7 +31,7 @@ struct SimulationRunnerTests {
         #expect(sink.sends.map(\.count).reduce(0, +) == 20_000)
         // Wake-ups are at least one tick apart: no busy loop.
         for (earlier, later) in zip(clock.sleeps, clock.sleeps.dropFirst()) {
-            #expect(later - earlier >= SimulatorLimits.pacingTick)
+            #expect(later - earlier >= Limits.Simulator.pacingTick)
         }
         #expect(clock.sleeps.count <= 10 * 200 + 1)
     }

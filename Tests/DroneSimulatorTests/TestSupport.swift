@@ -1,4 +1,5 @@
 import DroneSimulator
+import Telemetry
 import TelemetryWire
 import WireAuthentication
 

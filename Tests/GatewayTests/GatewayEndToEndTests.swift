@@ -1,9 +1,11 @@
 import DroneSimulator
 import Foundation
 import Gateway
+import Playback
 import Telemetry
 import TelemetryStore
 import TelemetryWire
+import SkygateTestSupport
 import Testing
 
 /// The real gateway (socket, ring, processor, SQLite writer threads) on ephemeral loopback ports

@@ -1,8 +1,10 @@
 import Foundation
 import Gateway
+import Playback
 import StatusServer
 import Telemetry
 import TelemetryWire
+import SkygateTestSupport
 import Testing
 
 /// HTTP ingest reaches the same pipeline as UDP on a real gateway: datagrams handed to

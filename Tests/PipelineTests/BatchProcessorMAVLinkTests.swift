@@ -15,15 +15,17 @@ struct BatchProcessorMAVLinkTests {
     static let now: UInt64 = 1_767_225_700_000_000_000  // ns
     static let key = [UInt8](repeating: 0x5A, count: 32)
 
-    func makeProcessor(requireSigning: Bool = false, samplesMax: Int = 4_096) -> (BatchProcessor, IngestCounters) {
+    typealias Processor = BatchProcessor<NoAuthentication, MAVLinkSHA256Verifier>
+
+    func makeProcessor(requireSigning: Bool = false, samplesMax: Int = 4_096) -> (Processor, IngestCounters) {
         var limits = Limits()
         limits.commitSamplesMax = samplesMax
         limits.dronesMax = 64
         let counters = IngestCounters()
         let keys = try! MAVLinkKeys([7: Self.key])
-        let processor = BatchProcessor(
-            limits: limits, counters: counters, mavlinkKeys: keys, requireMAVLinkSigning: requireSigning,
-            batch: TelemetryBatch(samplesMax: samplesMax))
+        let processor = Processor(
+            limits: try! ValidLimits(limits), counters: counters, authenticator: NoAuthentication(),
+            verifier: MAVLinkSHA256Verifier(keys: keys, requireSigning: requireSigning), batch: TelemetryBatch(samplesMax: samplesMax))
         return (processor, counters)
     }
 
@@ -43,7 +45,7 @@ struct BatchProcessorMAVLinkTests {
 
     static let heartbeat = MAVLinkMessage.heartbeat(MAVLinkHeartbeat(customMode: 0, vehicleType: 2, autopilot: 3, baseMode: 0x80, systemStatus: 4))
 
-    func feed(_ processor: BatchProcessor, _ datagrams: [[UInt8]]) {
+    func feed(_ processor: Processor, _ datagrams: [[UInt8]]) {
         for datagram in datagrams {
             datagram.withUnsafeBytes { processor.process(datagram: $0, receivedNanoseconds: Self.now, nowNanoseconds: Self.now) }
         }

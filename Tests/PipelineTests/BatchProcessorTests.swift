@@ -1,3 +1,4 @@
+import MAVLinkWire
 import PacketRing
 import Pipeline
 import Telemetry
@@ -12,12 +13,14 @@ struct BatchProcessorTests {
     static let now: UInt64 = 1_767_225_700_000_000_000  // ns, 100 s after the frames' start
     static let start: UInt64 = 1_767_225_600_000_000  // µs
 
-    func makeProcessor(limits: Limits = Limits()) -> (BatchProcessor, IngestCounters) {
+    typealias Processor = BatchProcessor<NoAuthentication, MAVLinkNoSigning>
+
+    func makeProcessor(limits: Limits = Limits()) -> (Processor, IngestCounters) {
         var limits = limits
         limits.commitSamplesMax = 4_096
         limits.dronesMax = max(limits.dronesMax == Limits().dronesMax ? 64 : limits.dronesMax, 1)
         let counters = IngestCounters()
-        let processor = BatchProcessor(limits: limits, counters: counters, batch: TelemetryBatch(samplesMax: 4_096))
+        let processor = Processor(limits: try! ValidLimits(limits), counters: counters, batch: TelemetryBatch(samplesMax: 4_096))
         return (processor, counters)
     }
 
@@ -27,7 +30,7 @@ struct BatchProcessorTests {
             samples: samples ?? [WireSample(latitudeE7: 473_977_000, longitudeE7: 85_456_000, altitudeMM: 450_000, status: .gpsFix)])
     }
 
-    func feed(_ processor: BatchProcessor, _ datagrams: [[UInt8]]) {
+    func feed(_ processor: Processor, _ datagrams: [[UInt8]]) {
         for datagram in datagrams {
             datagram.withUnsafeBytes {
                 processor.process(datagram: $0, receivedNanoseconds: Self.now, nowNanoseconds: Self.now)
@@ -139,22 +142,5 @@ struct BatchProcessorTests {
         #expect(processor.isBatchDue(nowNanoseconds: Self.now + 100_000_000))
         let full = processor.swapBatch(TelemetryBatch(samplesMax: 4_096))
         #expect(full.units == 1 && processor.batch.units == 0 && !processor.isBatchDue(nowNanoseconds: Self.now + 10_000_000_000))
-    }
-}
-
-/// The limits as shipped are consistent, and broken relations are reported by name.
-@Suite("Limits")
-struct LimitsTests {
-    @Test("The defaults validate")
-    func defaults() { #expect(Limits().validate().isEmpty) }
-
-    @Test("Each broken relation names its limit")
-    func broken() {
-        var limits = Limits()
-        limits.ringCapacity = 1_000
-        limits.commitSamplesMax = 10
-        limits.dronesMax = 0
-        let problems = limits.validate().joined(separator: "\n")
-        #expect(problems.contains("ringCapacity") && problems.contains("commitSamplesMax") && problems.contains("dronesMax"))
     }
 }

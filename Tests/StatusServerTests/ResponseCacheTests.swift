@@ -35,8 +35,8 @@ import Testing
         let cache = ResponseCache(
             // Staleness and idleness far beyond the test (which a loaded machine can stretch to
             // many seconds), so only the refresher's interval is in play.
-            name: "skygate-test", intervalNanoseconds: 20_000_000, staleAfterNanoseconds: 600_000_000_000,
-            idleAfterNanoseconds: 30_000_000_000, build: { builds.build() })
+            name: "skygate-test", interval: .milliseconds(20), staleAfter: .seconds(600),
+            idleAfter: .seconds(30), build: { builds.build() })
         let first = cache.body()
         #expect(first.readableBytes > 0)
         var seen = Set<String>()
@@ -54,8 +54,8 @@ import Testing
     @Test func refresherStopsWhenIdleAndRestarts() async throws {
         let builds = Builds()
         let cache = ResponseCache(
-            name: "skygate-test", intervalNanoseconds: 10_000_000, staleAfterNanoseconds: 5_000_000_000,
-            idleAfterNanoseconds: 100_000_000, build: { builds.build() })
+            name: "skygate-test", interval: .milliseconds(10), staleAfter: .seconds(5),
+            idleAfter: .milliseconds(100), build: { builds.build() })
         _ = cache.body()
         #expect(cache.isRefreshing)
         #expect(try await Self.waitUntil(seconds: 3) { !cache.isRefreshing })
@@ -74,8 +74,8 @@ import Testing
         let builds = Builds()
         let now = Atomic<UInt64>(1_000_000_000)
         let cache = ResponseCache(
-            name: "skygate-test", intervalNanoseconds: 5_000_000, staleAfterNanoseconds: 1_000_000_000,
-            idleAfterNanoseconds: 500_000_000, clock: { now.load(ordering: .relaxed) }, build: { builds.build() })
+            name: "skygate-test", interval: .milliseconds(5), staleAfter: .seconds(1),
+            idleAfter: .milliseconds(500), clock: { now.load(ordering: .relaxed) }, build: { builds.build() })
         let first = String(buffer: cache.body())
         #expect(first.hasPrefix("body "))
         // Within staleAfter and with the refresher idle, the same body is served.

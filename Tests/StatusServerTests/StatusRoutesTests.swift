@@ -241,7 +241,7 @@ import Testing
             ) { response in
                 #expect(response.status == .unsupportedMediaType)
             }
-            let huge = [UInt8](repeating: 0xA7, count: IngestBody.bytesMax + 1)
+            let huge = [UInt8](repeating: 0xA7, count: Limits.Status.ingestBodyBytesMax + 1)
             try await client.execute(uri: "/api/telemetry", method: .post, headers: octet, body: ByteBuffer(bytes: huge)) { response in
                 #expect(response.status == .contentTooLarge)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MAVLinkWire
 import Pipeline
 import StatusServer
 import Synchronization
@@ -24,7 +25,7 @@ final class TemporaryDirectory: Sendable {
 final class PipelineSource: StatusSource, @unchecked Sendable {
     // @unchecked: every use of the processor and store happens under `lock`.
     let counters = IngestCounters()
-    let processor: BatchProcessor
+    let processor: BatchProcessor<NoAuthentication, MAVLinkNoSigning>
     let store: TelemetryStore
     let path: String
     let lock = NSLock()
@@ -34,7 +35,7 @@ final class PipelineSource: StatusSource, @unchecked Sendable {
 
     init(directory: TemporaryDirectory) throws {
         let limits = Limits()
-        processor = BatchProcessor(limits: limits, counters: counters, batch: TelemetryBatch(samplesMax: limits.commitSamplesMax))
+        processor = BatchProcessor(limits: .defaults, counters: counters, batch: TelemetryBatch(samplesMax: limits.commitSamplesMax))
         path = directory.file("status.db")
         store = try TelemetryStore(path: path)
     }

@@ -1,5 +1,6 @@
 import Benchmark
 import DroneSimulator
+import Telemetry
 
 // The drone simulator's generator alone, on one core, no socket: flight model steps, samples,
 // Skygate encoding (CRC-32C) and fault decisions into a DatagramBatch that a counting sink
@@ -40,7 +41,7 @@ let benchmarks: @Sendable () -> Void = {
             let fleet = FleetSimulator(
                 configuration: configuration,
                 encoder: SkygateTelemetryEncoder(startTimeMicroseconds: configuration.startTimeMicroseconds))
-            let batch = DatagramBatch(capacity: SimulatorLimits.datagramsPerBatchMax, slotLength: fleet.datagramLengthMax)
+            let batch = DatagramBatch(capacity: Limits.Simulator.datagramsPerBatchMax, slotLength: fleet.datagramLengthMax)
             var sink = CountingSink()
             benchmark.startMeasurement()
             while !fleet.isFinished {

@@ -1,0 +1,87 @@
+import FlightRecording
+import Foundation
+import Logging
+import MAVLinkSigning
+import Playback
+import Telemetry
+import TelemetryStore
+import WireAuthentication
+
+/// How the gateway's stages are made from its configuration; each error names its option.
+extension Gateway {
+    /// The Skygate authenticator and the MAVLink verifier from `--key-file`, `--require-authentication`,
+    /// `--mavlink-key-file` and `--require-signing`. Errors name the file's line, never a key.
+    static func makeAuthentication(_ configuration: GatewayConfiguration) throws(GatewayError)
+        -> (HMACAuthenticator, MAVLinkSHA256Verifier)
+    {
+        var keys = DroneKeys()
+        if let keyFile = configuration.keyFile {
+            let text = try readKeyFile(keyFile, option: "--key-file")
+            do { keys = try DroneKeys(parsing: text) } catch { throw GatewayError("--key-file '\(keyFile)': \(error)") }
+        }
+        var mavlinkKeys = MAVLinkKeys()
+        if let keyFile = configuration.mavlinkKeyFile {
+            let text = try readKeyFile(keyFile, option: "--mavlink-key-file")
+            do { mavlinkKeys = try MAVLinkKeys(parsing: text) } catch {
+                throw GatewayError("--mavlink-key-file '\(keyFile)': \(error)")
+            }
+        }
+        return (
+            HMACAuthenticator(keys: keys, requireForAllDrones: configuration.requireAuthentication),
+            MAVLinkSHA256Verifier(keys: mavlinkKeys, requireSigning: configuration.requireSigning)
+        )
+    }
+
+    private static func readKeyFile(_ path: String, option: String) throws(GatewayError) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw GatewayError("\(option): cannot read '\(path)'")
+        }
+        return text
+    }
+
+    /// The writer thread's extras: commit latencies, logged commit errors, and retention
+    /// (`--retain`) every `Limits.Threads.retentionInterval` and once at the end.
+    static func commitHooks(configuration: GatewayConfiguration, store: TelemetryStore, logger: Logger) -> CommitLoop.Hooks {
+        guard let days = configuration.retainDays else {
+            return CommitLoop.Hooks(recordsLatency: true, onError: { logger.error("\($0)") })
+        }
+        // Touched by the writer thread only.
+        var lastRetention = SystemClock.realtimeNanoseconds()
+        let retain: () -> Void = {
+            let cutoff = SystemClock.realtimeMicroseconds() &- UInt64(days * 86_400 * 1_000_000)
+            do {
+                let result = try store.retain(olderThanMicroseconds: cutoff)
+                if result.rowsDeleted > 0 { logger.info("retention deleted \(result.rowsDeleted) rows in \(result.transactions) steps") }
+            } catch {
+                logger.error("retention failed: \(error)")
+            }
+        }
+        return CommitLoop.Hooks(
+            recordsLatency: true,
+            afterCommit: { started in
+                guard started &- lastRetention > Limits.Threads.retentionInterval.nanosecondsClamped else { return }
+                lastRetention = started
+                retain()
+            },
+            atEnd: retain, onError: { logger.error("\($0)") })
+    }
+
+    /// The flight recorder for `configuration.recordDirectory`, wired to the processor's tap, or
+    /// nil when recording is off. A directory that cannot be used stops the gateway from starting
+    /// (the operator asked for a recording); a disk that fills later stops only the recording.
+    static func makeRecorder(configuration: GatewayConfiguration, limits: ValidLimits, processor: GatewayProcessor, logger: Logger)
+        throws(GatewayError) -> FlightRecorder?
+    {
+        guard let directory = configuration.recordDirectory else { return nil }
+        let recorder: FlightRecorder
+        do {
+            recorder = try FlightRecorder(
+                directory: directory, limits: limits, options: configuration.recordingOptions,
+                onFailure: { error in logger.error("recording stopped: \(error); the gateway goes on without it") })
+        } catch {
+            throw GatewayError("--record \(directory): \(error)")
+        }
+        processor.slotTap = { slots, count in recorder.copy(slots, count: count) }
+        return recorder
+    }
+}

@@ -1,0 +1,71 @@
+import FlightRecording
+import PacketRing
+import Telemetry
+
+/// The gateway's flight recorder (`serve --record DIR`): the batch processor's tap copies every
+/// datagram it took from the packet ring into this recorder's own ring before releasing the
+/// slots; a dedicated recorder thread (`RecordingDrain`) compresses and writes them into a
+/// rotating directory of recordings (`RecordingDirectoryWriter`).
+///
+/// It never slows the receive thread (which it never touches) and never blocks the processor:
+/// when its ring is full, or after a write failed (a full disk), datagrams are left out of the
+/// recording and counted in `datagramsNotRecorded`; the ingest accounting is not affected.
+/// docs/architecture.md, "Recording", explains the choice.
+public final class FlightRecorder: @unchecked Sendable {
+    // @unchecked: `writer` is written only by the recorder thread (through `drain`); `directory`
+    // is immutable.
+    let drain: RecordingDrain
+    let writer: RecordingDirectoryWriter
+
+    /// Written into every recording's header.
+    public static let gatewayVersion = "skygate 0.1"
+
+    /// Opens `directory` for recordings; `onFailure` hears a write error (recording then stops).
+    public init(
+        directory: String, limits validLimits: ValidLimits, options: RecordingOptions,
+        onFailure: @escaping @Sendable (RecordingError) -> Void
+    ) throws(RecordingError) {
+        let limits = validLimits.value
+        writer = try RecordingDirectoryWriter(directory: directory, gatewayVersion: Self.gatewayVersion, options: options)
+        let ring = PacketRing(capacity: limits.recordingRingCapacity, datagramCapacity: limits.datagramBytesMax)
+        drain = RecordingDrain(ring: ring, sink: writer, sourceForm: .portable, onFailure: onFailure)
+    }
+
+    public var datagramsRecorded: UInt64 { drain.datagramsRecorded }
+    public var datagramsNotRecorded: UInt64 { drain.datagramsNotRecorded }
+    /// Why recording stopped, if it did.
+    public var failure: String? { drain.failure }
+    public var directory: String { writer.directory }
+
+    /// The processor's tap: copies the first `count` of `slots` (in the portable source form) into
+    /// the recorder's ring. Processor thread only; never blocks, allocates nothing.
+    public func copy(_ slots: PacketRing.Slots, count: Int) {
+        guard count > 0 else { return }
+        guard !drain.isFailed else {
+            drain.countNotRecorded(count)
+            return
+        }
+        let ring = drain.ring
+        let free = ring.freeSlots(upTo: count)
+        for index in 0..<free.count {
+            let from = slots[index]
+            let to = free[index]
+            let length = min(from.byteCount, to.datagramCapacity)
+            to.datagramBuffer.baseAddress!.copyMemory(from: from.datagramBuffer.baseAddress!, byteCount: length)
+            to.byteCount = length
+            to.isTruncated = from.isTruncated || length < from.byteCount
+            to.receiveTimestampNanoseconds = from.receiveTimestampNanoseconds
+            to.sourceAddressLength = RecordedSource.compact(sockaddr: from.sourceAddress, into: to.sourceAddressBuffer)
+        }
+        ring.publish(count: free.count)
+        if free.count < count { drain.countNotRecorded(count - free.count) }
+    }
+
+    /// The recorder thread's body: writes what the tap copied until `requestStop()`, then what is
+    /// left, then closes the file.
+    public func run() { drain.run() }
+
+    /// Asks the recorder thread to finish. The tap must have stopped (the processor thread
+    /// joined) first, so nothing is copied after the last pass.
+    public func requestStop() { drain.requestStop() }
+}

@@ -1,0 +1,119 @@
+import FlightRecording
+import PacketRing
+import Synchronization
+import Telemetry
+
+/// The recorder thread's loop, shared by `serve --record` (`FlightRecorder`) and `skygate record`
+/// (`RecordSession`): takes filled slots from a packet ring, appends each datagram with its
+/// receive time and sender to a `RecordingSink`, writes chunks as they fall due, and releases the
+/// slots. After `requestStop()` it writes what is left in the ring and closes the sink.
+///
+/// A write error (a full disk) stops the recording, never the caller: the error is kept in
+/// `failure` and passed to `onFailure`, and every datagram from then on (and those of the pass
+/// that failed) is counted in `datagramsNotRecorded` and released.
+public final class RecordingDrain: @unchecked Sendable {
+    // @unchecked: `sink` and `sourceScratch` are touched only by the recorder thread; the rest is
+    // atomic or immutable.
+
+    /// How the ring's slots hold their sender.
+    public enum SourceForm: Sendable {
+        /// A kernel `sockaddr` as `recvmmsg` wrote it (the receive thread's ring).
+        case socketAddress
+        /// Already the portable `RecordedSource` form (the processor tap's copy).
+        case portable
+    }
+
+    public let ring: PacketRing
+    let sink: any RecordingSink
+    let sourceForm: SourceForm
+    let onFailure: @Sendable (RecordingError) -> Void
+    let recorded = Atomic<UInt64>(0)
+    let notRecorded = Atomic<UInt64>(0)
+    let stopRequested = Atomic<Bool>(false)
+    let hasFailed = Atomic<Bool>(false)
+    private let failureText = Mutex<String?>(nil)
+    /// One sender in portable form, converted from a `sockaddr`.
+    private let sourceScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: RecordedSource.bytesMax, alignment: 8)
+
+    public init(
+        ring: PacketRing, sink: any RecordingSink, sourceForm: SourceForm,
+        onFailure: @escaping @Sendable (RecordingError) -> Void = { _ in }
+    ) {
+        self.ring = ring
+        self.sink = sink
+        self.sourceForm = sourceForm
+        self.onFailure = onFailure
+    }
+
+    deinit { sourceScratch.deallocate() }
+
+    public var datagramsRecorded: UInt64 { recorded.load(ordering: .relaxed) }
+    public var datagramsNotRecorded: UInt64 { notRecorded.load(ordering: .relaxed) }
+    /// Whether a write failed (recording stopped); checked by the processor tap without a lock.
+    public var isFailed: Bool { hasFailed.load(ordering: .relaxed) }
+    /// Why recording stopped, if it did.
+    public var failure: String? { failureText.withLock { $0 } }
+
+    /// Counts datagrams left out before they reached the ring (its producer found it full).
+    public func countNotRecorded(_ count: Int) {
+        notRecorded.add(UInt64(count), ordering: .relaxed)
+    }
+
+    /// Asks `run()` to write what is left and close the sink. The ring's producer must have
+    /// stopped first, so nothing arrives after the last pass.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// The recorder thread's body: runs until `requestStop()` and an empty ring.
+    public func run() {
+        // Bounded by the stop protocol: after `stopRequested` the ring only empties.
+        while true {
+            let slots = ring.filledSlots(upTo: Limits.Recording.writeBatchDatagrams)
+            if !isFailed {
+                write(slots, nowNanoseconds: SystemClock.realtimeNanoseconds())
+            } else if !slots.isEmpty {
+                countNotRecorded(slots.count)
+            }
+            ring.release(count: slots.count)
+            if slots.isEmpty {
+                if stopRequested.load(ordering: .acquiring) && ring.isEmpty { break }
+                SystemClock.sleep(for: Limits.Threads.recorderIdleSleep)
+            }
+        }
+        if !isFailed {
+            do throws(RecordingError) { try sink.close() } catch { fail(error, lost: 0) }
+        }
+    }
+
+    private func write(_ slots: PacketRing.Slots, nowNanoseconds now: UInt64) {
+        do throws(RecordingError) {
+            for slot in slots {
+                try sink.append(
+                    receivedNanoseconds: slot.receiveTimestampNanoseconds, source: portableSource(of: slot),
+                    datagram: slot.datagram, isTruncated: slot.isTruncated, nowNanoseconds: now)
+            }
+            try sink.writeChunkIfDue(nowNanoseconds: now)
+            recorded.add(UInt64(slots.count), ordering: .relaxed)
+        } catch {
+            fail(error, lost: slots.count)
+        }
+    }
+
+    private func portableSource(of slot: PacketRing.Slot) -> UnsafeRawBufferPointer {
+        switch sourceForm {
+        case .portable:
+            return slot.sourceAddress
+        case .socketAddress:
+            let length = RecordedSource.compact(sockaddr: slot.sourceAddress, into: sourceScratch)
+            return UnsafeRawBufferPointer(rebasing: sourceScratch[0..<length])
+        }
+    }
+
+    private func fail(_ error: RecordingError, lost: Int) {
+        hasFailed.store(true, ordering: .relaxed)
+        countNotRecorded(lost)
+        failureText.withLock { text in if text == nil { text = error.description } }
+        onFailure(error)
+    }
+}
