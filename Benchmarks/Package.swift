@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "TelemetryWire", package: "Skygate"),
                 .product(name: "WireAuthentication", package: "Skygate"),
                 .product(name: "MAVLinkSigning", package: "Skygate"),
+                .product(name: "MAVLinkWire", package: "Skygate"),
             ],
             path: "Benchmarks/BatchProcessing",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

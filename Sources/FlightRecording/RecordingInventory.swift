@@ -1,3 +1,4 @@
+import Telemetry
 import TelemetryWire
 
 /// What a recording or .tlog holds (`skygate inspect`): its time span, the drones in it, message
@@ -31,8 +32,8 @@ public struct RecordingInventory: Sendable, Codable, Equatable {
     public var read: ReadReport
 
     /// A silence longer than this counts as a gap: 2 s is twenty missed samples at 10 Hz.
-    public static let gapThresholdNanoseconds: UInt64 = 2_000_000_000
-    public static let gapsMax = 20
+    public static let gapThresholdNanoseconds = Limits.Recording.inventoryGapThreshold.nanosecondsClamped
+    public static let gapsMax = Limits.Recording.inventoryGapsMax
 
     /// A drone (or other MAVLink system: a ground station, a radio) and what it sent.
     public struct Drone: Sendable, Codable, Equatable {

@@ -1,3 +1,4 @@
+import Telemetry
 /// The seam every player plugs into: a file of recorded datagrams, read in order, optionally
 /// from one time to another. Skygate recordings and MAVLink `.tlog` files implement it today;
 /// PX4 `.ulg` and pcap readers slot in beside them (`RecordingFormatKind`, `openRecording`).
@@ -76,7 +77,7 @@ public struct ReadReport: Sendable, Equatable, Codable {
     public init() {}
 
     /// Problems kept in a report; later ones are only counted.
-    public static let problemsMax = 20
+    public static let problemsMax = Limits.Recording.readProblemsMax
 
     /// Whether nothing was damaged, skipped or cut off.
     public var isIntact: Bool { chunksDamaged == 0 && recordsDamaged == 0 && bytesSkipped == 0 && trailingBytes == 0 }

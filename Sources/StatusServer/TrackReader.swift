@@ -131,7 +131,7 @@ final class TrackReader: Sendable {
     static func readNow(path: String, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
         var options = StoreOptions()
         options.isReadOnly = true
-        options.cacheSizeKiB = 2_048
+        options.cacheSizeKiB = Limits.Store.readerCacheKiB
         let store = try TelemetryStore(path: path, options: options)
         defer { store.close() }
         // Buckets span from the first stored row (not `from`) to `until`, so a wide range over a

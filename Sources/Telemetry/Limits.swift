@@ -175,10 +175,30 @@ extension Limits {
         public static let retentionInterval: Duration = .seconds(60)
     }
 
-    /// Flight recording (`serve --record`, `record`).
+    /// Flight recording (`serve --record`, `record`, `inspect`).
     public enum Recording {
         /// Datagrams a recorder thread writes per pass before it looks at the clock again.
         public static let writeBatchDatagrams = 1_024
+        /// `inspect` reports silences longer than this between consecutive datagrams...
+        public static let inventoryGapThreshold: Duration = .seconds(2)
+        /// ...the longest this many of them.
+        public static let inventoryGapsMax = 20
+        /// Problems a player describes in words; later ones are only counted.
+        public static let readProblemsMax = 20
+    }
+
+    /// The SQLite store (`TelemetryStore`).
+    public enum Store {
+        /// Rows per multi-row INSERT statement (one prepared statement, reused): SQLite's C limit
+        /// run (`sqlite_multi64`, ~988k rows/s) is about 1.5 times its single-row figure (~654k).
+        public static let rowsPerStatement = 64
+        /// Rows one retention transaction deletes at most, so the writer and readers' WAL
+        /// snapshots never wait long.
+        public static let retentionStepRowsMax = 10_000
+        /// How long a connection waits for another's lock before it fails.
+        public static let busyTimeout: Duration = .seconds(5)
+        /// Page cache of a read-only connection for one track request.
+        public static let readerCacheKiB = 2_048
     }
 
     /// Replay of recordings (`replay`).

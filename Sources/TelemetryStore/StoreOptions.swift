@@ -1,3 +1,4 @@
+import Telemetry
 /// How a store is opened. The defaults are the measured choice (docs/architecture.md, "Storage").
 public struct StoreOptions: Sendable {
     /// Rows one `write` may hold at most; the sort permutation is preallocated for this many.
@@ -5,7 +6,7 @@ public struct StoreOptions: Sendable {
     /// SQLite page cache, in KiB (`PRAGMA cache_size = -N`).
     public var cacheSizeKiB: Int = 65_536
     /// How long a statement waits for another connection's lock before failing.
-    public var busyTimeout: Duration = .seconds(5)
+    public var busyTimeout: Duration = Limits.Store.busyTimeout
     /// WAL pages after which a commit runs a passive checkpoint (`PRAGMA wal_autocheckpoint`).
     /// Larger values let pages dirtied by many commits be copied to the database once.
     public var walAutoCheckpointPages: Int = 8_192

@@ -14,7 +14,7 @@ extension TelemetryStore {
     /// index, so the pass costs what it deletes, not a scan of the table.
     @discardableResult
     public func retain(
-        olderThanMicroseconds cutoffMicroseconds: UInt64, stepRowsMaximum: Int = 10_000
+        olderThanMicroseconds cutoffMicroseconds: UInt64, stepRowsMaximum: Int = Limits.Store.retentionStepRowsMax
     ) throws(StoreError) -> StoreRetentionResult {
         precondition(stepRowsMaximum > 0 && stepRowsMaximum <= 1_000_000)
         let state = try openState()

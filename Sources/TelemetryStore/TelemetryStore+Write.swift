@@ -117,7 +117,7 @@ struct PartColumns {
 final class BatchWriter {
     /// Rows per multi-row INSERT. 64 × 16 parameters stays far below SQLite's variable limit and
     /// measured ~1.5× a single-row insert in the C baseline (sqlite_multi64 vs sqlite_base).
-    static let rowsPerStatement = 64
+    static let rowsPerStatement = Limits.Store.rowsPerStatement
     static let columnsPerRow: Int32 = 16
     static let insertPrefix = """
         INSERT INTO telemetry (protocol, drone, time_us, sequence, latitude_e7, longitude_e7, altitude_mm,

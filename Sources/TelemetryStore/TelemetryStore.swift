@@ -23,8 +23,7 @@ public final class TelemetryStore {
         self.path = path
         self.options = options
         let connection = try SQLiteConnection(path: path, readOnly: options.isReadOnly)
-        let timeoutMilliseconds = options.busyTimeout.components.seconds * 1_000
-            + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        let timeoutMilliseconds = options.busyTimeout.nanosecondsClamped / 1_000_000
         sqlite3_busy_timeout(connection.handle, Int32(clamping: timeoutMilliseconds))
         try connection.execute("PRAGMA cache_size = -\(options.cacheSizeKiB)")
         if !options.isReadOnly {

@@ -31,22 +31,20 @@ struct RecordCommand: ParsableCommand {
         if let duration, !(duration > 0 && duration <= 86_400 * 7) {
             throw ValidationError("--duration must be above 0 and at most a week of seconds, got \(duration)")
         }
-        _ = try limits()
-    }
-
-    /// The limits with `--ring-capacity`, checked; a bad value is named as the option.
-    func limits() throws -> ValidLimits {
-        var limits = Limits()
-        limits.recordSessionRingCapacity = ringCapacity
-        do { return try ValidLimits(limits) } catch {
+        guard ringCapacity >= 2, ringCapacity <= Limits.ringCapacityMax, ringCapacity & (ringCapacity - 1) == 0 else {
             throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got \(ringCapacity)")
         }
     }
 
     func run() throws {
+        var limits = Limits()
+        limits.recordSessionRingCapacity = ringCapacity
         let session: RecordSession
-        do { session = try RecordSession(udpAddress: udp, outputPath: out, limits: try limits()) } catch let error as PlaybackError {
-            throw ValidationError(error.description)
+        do {
+            // The one check of how the limits relate; the session takes the checked value.
+            session = try RecordSession(udpAddress: udp, outputPath: out, limits: try ValidLimits(limits))
+        } catch {
+            throw ValidationError("\(error)")
         }
         StopSignal.install()
         session.start()

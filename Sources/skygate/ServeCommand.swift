@@ -86,12 +86,10 @@ struct GatewayOptions: ParsableArguments {
         configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
         configuration.requireSigning = requireSigning || values["require-signing"] == "true"
         if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
-            var limits = configuration.limits
-            limits.ringCapacity = Int(text) ?? 0
-            guard Int(text) != nil, (try? ValidLimits(limits)) != nil else {
+            guard let slots = Int(text), slots >= 2, slots <= Limits.ringCapacityMax, slots & (slots - 1) == 0 else {
                 throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got '\(text)'")
             }
-            configuration.limits = limits
+            configuration.limits.ringCapacity = slots
         }
         if let text = value("commit-interval-ms", commitIntervalMs.map { "\($0)" }) {
             guard let milliseconds = Int(text), (1...10_000).contains(milliseconds) else {
@@ -134,7 +132,6 @@ struct GatewayOptions: ParsableArguments {
             }
             configuration.tileURL = url
         }
-        do { _ = try ValidLimits(configuration.limits) } catch { throw ValidationError(error.description) }
         return configuration
     }
 

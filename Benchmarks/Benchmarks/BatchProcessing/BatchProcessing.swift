@@ -1,5 +1,6 @@
 import Benchmark
 import MAVLinkSigning
+import MAVLinkWire
 import Pipeline
 import Telemetry
 import TelemetryWire
