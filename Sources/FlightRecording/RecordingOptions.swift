@@ -46,11 +46,6 @@ public struct RecordingOptions: Sendable, Equatable {
         return problems
     }
 
-    var chunkIntervalNanoseconds: UInt64 { Self.nanoseconds(chunkInterval) }
-    var fileDurationNanoseconds: UInt64 { Self.nanoseconds(fileDuration) }
-
-    static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let parts = duration.components
-        return UInt64(max(0, parts.seconds)) * 1_000_000_000 + UInt64(max(0, parts.attoseconds) / 1_000_000_000)
-    }
+    var chunkIntervalNanoseconds: UInt64 { chunkInterval.nanosecondsClamped }
+    var fileDurationNanoseconds: UInt64 { fileDuration.nanosecondsClamped }
 }

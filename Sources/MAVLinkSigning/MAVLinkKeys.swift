@@ -34,9 +34,12 @@ public struct MAVLinkKeys: Sendable, Equatable {
         }
     }
 
-    static var rules: KeyFile.Rules<UInt8> { KeyFile.Rules(
-        idName: "system id", subjectName: "system", idRangeText: "1...255", parseID: { UInt8($0).flatMap { $0 == 0 ? nil : $0 } },
-        keyProblem: { key in key?.count == keyLength ? nil : "is not 64 hex digits (32 bytes)" }) }
+    /// System ids are 1...255 (0 is the broadcast id); keys exactly 32 bytes.
+    static var rules: KeyFile.Rules<UInt8> {
+        KeyFile.Rules(
+            idName: "system id", subjectName: "system", idRangeText: "1...255", parseID: { UInt8($0).flatMap { $0 == 0 ? nil : $0 } },
+            keyProblem: { key in key?.count == keyLength ? nil : "is not 64 hex digits (32 bytes)" })
+    }
 }
 
 /// A key file problem: the line and what is wrong, never the key.

@@ -19,6 +19,10 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     public let limits: Limits
     public let counters: IngestCounters
     public let fleet: FleetState
+    /// `limits.commitInterval` and `limits.futureTolerance` in the units the hot path compares
+    /// with, converted once.
+    let commitIntervalNanoseconds: UInt64
+    let futureToleranceMicroseconds: UInt64
     /// Skygate frame tags and per-drone replay windows.
     var authenticator: Authenticator
     /// MAVLink decoding state (each system's latest HEARTBEAT, battery and GPS state; signed
@@ -61,6 +65,8 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         mavlinkVerifier = verifier
         self.limits = limits
         self.counters = counters
+        commitIntervalNanoseconds = limits.commitInterval.nanosecondsClamped
+        futureToleranceMicroseconds = limits.futureTolerance.microsecondsClamped
         fleet = FleetState(capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames)
         self.authenticator = authenticator
         self.batch = batch
@@ -98,7 +104,7 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         if batch.skygate.remainingCapacity < limits.samplesPerDatagramMax { return true }
         if batch.mavlink.remainingCapacity < mavlinkRowsPerDatagramMax { return true }
         if batch.unitCapacity - batch.units < unitsPerDatagramMax { return true }
-        return nowNanoseconds &- opened >= limits.commitInterval.nanosecondsClamped
+        return nowNanoseconds &- opened >= commitIntervalNanoseconds
     }
 
     /// Hands out the current batch and continues with `fresh` (which must be empty).
@@ -184,7 +190,7 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
         let columns = batch.skygate
-        let latestMicroseconds = nowNanoseconds / 1_000 &+ limits.futureTolerance.microsecondsClamped
+        let latestMicroseconds = nowNanoseconds / 1_000 &+ futureToleranceMicroseconds
         let counters = self.counters
         let batch = self.batch
         let rowDrones = self.rowDrones
@@ -226,7 +232,7 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
         let columns = batch.mavlink
-        let latestMicroseconds = nowNanoseconds / 1_000 &+ limits.futureTolerance.microsecondsClamped
+        let latestMicroseconds = nowNanoseconds / 1_000 &+ futureToleranceMicroseconds
         let counters = self.counters
         let batch = self.batch
         let rowDrones = self.mavlinkRowDrones

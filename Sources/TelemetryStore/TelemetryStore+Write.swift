@@ -2,12 +2,6 @@ import CSQLite
 import Telemetry
 import TelemetryWire
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One protocol's samples of a batch. The pipeline keeps one `SampleColumns` per protocol; a
 /// batch reaches the store as one or more parts, written in one transaction.
 public struct StoreBatchPart {
@@ -43,7 +37,7 @@ extension TelemetryStore {
         let start = ContinuousClock.now
         if rows > 0 {
             writer.prepare(parts)
-            try state.inTransaction { () throws(StoreError) in try writer.insertSorted(storedMicroseconds: wallClockMicroseconds()) }
+            try state.inTransaction { () throws(StoreError) in try writer.insertSorted(storedMicroseconds: Int64(SystemClock.realtimeMicroseconds())) }
         }
         return StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start)
     }
@@ -52,12 +46,6 @@ extension TelemetryStore {
     public func write(_ columns: SampleColumns, protocol: TelemetryProtocol) throws(StoreError) -> StoreWriteResult {
         try write([StoreBatchPart(protocol: `protocol`, columns: columns)])
     }
-}
-
-func wallClockMicroseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
 }
 
 /// A row's sort key and where to find it: (protocol, drone) in `high`, time in `low`, then

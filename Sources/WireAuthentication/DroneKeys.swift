@@ -32,12 +32,15 @@ public struct DroneKeys: Sendable, Equatable {
         do { keys = try KeyFile.parse(text, rules: Self.rules) } catch { throw DroneKeysError(line: error.line, message: error.message) }
     }
 
-    static var rules: KeyFile.Rules<UInt32> { KeyFile.Rules(
-        idName: "drone id", subjectName: "drone", idRangeText: "0...4294967295", parseID: { UInt32($0) },
-        keyProblem: { key in
-            guard let key else { return "is not an even number of hex digits" }
-            return key.count >= minKeyLength && key.count <= maxKeyLength ? nil : "has \(key.count) bytes; need 16...64"
-        }) }
+    /// Drone ids are any UInt32; keys 16 to 64 bytes.
+    static var rules: KeyFile.Rules<UInt32> {
+        KeyFile.Rules(
+            idName: "drone id", subjectName: "drone", idRangeText: "0...4294967295", parseID: { UInt32($0) },
+            keyProblem: { key in
+                guard let key else { return "is not an even number of hex digits" }
+                return key.count >= minKeyLength && key.count <= maxKeyLength ? nil : "has \(key.count) bytes; need 16...64"
+            })
+    }
 }
 
 /// A key file problem: the line (1-based; 0 for keys given in code) and what is wrong.

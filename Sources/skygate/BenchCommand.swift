@@ -56,14 +56,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
         // SIGINT or SIGTERM ends a paced run's sending early; the gateway still drains and the
         // report covers what was sent (an unpaced flood is short and runs to its end).
-        let stop = StopRequest()
-        defer { stop.cancel() }
+        StopSignal.install()
         let destination = try SocketAddress(parsing: "127.0.0.1:\(gateway.udpPort)")
         let outcome: FleetSender.Outcome
         do {
             outcome = try await FleetSender.fly(
                 FleetSender.makeFleet(fleetConfiguration()), to: destination, pacing: max ? .asFastAsPossible : .realTime(speed: 1),
-                shouldStop: { stop.isRequested })
+                shouldStop: { StopSignal.isRaised })
         } catch {
             _ = gateway.stop()
             throw ValidationError(error.description)
@@ -175,30 +174,4 @@ struct BenchCommand: AsyncParsableCommand {
         }
         return nil
     }
-}
-
-/// SIGINT and SIGTERM, heard through Dispatch signal sources while a bench runs.
-final class StopRequest: @unchecked Sendable {
-    // @unchecked: `sources` is set once in `init` and only cancelled afterwards.
-    private final class Flag: Sendable {
-        let isSet = Atomic<Bool>(false)
-    }
-
-    private let flag = Flag()
-    private let sources: [any DispatchSourceSignal]
-
-    init() {
-        let flag = self.flag
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { flag.isSet.store(true, ordering: .relaxed) }
-            source.resume()
-            return source
-        }
-    }
-
-    var isRequested: Bool { flag.isSet.load(ordering: .relaxed) }
-
-    func cancel() { sources.forEach { $0.cancel() } }
 }

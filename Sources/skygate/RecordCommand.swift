@@ -3,7 +3,6 @@ import FlightRecording
 import Foundation
 import Gateway
 import Playback
-import Synchronization
 import Telemetry
 
 #if canImport(Glibc)
@@ -65,18 +64,5 @@ struct RecordCommand: ParsableCommand {
             print("error: \(failure)")
             throw ExitCode(1)
         }
-    }
-}
-
-/// SIGINT and SIGTERM raise a flag that long-running commands (`record`, `replay`) poll, so they
-/// close their files properly instead of dying mid-write.
-enum StopSignal {
-    static let raised = Atomic<Bool>(false)
-
-    static var isRaised: Bool { raised.load(ordering: .relaxed) }
-
-    static func install() {
-        signal(SIGINT) { _ in StopSignal.raised.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in StopSignal.raised.store(true, ordering: .relaxed) }
     }
 }

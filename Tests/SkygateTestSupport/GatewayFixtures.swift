@@ -36,10 +36,7 @@ public func fly(
     var configuration = FleetConfiguration(
         droneCount: drones, sampleRateHz: rate, durationSeconds: duration, samplesPerDatagram: samplesPerDatagram, seed: seed)
     configuration.faults = faults
-    let fleet = FleetSimulator(
-        configuration: configuration,
-        encoder: SkygateTelemetryEncoder(keys: .init(), startTimeMicroseconds: configuration.startTimeMicroseconds))
-    return try FleetSender.flyNow(fleet, to: try SocketAddress(parsing: "127.0.0.1:\(port)"))
+    return try FleetSender.flyNow(FleetSender.makeFleet(configuration), to: try SocketAddress(parsing: "127.0.0.1:\(port)"))
 }
 
 /// Waits (bounded) until `condition` holds; returns whether it did.
