@@ -43,7 +43,8 @@ extension Gateway {
     /// (`--retain`) every `Limits.Threads.retentionInterval` and once at the end.
     static func commitHooks(configuration: GatewayConfiguration, store: TelemetryStore, logger: Logger) -> CommitLoop.Hooks {
         guard let days = configuration.retainDays else {
-            return CommitLoop.Hooks(recordsLatency: true, onError: { logger.error("\($0)") })
+            return CommitLoop.Hooks(
+                recordsLatency: true, onError: { logger.error("\($0)") }, commitDelay: configuration.testCommitDelay)
         }
         // Touched by the writer thread only.
         var lastRetention = SystemClock.realtimeNanoseconds()
@@ -63,7 +64,30 @@ extension Gateway {
                 lastRetention = started
                 retain()
             },
-            atEnd: retain, onError: { logger.error("\($0)") })
+            atEnd: retain, onError: { logger.error("\($0)") }, commitDelay: configuration.testCommitDelay)
+    }
+
+    /// The spill file, or nil when `spillBudgetBytes` is 0. Records a previous run left unstored
+    /// (kill -9 while the writer caught up) are stored first, by the writer thread.
+    static func makeSpill(configuration: GatewayConfiguration, limits: ValidLimits, store: TelemetryStore, logger: Logger)
+        throws(GatewayError) -> SpillFile?
+    {
+        guard configuration.spillBudgetBytes > 0 else { return nil }
+        let path = configuration.resolvedSpillPath
+        let spill: SpillFile
+        do {
+            spill = try SpillFile(
+                path: path, budgetBytes: configuration.spillBudgetBytes, samplesMax: limits.value.commitSamplesMax,
+                committedSequence: try store.spillCommittedSequence())
+        } catch let error as PlaybackError {
+            throw GatewayError(error.description)
+        } catch {
+            throw GatewayError("--db \(configuration.databasePath): \(error)")
+        }
+        if spill.pendingRecords > 0 {
+            logger.notice("storing \(spill.pendingRecords) batches an earlier run spilled", metadata: ["spill": "\(path)"])
+        }
+        return spill
     }
 
     /// The flight recorder for `configuration.recordDirectory`, wired to the processor's tap, or

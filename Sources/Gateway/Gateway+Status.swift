@@ -13,7 +13,7 @@ extension Gateway: StatusSource {
             StatsReport.Quantiles(
                 p50: histogram.quantile(0.5).map { $0 / 1_000 }, p99: histogram.quantile(0.99).map { $0 / 1_000 })
         }
-        return StatsReport(
+        var report = StatsReport(
             uptime_seconds: Double(SystemClock.realtimeNanoseconds() &- startedNanoseconds) / 1e9,
             received: snapshot.received, stored: snapshot.stored, duplicate: snapshot.duplicate,
             rejected: Dictionary(uniqueKeysWithValues: snapshot.rejected.map { ($0.key.name, $0.value) }),
@@ -25,6 +25,15 @@ extension Gateway: StatusSource {
             last_batch_samples: lastBatchSampleCount, commit_latency_ms: milliseconds(commitLatency),
             commit_duration_ms: milliseconds(commitDuration), drones: processor.fleet.count,
             database_bytes: databaseBytes())
+        if let spill = commits.spill {
+            report.spill_batches = spill.spilledBatchCount
+            report.spill_batches_stored = spill.replayedBatchCount
+            report.spill_pending = spill.pendingRecords
+            report.spill_bytes = spill.bytesUsed
+        }
+        report.recovered = snapshot.recovered
+        report.compaction_duration_ms = milliseconds(commits.compactionDuration)
+        return report
     }
 
     public func droneStatuses() -> [DroneStatus] { processor.fleet.snapshot() }

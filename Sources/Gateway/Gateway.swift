@@ -70,9 +70,10 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             throw GatewayError("--db \(configuration.databasePath): \(error)")
         }
+        let spill = try Self.makeSpill(configuration: configuration, limits: limits, store: store, logger: logger)
         commits = CommitLoop(
             store: store, limits: limits, counters: counters,
-            hooks: Self.commitHooks(configuration: configuration, store: store, logger: logger))
+            hooks: Self.commitHooks(configuration: configuration, store: store, logger: logger), spill: spill)
         processor = GatewayProcessor(
             limits: limits, counters: counters, authenticator: authenticator, verifier: verifier, batch: commits.firstBatch)
         recorder = try Self.makeRecorder(configuration: configuration, limits: limits, processor: processor, logger: logger)

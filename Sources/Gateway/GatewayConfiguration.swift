@@ -36,5 +36,18 @@ public struct GatewayConfiguration: Sendable {
     /// File rotation, disk budget and chunking of the recording.
     public var recordingOptions = RecordingOptions()
 
+    /// Where batches go while the store writer is behind (docs/storage.md, "Spill file"); nil
+    /// puts it beside the database, `<db>.spill`.
+    public var spillPath: String?
+    /// Bytes the spill file may hold; a batch beyond it is dropped `spill_full`. 0: no spill
+    /// file (the processor then waits for the writer and the ring absorbs, then drops).
+    public var spillBudgetBytes = 1 << 30
+    /// Test seam (`serve --test-commit-delay-ms`, hidden): the writer sleeps this long before each
+    /// commit, so the tests can make it fall behind on purpose.
+    public var testCommitDelay: Duration = .zero
+
+    /// The spill file's path.
+    public var resolvedSpillPath: String { spillPath ?? databasePath + ".spill" }
+
     public init() {}
 }

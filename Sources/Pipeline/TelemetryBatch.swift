@@ -40,13 +40,23 @@ public final class TelemetryBatch: @unchecked Sendable {
     /// Samples in the batch, both protocols.
     public var sampleCount: Int { skygate.count + mavlink.count }
 
-    /// Receive times of the batch's units.
-    public var unitReceiveTimes: UnsafeBufferPointer<UInt64> { .init(start: unitReceiveNanoseconds, count: units) }
+    /// Receive times of the batch's units (of the first `unitCapacity` of them).
+    public var unitReceiveTimes: UnsafeBufferPointer<UInt64> { .init(start: unitReceiveNanoseconds, count: min(units, unitCapacity)) }
 
     func noteUnit(receivedNanoseconds: UInt64) {
         if units < unitCapacity { unitReceiveNanoseconds[units] = receivedNanoseconds }
         units += 1
         if receivedNanoseconds < oldestReceiveNanoseconds { oldestReceiveNanoseconds = receivedNanoseconds }
+    }
+
+    /// Sets the batch's units and their receive times after its samples were filled back in from
+    /// a spill file (`units` may exceed the times kept: only the first `unitCapacity` are).
+    public func restoreUnits(_ units: Int, receiveTimes: UnsafeBufferPointer<UInt64>) {
+        precondition(units >= 0)
+        self.units = units
+        let kept = min(receiveTimes.count, unitCapacity)
+        for index in 0..<kept { unitReceiveNanoseconds[index] = receiveTimes[index] }
+        oldestReceiveNanoseconds = receiveTimes.prefix(kept).min() ?? .max
     }
 
     /// Empties the batch for reuse; storage stays allocated.

@@ -31,6 +31,13 @@ public final class BatchQueue: @unchecked Sendable {
         return items.isEmpty ? nil : items.removeFirst()
     }
 
+    /// The oldest batch if one is waiting; never waits.
+    public func tryTake() -> TelemetryBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.isEmpty ? nil : items.removeFirst()
+    }
+
     public func close() {
         condition.lock()
         isClosed = true

@@ -8,8 +8,13 @@ import TelemetryStore
 /// writer (double buffering), and the writer thread that commits each full batch in one
 /// transaction and counts its units `stored` (or `dropped{store_failed}` when the commit fails).
 ///
-/// The processor side calls `handOff(from:)` when its batch is due; it waits only when every
-/// batch is in flight, which is the backpressure the packet ring then absorbs.
+/// The processor side calls `handOff(from:)` when its batch is due. When every batch is in flight
+/// (the writer fell behind), it appends the batch to the spill file instead, if there is one, and
+/// goes on; the writer stores spilled batches whenever its queue is empty. Without a spill file
+/// (replay), it waits, which is the backpressure the caller then absorbs.
+///
+/// After each commit the writer compacts the store's recent blocks into chunks when they are due
+/// (`TelemetryStore.compactIfDue()`), off the processor's path.
 public final class CommitLoop: @unchecked Sendable {
     // @unchecked: `store` and `latencies` are used by the writer thread only (until `finish()`
     // joins it); batches change hands through the queues; the rest is atomic or immutable.
@@ -26,15 +31,19 @@ public final class CommitLoop: @unchecked Sendable {
         public var atEnd: () -> Void
         /// Called with a commit error's message (the units are already counted dropped).
         public var onError: (String) -> Void
+        /// Test seam: the writer sleeps this long before each commit (a slow disk on purpose).
+        public var commitDelay: Duration
 
         public init(
             recordsLatency: Bool, afterCommit: @escaping (UInt64) -> Void = { _ in },
-            atEnd: @escaping () -> Void = {}, onError: @escaping (String) -> Void = { _ in }
+            atEnd: @escaping () -> Void = {}, onError: @escaping (String) -> Void = { _ in },
+            commitDelay: Duration = .zero
         ) {
             self.recordsLatency = recordsLatency
             self.afterCommit = afterCommit
             self.atEnd = atEnd
             self.onError = onError
+            self.commitDelay = commitDelay
         }
     }
 
@@ -49,6 +58,12 @@ public final class CommitLoop: @unchecked Sendable {
     public let commitLatency = LatencyHistogram()
     /// Duration of each commit (one batch, one transaction).
     public let commitDuration = LatencyHistogram()
+    /// Duration of each compaction of recent blocks into chunks.
+    public let compactionDuration = LatencyHistogram()
+    /// Where batches go when the writer is behind; nil: the processor waits instead.
+    public let spill: SpillFile?
+    /// The batch spilled records are read back into (writer thread only).
+    private let spillBatch: TelemetryBatch?
     let lastWriteFailed = Atomic<Bool>(false)
     let batchesCommitted = Atomic<UInt64>(0)
     let lastBatchSamples = Atomic<Int>(0)
@@ -57,10 +72,15 @@ public final class CommitLoop: @unchecked Sendable {
     private var latencies: [UInt64]
     private var writerThread: ThreadHandle?
 
-    /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples.
-    public init(store: TelemetryStore, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks) {
+    /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples (and one more
+    /// to read spilled batches back into).
+    public init(
+        store: TelemetryStore, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks, spill: SpillFile? = nil
+    ) {
         let limits = validLimits.value
         self.store = store
+        self.spill = spill
+        spillBatch = spill.map { _ in TelemetryBatch(samplesMax: limits.commitSamplesMax) }
         self.counters = counters
         self.hooks = hooks
         let batches = (0...limits.commitBatchesInFlight).map { _ in TelemetryBatch(samplesMax: limits.commitSamplesMax) }
@@ -77,10 +97,25 @@ public final class CommitLoop: @unchecked Sendable {
         writerThread = ThreadHandle.start(name: threadName) { [self] in run() }
     }
 
-    /// Gives the processor's batch to the writer and the processor a free one, waiting for one
-    /// when all are in flight. An empty batch is not handed off.
+    /// Gives the processor's batch to the writer and the processor a free one. When all are in
+    /// flight it spills the batch (and empties it for reuse), or without a spill file waits for a
+    /// free one. An empty batch is not handed off.
     public func handOff<Authenticator, Verifier>(from processor: BatchProcessor<Authenticator, Verifier>) {
-        guard processor.batch.units > 0 || processor.batch.sampleCount > 0 else { return }
+        let batch = processor.batch
+        guard batch.units > 0 || batch.sampleCount > 0 else { return }
+        if let spill {
+            if let fresh = freeBatches.tryTake() {
+                fullBatches.put(processor.swapBatch(fresh))
+                return
+            }
+            switch spill.append(batch) {
+            case .spilled: break
+            case .full: counters.countDropped(.spillFull, units: batch.units)
+            case .failed: counters.countDropped(.spillFailed, units: batch.units)
+            }
+            batch.reset()
+            return
+        }
         guard let fresh = freeBatches.take() else { return }
         fullBatches.put(processor.swapBatch(fresh))
     }
@@ -104,25 +139,84 @@ public final class CommitLoop: @unchecked Sendable {
     // MARK: The writer thread
 
     private func run() {
-        // Bounded: ends when the queue is closed and empty.
-        while let batch = fullBatches.take() {
-            let started = SystemClock.realtimeNanoseconds()
-            commit(batch, startedNanoseconds: started)
-            batch.reset()
-            freeBatches.put(batch)
-            hooks.afterCommit(started)
+        // Bounded: ends when the queue is closed and empty and the spill file holds nothing.
+        while true {
+            if let batch = fullBatches.tryTake() {
+                commitQueued(batch)
+            } else if storeOneSpilled() {
+                continue
+            } else if let batch = fullBatches.take() {
+                commitQueued(batch)
+            } else {
+                break
+            }
         }
+        // Closed: what is still spilled is stored before the loop ends (SIGTERM drains it).
+        while storeOneSpilled() {}
+        compact(force: true)
         hooks.atEnd()
     }
 
-    private func commit(_ batch: TelemetryBatch, startedNanoseconds started: UInt64) {
+    private func commitQueued(_ batch: TelemetryBatch) {
+        let started = SystemClock.realtimeNanoseconds()
+        commit(batch, spillSequence: nil, startedNanoseconds: started)
+        batch.reset()
+        freeBatches.put(batch)
+        compact(force: false)
+        hooks.afterCommit(started)
+    }
+
+    /// Stores the oldest spilled batch, if there is one. Returns false when none waits.
+    private func storeOneSpilled() -> Bool {
+        guard let spill, let spillBatch, let taken = spill.takeNext(into: spillBatch) else { return false }
+        let started = SystemClock.realtimeNanoseconds()
+        if let record = taken.record {
+            commit(spillBatch, spillSequence: record.sequence, startedNanoseconds: started,
+                   recovered: record.sequence < spill.firstSequenceOfRun)
+        } else {
+            let message = "a spilled batch could not be read back from \(spill.path)"
+            if taken.unreadableUnits > 0 { counters.countDropped(.spillFailed, units: taken.unreadableUnits) }
+            firstError.withLock { first in if first == nil { first = message } }
+            hooks.onError(message)
+        }
+        spillBatch.reset()
+        spill.didStore()
+        compact(force: false)
+        hooks.afterCommit(started)
+        return true
+    }
+
+    private func compact(force: Bool) {
+        do {
+            let started = ContinuousClock.now
+            let result = force ? try store.compactAll() : try store.compactIfDue()
+            if let result, result.samples > 0 {
+                compactionDuration.record(CollectionOfOne(UInt64((ContinuousClock.now - started).microsecondsClamped)))
+            }
+        } catch {
+            // The recent blocks stay stored and readable; the next commit tries again.
+            hooks.onError("compaction failed: \(error)")
+        }
+    }
+
+    private func commit(
+        _ batch: TelemetryBatch, spillSequence: UInt64?, startedNanoseconds started: UInt64, recovered: Bool = false
+    ) {
+        if hooks.commitDelay > .zero { SystemClock.sleep(for: hooks.commitDelay) }
         do {
             _ = try store.write([
                 StoreBatchPart(protocol: .skygate, columns: batch.skygate),
                 StoreBatchPart(protocol: .mavlink, columns: batch.mavlink),
-            ])
+            ], spillSequence: spillSequence)
         } catch {
             let message = "commit of \(batch.units) frames failed: \(error)"
+            if recovered {
+                // Not counted in this run's identity: the next start replays the record again.
+                lastWriteFailed.store(true, ordering: .relaxed)
+                firstError.withLock { first in if first == nil { first = message } }
+                hooks.onError(message)
+                return
+            }
             counters.countDropped(.storeFailed, units: batch.units)
             lastWriteFailed.store(true, ordering: .relaxed)
             firstError.withLock { first in if first == nil { first = message } }
@@ -130,8 +224,13 @@ public final class CommitLoop: @unchecked Sendable {
             return
         }
         let committed = SystemClock.realtimeNanoseconds()
-        counters.countStored(units: batch.units, samples: batch.sampleCount)
         lastWriteFailed.store(false, ordering: .relaxed)
+        if recovered {
+            counters.countRecovered(units: batch.units, samples: batch.sampleCount)
+            batchesCommitted.add(1, ordering: .relaxed)
+            return
+        }
+        counters.countStored(units: batch.units, samples: batch.sampleCount)
         if hooks.recordsLatency {
             let receiveTimes = batch.unitReceiveTimes
             for index in receiveTimes.indices {

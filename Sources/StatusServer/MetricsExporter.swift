@@ -76,6 +76,9 @@ final class MetricsExporter: Sendable {
             advance(counter("received_bytes", "Bytes of the datagrams received."), key: "bytes", to: report.bytes_received, in: &state)
             advance(counter("kernel_drops", "Datagrams the kernel dropped on the UDP socket."), key: "kernel", to: report.kernel_drops ?? 0, in: &state)
             advance(counter("batches_committed", "Batches committed (one transaction each)."), key: "batches", to: report.batches_committed, in: &state)
+            advance(counter("spill_batches", "Batches spilled to the spill file while the writer was behind."), key: "spilled", to: report.spill_batches, in: &state)
+            advance(counter("spill_batches_stored", "Spilled batches the writer stored since."), key: "spillStored", to: report.spill_batches_stored, in: &state)
+            advance(counter("units_recovered", "Units an earlier run spilled, stored at start-up."), key: "recovered", to: report.recovered, in: &state)
             for proto in TelemetryProtocol.allCases {
                 let sums = perProtocol[proto] ?? (0, 0, 0, 0)
                 let labels = [("protocol", proto.name)]
@@ -92,6 +95,8 @@ final class MetricsExporter: Sendable {
             gauge("batches_waiting", "count", "Full batches waiting for the writer.").set(to: Double(report.batches_waiting))
             gauge("last_batch", "samples", "Samples in the last committed batch.").set(to: Double(report.last_batch_samples))
             gauge("database", "bytes", "Database file and WAL size.").set(to: Double(report.database_bytes ?? 0))
+            gauge("spill", "bytes", "Bytes the spill file holds.").set(to: Double(report.spill_bytes))
+            gauge("spill_pending", "count", "Spilled batches waiting for the writer.").set(to: Double(report.spill_pending))
             gauge("uptime", "seconds", "Seconds since the gateway started.").set(to: report.uptime_seconds)
             gauge("accounting_balanced", "bool", "1 when received = stored + duplicate + rejected + dropped.").set(to: report.balanced ? 1 : 0)
             return registry.emitToString() + Self.histogram(buckets)

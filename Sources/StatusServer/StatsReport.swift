@@ -33,6 +33,16 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var commit_duration_ms: Quantiles
     public var drones: Int
     public var database_bytes: Int?
+    /// Batches spilled while the writer was behind, spilled batches stored since, and what the
+    /// spill file holds now (records and bytes); all 0 without a spill file.
+    public var spill_batches: UInt64 = 0
+    public var spill_batches_stored: UInt64 = 0
+    public var spill_pending: Int = 0
+    public var spill_bytes: Int = 0
+    /// Units a previous run spilled that this run stored at start-up (outside `balanced`).
+    public var recovered: UInt64 = 0
+    /// How long compactions of recent blocks into chunks take.
+    public var compaction_duration_ms = Quantiles(p50: nil, p99: nil)
     /// Rates over the last 1, 5 and 15 minutes (keys "1m", "5m", "15m"), from the per-second
     /// history; a window shorter than the uptime covers the uptime only. Empty until sampled.
     public var windows: [String: StatsWindow] = [:]

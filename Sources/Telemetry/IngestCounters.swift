@@ -17,6 +17,8 @@ public final class IngestCounters: Sendable {
     let storedSamples = Atomic<UInt64>(0)
     let receivedDatagrams = Atomic<UInt64>(0)
     let receivedBytes = Atomic<UInt64>(0)
+    let recoveredUnits = Atomic<UInt64>(0)
+    let recoveredSamples = Atomic<UInt64>(0)
 
     public init() {
         rejectedUnits = RejectionReason.allCases.map { _ in AtomicCounter() }
@@ -35,6 +37,13 @@ public final class IngestCounters: Sendable {
         storedUnits.add(UInt64(units), ordering: .relaxed)
         storedSamples.add(UInt64(samples), ordering: .relaxed)
         receivedUnits.add(UInt64(units), ordering: .relaxed)
+    }
+
+    /// Units a previous run spilled and this one stored at start-up (replayed from the spill
+    /// file). They were received by that run, so they are outside this run's identity.
+    public func countRecovered(units: Int, samples: Int) {
+        recoveredUnits.add(UInt64(units), ordering: .relaxed)
+        recoveredSamples.add(UInt64(samples), ordering: .relaxed)
     }
 
     public func countDuplicate(units: Int) {
@@ -66,7 +75,9 @@ public final class IngestCounters: Sendable {
                 uniqueKeysWithValues: DropReason.allCases.map { ($0, droppedUnits[$0.rawValue].value.load(ordering: .relaxed)) }),
             samplesStored: storedSamples.load(ordering: .relaxed),
             datagramsReceived: receivedDatagrams.load(ordering: .relaxed),
-            bytesReceived: receivedBytes.load(ordering: .relaxed))
+            bytesReceived: receivedBytes.load(ordering: .relaxed),
+            recovered: recoveredUnits.load(ordering: .relaxed),
+            samplesRecovered: recoveredSamples.load(ordering: .relaxed))
     }
 
     /// The counters at one moment.
@@ -79,6 +90,9 @@ public final class IngestCounters: Sendable {
         public var samplesStored: UInt64
         public var datagramsReceived: UInt64
         public var bytesReceived: UInt64
+        /// Units (and samples) of a previous run stored from the spill file at start-up.
+        public var recovered: UInt64 = 0
+        public var samplesRecovered: UInt64 = 0
 
         public var rejectedTotal: UInt64 { rejected.values.reduce(0, +) }
         public var droppedTotal: UInt64 { dropped.values.reduce(0, +) }

@@ -192,7 +192,16 @@ extension Limits {
         /// Rows per multi-row INSERT statement (one prepared statement, reused): SQLite's C limit
         /// run (`sqlite_multi64`, ~988k rows/s) is about 1.5 times its single-row figure (~654k).
         public static let rowsPerStatement = 64
-        /// Rows one retention transaction deletes at most, so the writer and readers' WAL
+        /// Recent samples after which the writer compacts them into per-drone chunks: ~1 s of a
+        /// flood, 26 samples per drone at 10,000 drones, a few seconds of a paced fleet.
+        public static let compactionSamples = 262_144
+        /// A quiet gateway compacts its recent samples once they are this old.
+        public static let compactionAge: Duration = .seconds(30)
+        /// Samples one chunk holds at most (217 KB packed).
+        public static let chunkSamplesMax = 4_096
+        /// Chunks one retention transaction deletes at most.
+        public static let retentionStepChunksMax = 1_000
+        /// Rows one retention transaction deletes at most (row layout), so the writer and readers' WAL
         /// snapshots never wait long.
         public static let retentionStepRowsMax = 10_000
         /// How long a connection waits for another's lock before it fails.

@@ -90,6 +90,13 @@ final class SQLiteStatement {
         if code != SQLITE_OK { throw connection.error(code, sql) }
     }
 
+    /// Binds `bytes` without copying (SQLITE_STATIC): they must stay valid until the statement
+    /// is stepped and reset, which `run()` does at once.
+    @inline(__always)
+    func bindBlob(_ index: Int32, _ bytes: UnsafeRawBufferPointer) {
+        sqlite3_bind_blob64(handle, index, bytes.baseAddress, sqlite3_uint64(bytes.count), nil)
+    }
+
     /// Steps once: true for a row, false when done. Errors reset the statement.
     @discardableResult
     func step() throws(StoreError) -> Bool {
@@ -115,6 +122,11 @@ final class SQLiteStatement {
 
     @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     @inline(__always) func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    /// A blob column's bytes, valid until the statement steps again or is reset.
+    func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+        guard let pointer = sqlite3_column_blob(handle, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
+    }
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(handle, column) else { return "" }
         return String(cString: pointer)

@@ -10,25 +10,38 @@ public struct StoreOptions: Sendable {
     /// WAL pages after which a commit runs a passive checkpoint (`PRAGMA wal_autocheckpoint`).
     /// Larger values let pages dirtied by many commits be copied to the database once.
     public var walAutoCheckpointPages: Int = 8_192
+    /// Recent samples after which the writer compacts them into per-drone chunks...
+    public var compactionSamples: Int = Limits.Store.compactionSamples
+    /// ...or the age of the oldest of them after which it does, whichever comes first.
+    public var compactionAge: Duration = Limits.Store.compactionAge
+    /// Samples one chunk holds at most (a drone with more in one compaction gets several).
+    public var chunkSamplesMax: Int = Limits.Store.chunkSamplesMax
     /// Open without writing: no schema creation or migration (an older schema is refused then).
     public var isReadOnly: Bool = false
 
-    /// Table layout; only the benchmark harness chooses anything but `.indexed`.
-    @_spi(Benchmarking) public var layout: StoreLayout = .indexed
+    /// Table layout; only the benchmark harness and the migration tests choose `.rows`.
+    @_spi(Benchmarking) public var layout: StoreLayout = .chunks
     /// `PRAGMA page_size` for a new database; nil leaves SQLite's default (4,096).
     @_spi(Benchmarking) public var pageSize: Int? = nil
 
     public init() {}
 }
 
-/// Physical layouts of the telemetry table, kept so the benchmark can measure the alternatives
-/// with the same writer. Production databases use `.indexed`.
+/// Physical layouts of the telemetry tables. Production databases use `.chunks`; `.rows` is
+/// schema v2's one row per sample, kept so the benchmark can measure before against after and
+/// the tests can write the files that v3 migrates.
 @_spi(Benchmarking)
 public enum StoreLayout: Sendable, CaseIterable {
-    /// Rowid table plus an index on (protocol, drone, time_us).
-    case indexed
-    /// Rowid table without any index (the lower bound on insert cost; queries scan).
-    case unindexed
-    /// WITHOUT ROWID table clustered on (protocol, drone, time_us, sequence).
-    case clustered
+    /// Schema v3: recent batches as packed blocks, compacted into per-drone chunks.
+    case chunks
+    /// Schema v2: a rowid table with one row per sample and an index on (protocol, drone, time_us).
+    case rows
+
+    /// The schema version the layout is written at.
+    var schemaVersion: Int {
+        switch self {
+        case .chunks: 3
+        case .rows: 2
+        }
+    }
 }

@@ -34,7 +34,13 @@ extension TelemetryStore {
         pageSize: Int = 4_096, _ body: (_ page: [StoredSample]) -> Bool
     ) throws(StoreError) -> Int {
         precondition(pageSize > 0 && pageSize <= 1 << 20)
-        let connection = try openState().connection
+        let state = try openState()
+        if state.layout == .chunks {
+            return try state.inReadTransaction { () throws(StoreError) in
+                try readChunkSamples(state.connection, drone: drone, range: timeRangeMicroseconds, pageSize: pageSize, body)
+            }
+        }
+        let connection = state.connection
         let drones: [DroneIdentity]
         if let drone { drones = [drone] } else { drones = try storedDrones(connection) }
         let statement = try connection.prepare("""
@@ -71,7 +77,11 @@ extension TelemetryStore {
     /// range scan per drone (the count visits each index entry), so the status page should show
     /// the live fleet state from memory and call this only for its storage view.
     public func droneSummaries() throws(StoreError) -> [StoredDroneSummary] {
-        let connection = try openState().connection
+        let state = try openState()
+        if state.layout == .chunks {
+            return try state.inReadTransaction { () throws(StoreError) in try chunkDroneSummaries(state.connection) }
+        }
+        let connection = state.connection
         let statement = try connection.prepare(
             "SELECT count(*), min(time_us), max(time_us) FROM telemetry WHERE protocol = ?1 AND drone = ?2")
         var summaries: [StoredDroneSummary] = []
@@ -90,7 +100,38 @@ extension TelemetryStore {
 
     /// Rows stored in all (a full count: O(rows)).
     public func rowCount() throws(StoreError) -> Int {
-        try Int(openState().connection.integer("SELECT count(*) FROM telemetry") ?? 0)
+        let state = try openState()
+        if state.layout == .chunks {
+            return try state.inReadTransaction { () throws(StoreError) in
+                let chunks = try state.connection.integer("SELECT coalesce(sum(samples), 0) FROM telemetry_chunk") ?? 0
+                let recent = try state.connection.integer("SELECT coalesce(sum(samples), 0) FROM telemetry_recent") ?? 0
+                return Int(chunks + recent)
+            }
+        }
+        return try Int(state.connection.integer("SELECT count(*) FROM telemetry") ?? 0)
+    }
+
+    /// The latest stored sample of every drone (greatest sample time; the last arrival among
+    /// equal times), in (protocol, number) order.
+    public func latestSamples() throws(StoreError) -> [StoredSample] {
+        let state = try openState()
+        if state.layout == .chunks {
+            return try state.inReadTransaction { () throws(StoreError) in try latestChunkSamples(state.connection) }
+        }
+        let connection = state.connection
+        let statement = try connection.prepare("""
+            SELECT sequence, time_us, latitude_e7, longitude_e7, altitude_mm, velocity_north_cms, velocity_east_cms,
+                   velocity_down_cms, heading_cdeg, battery_mv, battery_pct, satellites, status, stored_us
+            FROM telemetry WHERE protocol = ?1 AND drone = ?2 ORDER BY time_us DESC, rowid DESC LIMIT 1
+            """)
+        var latest: [StoredSample] = []
+        for drone in try storedDrones(connection) {
+            statement.reset()
+            statement.bind(1, Int64(drone.protocol.rawValue))
+            statement.bind(2, Int64(drone.number))
+            if try statement.step() { latest.append(Self.sample(from: statement, drone: drone)) }
+        }
+        return latest
     }
 
     /// The distinct (protocol, drone) pairs, found by skipping through the index: one seek per

@@ -18,18 +18,14 @@ extension TelemetryStore {
     ) throws(StoreError) -> StoreRetentionResult {
         precondition(stepRowsMaximum > 0 && stepRowsMaximum <= 1_000_000)
         let state = try openState()
+        if state.layout == .chunks {
+            return try retainChunks(state, olderThanMicroseconds: cutoffMicroseconds, stepRowsMaximum: stepRowsMaximum)
+        }
         let connection = state.connection
-        let delete = try connection.prepare(
-            state.layout == .clustered
-                ? """
-                DELETE FROM telemetry WHERE (protocol, drone, time_us, sequence) IN (
-                  SELECT protocol, drone, time_us, sequence FROM telemetry
-                  WHERE protocol = ?1 AND drone = ?2 AND time_us < ?3 ORDER BY time_us LIMIT ?4)
-                """
-                : """
-                DELETE FROM telemetry WHERE rowid IN (
-                  SELECT rowid FROM telemetry WHERE protocol = ?1 AND drone = ?2 AND time_us < ?3 ORDER BY time_us LIMIT ?4)
-                """)
+        let delete = try connection.prepare("""
+            DELETE FROM telemetry WHERE rowid IN (
+              SELECT rowid FROM telemetry WHERE protocol = ?1 AND drone = ?2 AND time_us < ?3 ORDER BY time_us LIMIT ?4)
+            """)
         let drones = try storedDrones(connection)
         var result = StoreRetentionResult(rowsDeleted: 0, transactions: 0)
         var droneIndex = 0
@@ -52,6 +48,59 @@ extension TelemetryStore {
                     if changes < limit { droneIndex += 1 }
                 }
                 return deletedInStep
+            }
+            result.rowsDeleted += deleted
+            result.transactions += 1
+        }
+        return result
+    }
+
+    /// Chunk layout: compacts the recent blocks first, then deletes whole chunks whose newest
+    /// sample is before the cutoff (as TimescaleDB drops whole chunks), found per drone through the
+    /// (protocol, drone, end_us) index. A chunk that straddles the cutoff stays until all of it is
+    /// older: a drone keeps at most one compaction's worth of samples beyond the cutoff. A
+    /// transaction ends once it deleted `stepRowsMaximum` samples or
+    /// `Limits.Store.retentionStepChunksMax` chunks.
+    private func retainChunks(
+        _ state: OpenState, olderThanMicroseconds cutoff: UInt64, stepRowsMaximum: Int
+    ) throws(StoreError) -> StoreRetentionResult {
+        try compactAll()
+        let connection = state.connection
+        let candidates = try connection.prepare(
+            "SELECT rowid, samples FROM telemetry_chunk WHERE protocol = ?1 AND drone = ?2 AND end_us < ?3 LIMIT ?4")
+        let delete = try connection.prepare("DELETE FROM telemetry_chunk WHERE rowid = ?1")
+        let drones = try chunkDrones(connection)
+        let stepChunks = Limits.Store.retentionStepChunksMax
+        var result = StoreRetentionResult(rowsDeleted: 0, transactions: 0)
+        var droneIndex = 0
+        var found: [(rowid: Int64, samples: Int)] = []
+        found.reserveCapacity(stepChunks)
+        // Bounded: every transaction but the last fills its step, and the chunks are finitely many.
+        while droneIndex < drones.count {
+            let deleted = try state.inTransaction { () throws(StoreError) -> Int in
+                var chunks = 0
+                var samples = 0
+                while droneIndex < drones.count && chunks < stepChunks && samples < stepRowsMaximum {
+                    let drone = drones[droneIndex]
+                    candidates.reset()
+                    candidates.bind(1, Int64(drone.protocol.rawValue))
+                    candidates.bind(2, Int64(drone.number))
+                    candidates.bind(3, Int64(clamping: cutoff))
+                    candidates.bind(4, Int64(stepChunks - chunks + 1))
+                    found.removeAll(keepingCapacity: true)
+                    while try candidates.step() { found.append((candidates.int64(0), Int(candidates.int64(1)))) }
+                    candidates.reset()
+                    var taken = 0
+                    while taken < found.count && chunks < stepChunks && samples < stepRowsMaximum {
+                        delete.bind(1, found[taken].rowid)
+                        try delete.run()
+                        samples += found[taken].samples
+                        chunks += 1
+                        taken += 1
+                    }
+                    if taken == found.count { droneIndex += 1 }
+                }
+                return samples
             }
             result.rowsDeleted += deleted
             result.transactions += 1

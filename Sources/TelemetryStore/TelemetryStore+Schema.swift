@@ -1,4 +1,6 @@
 import CSQLite
+import Telemetry
+import TelemetryWire
 
 // Schema history. A database records its version in `schema_version` (one row). Version 0 is a
 // file without that table (new or empty). Each migration takes the schema from version n to n+1;
@@ -8,11 +10,18 @@ import CSQLite
 //
 // v1: the telemetry table and its (protocol, drone, time_us) index.
 // v2: `stored_us`, the wall-clock time the row's batch was committed (ingest latency per row).
+// v3: the chunk layout (docs/storage.md): `telemetry_recent` (one packed block per committed
+//     batch), `telemetry_chunk` (packed per-drone chunks, indexed by (protocol, drone, end_us)),
+//     `store_meta` (the spill mark); v2's rows are moved into chunks and the row table dropped.
+//
+// The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
     static func migrate(_ connection: SQLiteConnection, layout: StoreLayout, readOnly: Bool) throws(StoreError) {
+        let target = layout.schemaVersion
         let found = try readVersion(connection)
         if found > schemaVersion { throw .schemaTooNew(found: found, supported: schemaVersion) }
-        if found == schemaVersion { return }
+        if found > target { throw .openFailed(path: "", message: "schema version \(found) is not the row layout (\(target))") }
+        if found == target { return }
         if readOnly {
             throw .openFailed(
                 path: "", message: "schema version \(found) needs migrating to \(schemaVersion); open it writable once")
@@ -22,7 +31,7 @@ extension TelemetryStore {
             // Re-read under the write lock: another process may have migrated meanwhile.
             var version = try readVersion(connection)
             if version > schemaVersion { throw .schemaTooNew(found: version, supported: schemaVersion) }
-            while version < schemaVersion {
+            while version < target {
                 try migration(from: version, connection, layout: layout)
                 version += 1
             }
@@ -45,6 +54,7 @@ extension TelemetryStore {
         switch version {
         case 0: try migrateToVersion1(connection, layout: layout)
         case 1: try migrateToVersion2(connection)
+        case 2: try migrateToVersion3(connection)
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }
@@ -52,7 +62,7 @@ extension TelemetryStore {
     /// v0 → v1: the version table, the telemetry table and the one index per-drone time-range
     /// queries need. Positions are kept as the wire's integers (1e-7 degrees, mm, cm/s), so a
     /// stored row reads back bit for bit.
-    private static func migrateToVersion1(_ connection: SQLiteConnection, layout: StoreLayout) throws(StoreError) {
+    private static func migrateToVersion1(_ connection: SQLiteConnection, layout _: StoreLayout) throws(StoreError) {
         let columns = """
             protocol INTEGER NOT NULL,       -- TelemetryProtocol raw value: 1 skygate, 2 mavlink
             drone INTEGER NOT NULL,          -- Skygate drone id or MAVLink system id
@@ -71,21 +81,106 @@ extension TelemetryStore {
             status INTEGER NOT NULL          -- StatusFlags raw value
 
             """
-        var sql = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"
-        switch layout {
-        case .indexed:
-            sql += "CREATE TABLE telemetry (\(columns));"
-            sql += "CREATE INDEX telemetry_drone_time ON telemetry (protocol, drone, time_us);"
-        case .unindexed:
-            sql += "CREATE TABLE telemetry (\(columns));"
-        case .clustered:
-            sql += "CREATE TABLE telemetry (\(columns), PRIMARY KEY (protocol, drone, time_us, sequence)) WITHOUT ROWID;"
-        }
-        try connection.execute(sql)
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+            CREATE TABLE telemetry (\(columns));
+            CREATE INDEX telemetry_drone_time ON telemetry (protocol, drone, time_us);
+            """)
     }
 
     /// v1 → v2: adds `stored_us`. Adding a nullable column rewrites nothing; old rows read NULL.
     private static func migrateToVersion2(_ connection: SQLiteConnection) throws(StoreError) {
         try connection.execute("ALTER TABLE telemetry ADD COLUMN stored_us INTEGER")
+    }
+
+    /// v2 → v3: the chunk tables; every v2 row moves into a chunk (a drone's rows in time order,
+    /// `Limits.Store.chunkSamplesMax` per chunk), then the row table is dropped. Rows written
+    /// before v2 (stored_us NULL) keep reading nil.
+    private static func migrateToVersion3(_ connection: SQLiteConnection) throws(StoreError) {
+        try connection.execute("""
+            CREATE TABLE telemetry_recent (
+              id INTEGER PRIMARY KEY,          -- commit order
+              first_us INTEGER NOT NULL,       -- earliest and latest sample time in the block
+              last_us INTEGER NOT NULL,
+              samples INTEGER NOT NULL,
+              data BLOB NOT NULL               -- SampleBlock, rows sorted by (protocol, drone, time)
+            );
+            CREATE TABLE telemetry_chunk (
+              protocol INTEGER NOT NULL,       -- TelemetryProtocol raw value: 1 skygate, 2 mavlink
+              drone INTEGER NOT NULL,          -- Skygate drone id or MAVLink system id
+              start_us INTEGER NOT NULL,       -- earliest and latest sample time in the chunk
+              end_us INTEGER NOT NULL,
+              samples INTEGER NOT NULL,
+              data BLOB NOT NULL               -- SampleBlock of one drone, rows in time order
+            );
+            CREATE INDEX telemetry_chunk_drone_end ON telemetry_chunk (protocol, drone, end_us, start_us, samples);
+            CREATE TABLE store_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+            """)
+        let chunkRows = Limits.Store.chunkSamplesMax
+        let arena = SampleArena(capacity: chunkRows)
+        let order = SortBuffer(capacity: chunkRows)
+        for row in 0..<chunkRows { order.entries[row] = SortEntry(high: 0, low: 0, part: 0, row: UInt32(row)) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: SampleBlock.size(count: chunkRows), alignment: 16)
+        defer { buffer.deallocate() }
+        let columns = SampleColumns(capacity: chunkRows)
+        let insert = try connection.prepare(
+            "INSERT INTO telemetry_chunk (protocol, drone, start_us, end_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        var chunkProtocol: UInt8 = 0
+        var chunkStored: [UInt64] = []
+        chunkStored.reserveCapacity(chunkRows)
+        func flush() throws(StoreError) {
+            guard columns.count > 0, let known = TelemetryProtocol(rawValue: chunkProtocol) else {
+                columns.removeAll(); chunkStored.removeAll(keepingCapacity: true); return
+            }
+            arena.removeAll()
+            arena.append(columns, protocol: known, storedMicroseconds: 0)
+            for row in 0..<columns.count { arena.stored[row] = chunkStored[row] }
+            var end: UInt64 = 0
+            for row in 0..<columns.count { end = max(end, arena.times[row]) }
+            let bytes = arena.encode(rows: UnsafeBufferPointer(order.entries), 0..<columns.count, into: buffer)
+            insert.bind(1, Int64(chunkProtocol))
+            insert.bind(2, Int64(arena.drones[0]))
+            insert.bind(3, Int64(bitPattern: arena.times[0]))
+            insert.bind(4, Int64(bitPattern: end))
+            insert.bind(5, Int64(columns.count))
+            insert.bindBlob(6, UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]))
+            try insert.run()
+            columns.removeAll()
+            chunkStored.removeAll(keepingCapacity: true)
+        }
+        let rows = try connection.prepare("""
+            SELECT protocol, drone, sequence, time_us, latitude_e7, longitude_e7, altitude_mm, velocity_north_cms,
+                   velocity_east_cms, velocity_down_cms, heading_cdeg, battery_mv, battery_pct, satellites, status, stored_us
+            FROM telemetry ORDER BY protocol, drone, time_us
+            """)
+        var drone: UInt32 = 0
+        // Bounded: one pass over the old rows.
+        while try rows.step() {
+            let rowProtocol = UInt8(truncatingIfNeeded: rows.int64(0))
+            let rowDrone = UInt32(truncatingIfNeeded: rows.int64(1))
+            if columns.count == chunkRows || (columns.count > 0 && (rowProtocol != chunkProtocol || rowDrone != drone)) {
+                try flush()
+            }
+            chunkProtocol = rowProtocol
+            drone = rowDrone
+            let sample = WireSample(
+                timeOffsetMicroseconds: 0,
+                latitudeE7: Int32(truncatingIfNeeded: rows.int64(4)), longitudeE7: Int32(truncatingIfNeeded: rows.int64(5)),
+                altitudeMM: Int32(truncatingIfNeeded: rows.int64(6)),
+                velocityNorthCMS: Int16(truncatingIfNeeded: rows.int64(7)),
+                velocityEastCMS: Int16(truncatingIfNeeded: rows.int64(8)),
+                velocityDownCMS: Int16(truncatingIfNeeded: rows.int64(9)),
+                headingCentidegrees: UInt16(truncatingIfNeeded: rows.int64(10)),
+                batteryMillivolts: UInt16(truncatingIfNeeded: rows.int64(11)),
+                batteryPercent: UInt8(truncatingIfNeeded: rows.int64(12)),
+                satellites: UInt8(truncatingIfNeeded: rows.int64(13)),
+                status: StatusFlags(rawValue: UInt32(truncatingIfNeeded: rows.int64(14))))
+            columns.append(
+                sample, droneID: rowDrone, sequence: UInt32(truncatingIfNeeded: rows.int64(2)),
+                timestampMicroseconds: UInt64(bitPattern: rows.int64(3)))
+            chunkStored.append(rows.isNull(15) ? 0 : UInt64(bitPattern: rows.int64(15)))
+        }
+        try flush()
+        try connection.execute("DROP TABLE telemetry")
     }
 }

@@ -22,22 +22,45 @@ public struct StoreWriteResult: Sendable, Equatable {
     public var duration: Duration
 }
 
+/// What one compaction did.
+public struct StoreCompactionResult: Sendable, Equatable {
+    /// Samples moved from recent blocks into chunks.
+    public var samples: Int
+    /// Chunks written and recent blocks deleted.
+    public var chunks: Int
+    public var blocks: Int
+    /// Transactions committed (one per arena-full of recent blocks).
+    public var transactions: Int
+    public var duration: Duration
+}
+
 extension TelemetryStore {
-    /// Writes every row of `parts` in one transaction, sorted by (protocol, drone, time) so each
-    /// drone's rows land next to each other in the index. All or nothing: on error no row of the
-    /// batch is stored. Allocates nothing per row; the statements and sort buffers are reused.
-    public func write(_ parts: [StoreBatchPart]) throws(StoreError) -> StoreWriteResult {
+    /// Writes every row of `parts` in one transaction, sorted by (protocol, drone, time). All or
+    /// nothing: on error no row of the batch is stored. With `spillSequence`, the same
+    /// transaction records that the spill file's record of that number is stored, so a restart
+    /// replays only what is not (`spillCommittedSequence()`). Allocates nothing per row.
+    public func write(_ parts: [StoreBatchPart], spillSequence: UInt64? = nil) throws(StoreError) -> StoreWriteResult {
         let state = try openState()
-        guard let writer = state.writer else {
-            throw .sqlite(code: SQLITE_READONLY, message: "store opened read-only", context: "write")
-        }
         var rows = 0
         for part in parts { rows += part.columns.count }
-        if rows > writer.rowsMaximum { throw .batchTooLarge(rows: rows, maximum: writer.rowsMaximum) }
+        if rows > options.batchRowsMaximum { throw .batchTooLarge(rows: rows, maximum: options.batchRowsMaximum) }
         let start = ContinuousClock.now
-        if rows > 0 {
-            writer.prepare(parts)
-            try state.inTransaction { () throws(StoreError) in try writer.insertSorted(storedMicroseconds: Int64(SystemClock.realtimeMicroseconds())) }
+        let stored = UInt64(SystemClock.realtimeMicroseconds())
+        if let writer = state.chunkWriter {
+            if rows > 0 || spillSequence != nil {
+                try state.inTransaction { () throws(StoreError) in
+                    try writer.append(parts, storedMicroseconds: stored, spillSequence: spillSequence)
+                }
+                writer.noteCommitted(samples: rows)
+            }
+        } else if let writer = state.rowWriter {
+            precondition(spillSequence == nil, "the row layout does not keep a spill mark")
+            if rows > 0 {
+                writer.prepare(parts)
+                try state.inTransaction { () throws(StoreError) in try writer.insertSorted(storedMicroseconds: Int64(stored)) }
+            }
+        } else {
+            throw .sqlite(code: SQLITE_READONLY, message: "store opened read-only", context: "write")
         }
         return StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start)
     }
@@ -46,20 +69,53 @@ extension TelemetryStore {
     public func write(_ columns: SampleColumns, protocol: TelemetryProtocol) throws(StoreError) -> StoreWriteResult {
         try write([StoreBatchPart(protocol: `protocol`, columns: columns)])
     }
-}
 
-/// A row's sort key and where to find it: (protocol, drone) in `high`, time in `low`, then
-/// part and row. Stable order for equal keys keeps arrival order.
-@usableFromInline
-struct SortEntry {
-    var high: UInt64
-    var low: UInt64
-    var part: UInt32
-    var row: UInt32
+    /// Whether enough recent samples (or old enough ones) wait to be compacted into chunks.
+    public var isCompactionDue: Bool { state?.chunkWriter?.isCompactionDue ?? false }
 
-    @inline(__always)
-    static func precedes(_ a: SortEntry, _ b: SortEntry) -> Bool {
-        a.high != b.high ? a.high < b.high : a.low < b.low
+    /// Compacts the recent blocks into per-drone chunks when `isCompactionDue`; nil when not.
+    /// A failure leaves the recent blocks as they were (stored, readable, compacted later).
+    public func compactIfDue() throws(StoreError) -> StoreCompactionResult? {
+        guard isCompactionDue else { return nil }
+        return try compactAll()
+    }
+
+    /// Compacts every recent block into chunks now (at shutdown, or when asked), one transaction
+    /// per arena-full. The row layout has nothing to compact.
+    @discardableResult
+    public func compactAll() throws(StoreError) -> StoreCompactionResult {
+        let state = try openState()
+        let start = ContinuousClock.now
+        var result = StoreCompactionResult(samples: 0, chunks: 0, blocks: 0, transactions: 0, duration: .zero)
+        guard let writer = state.chunkWriter else { return result }
+        // Bounded: each step deletes at least one block, and the table has finitely many.
+        while true {
+            let step = try state.inTransaction { () throws(StoreError) in try writer.compactStep() }
+            writer.noteCompacted(samples: step.samples, recentRemain: step.more)
+            if step.blocks == 0 { break }
+            result.samples += step.samples
+            result.chunks += step.chunks
+            result.blocks += step.blocks
+            result.transactions += 1
+            if !step.more { break }
+        }
+        result.duration = ContinuousClock.now - start
+        return result
+    }
+
+    /// The highest spill-file record number whose samples are stored (0 when none ever were).
+    public func spillCommittedSequence() throws(StoreError) -> UInt64 {
+        let state = try openState()
+        guard state.layout == .chunks else { return 0 }
+        return UInt64(bitPattern: try state.connection.integer("SELECT value FROM store_meta WHERE name = 'spill_committed'") ?? 0)
+    }
+
+    /// Records that spill records up to `sequence` need no replay (an empty record, or one whose
+    /// samples were all refused), in a transaction of its own.
+    public func markSpillCommitted(_ sequence: UInt64) throws(StoreError) {
+        let state = try openState()
+        guard let writer = state.chunkWriter else { return }
+        try state.inTransaction { () throws(StoreError) in try writer.markSpill(sequence) }
     }
 }
 
@@ -101,8 +157,9 @@ struct PartColumns {
     }
 }
 
-/// The insert statements and sort buffers, allocated once per store.
-final class BatchWriter {
+/// The row layout's writer (schema v2, one row per sample; kept for the benchmark's comparison
+/// and migration tests): the insert statements and sort buffers, allocated once per store.
+final class RowWriter {
     /// Rows per multi-row INSERT. 64 × 16 parameters stays far below SQLite's variable limit and
     /// measured ~1.5× a single-row insert in the C baseline (sqlite_multi64 vs sqlite_base).
     static let rowsPerStatement = Limits.Store.rowsPerStatement
@@ -116,8 +173,8 @@ final class BatchWriter {
     let rowsMaximum: Int
     private let insertMany: SQLiteStatement
     private let insertOne: SQLiteStatement
-    private let entries: UnsafeMutableBufferPointer<SortEntry>
-    private let scratch: UnsafeMutableBufferPointer<SortEntry>
+    private let sorter: SortBuffer
+    private var entries: UnsafeMutableBufferPointer<SortEntry> { sorter.entries }
     private var partColumns: [PartColumns] = []
     private var entryCount = 0
 
@@ -127,14 +184,8 @@ final class BatchWriter {
         insertMany = try connection.prepare(
             Self.insertPrefix + " " + Array(repeating: placeholder, count: Self.rowsPerStatement).joined(separator: ","))
         insertOne = try connection.prepare(Self.insertPrefix + " " + placeholder)
-        entries = .allocate(capacity: rowsMaximum)
-        scratch = .allocate(capacity: rowsMaximum)
+        sorter = SortBuffer(capacity: rowsMaximum)
         partColumns.reserveCapacity(8)
-    }
-
-    deinit {
-        entries.deallocate()
-        scratch.deallocate()
     }
 
     /// Builds the sort permutation of every row of `parts`. Keeps arrival order where the keys
@@ -154,62 +205,13 @@ final class BatchWriter {
                     high: protocolBits | UInt64(columns.droneIDs[row]), low: columns.timestamps[row],
                     part: UInt32(truncatingIfNeeded: partIndex), row: UInt32(truncatingIfNeeded: row))
                 if count > 0 && SortEntry.precedes(entry, previous) { isSorted = false }
-                entries[count] = entry
+                sorter.entries[count] = entry
                 previous = entry
                 count += 1
             }
         }
         entryCount = count
-        if !isSorted { mergeSort(count: count) }
-    }
-
-    /// Stable bottom-up merge sort of `entries[0..<count]` through the preallocated `scratch`:
-    /// insertion sort of 32-entry runs, then merges of doubling width.
-    private func mergeSort(count: Int) {
-        let run = 32
-        var start = 0
-        while start < count {
-            let end = min(start + run, count)
-            var index = start + 1
-            while index < end {
-                let entry = entries[index]
-                var hole = index
-                while hole > start && SortEntry.precedes(entry, entries[hole - 1]) {
-                    entries[hole] = entries[hole - 1]
-                    hole -= 1
-                }
-                entries[hole] = entry
-                index += 1
-            }
-            start = end
-        }
-        var source = entries
-        var target = scratch
-        var width = run
-        while width < count {
-            var left = 0
-            while left < count {
-                let middle = min(left + width, count)
-                let right = min(left + 2 * width, count)
-                var i = left, j = middle, k = left
-                while i < middle && j < right {
-                    if SortEntry.precedes(source[j], source[i]) {
-                        target[k] = source[j]; j += 1
-                    } else {
-                        target[k] = source[i]; i += 1
-                    }
-                    k += 1
-                }
-                while i < middle { target[k] = source[i]; i += 1; k += 1 }
-                while j < right { target[k] = source[j]; j += 1; k += 1 }
-                left = right
-            }
-            swap(&source, &target)
-            width *= 2
-        }
-        if source.baseAddress != entries.baseAddress {
-            _ = UnsafeMutableBufferPointer(rebasing: entries[0..<count]).update(fromContentsOf: source[0..<count])
-        }
+        if !isSorted { sorter.sort(count: count) }
     }
 
     /// Inserts the prepared rows in sorted order: full 64-row statements, then single rows.

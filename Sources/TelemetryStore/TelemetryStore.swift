@@ -4,12 +4,16 @@ import TelemetryWire
 
 /// Skygate's telemetry database: one SQLite file in WAL mode holding every stored sample.
 ///
+/// Samples are kept packed (`SampleBlock`): each committed batch is one block in
+/// `telemetry_recent`, and `compactIfDue()` moves recent blocks into per-drone chunks in
+/// `telemetry_chunk` (docs/storage.md). Readers see both, in one snapshot.
+///
 /// One store is one connection, used from one thread at a time (the batch processor writes; an
 /// exporter or status page opens its own store, read-only if it likes). A `write` is one
 /// transaction: every row of every part, or none. See docs/architecture.md, "Storage".
 public final class TelemetryStore {
     /// The schema this version writes; older files are migrated up to it on open.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     public let path: String
     public let options: StoreOptions
@@ -20,6 +24,8 @@ public final class TelemetryStore {
     /// cache and busy timeout, and migrates an older schema. A newer schema is refused.
     public init(path: String, options: StoreOptions = StoreOptions()) throws(StoreError) {
         precondition(options.batchRowsMaximum > 0 && options.batchRowsMaximum <= 1 << 24)
+        precondition(options.compactionSamples > 0 && options.compactionSamples <= 1 << 24)
+        precondition(options.chunkSamplesMax > 0 && options.chunkSamplesMax <= 1 << 20)
         self.path = path
         self.options = options
         let connection = try SQLiteConnection(path: path, readOnly: options.isReadOnly)
@@ -94,7 +100,8 @@ public final class TelemetryStore {
 final class OpenState {
     let connection: SQLiteConnection
     let layout: StoreLayout
-    var writer: BatchWriter?
+    var rowWriter: RowWriter?
+    var chunkWriter: ChunkWriter?
     var begin: SQLiteStatement?
     var commit: SQLiteStatement?
     var rollback: SQLiteStatement?
@@ -106,15 +113,34 @@ final class OpenState {
             begin = try connection.prepare("BEGIN IMMEDIATE")
             commit = try connection.prepare("COMMIT")
             rollback = try connection.prepare("ROLLBACK")
-            writer = try BatchWriter(connection: connection, rowsMaximum: options.batchRowsMaximum)
+            switch options.layout {
+            case .chunks: chunkWriter = try ChunkWriter(connection: connection, options: options)
+            case .rows: rowWriter = try RowWriter(connection: connection, rowsMaximum: options.batchRowsMaximum)
+            }
         }
     }
 
     func finalizeStatements() {
-        writer = nil
+        rowWriter = nil
+        chunkWriter = nil
         begin = nil
         commit = nil
         rollback = nil
+    }
+
+    /// Runs `body` inside one read transaction, so every statement in it sees one snapshot (a
+    /// compaction between two of them cannot show a sample twice or not at all).
+    func inReadTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        if sqlite3_get_autocommit(connection.handle) == 0 { return try body() }
+        try connection.execute("BEGIN")
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            if sqlite3_get_autocommit(connection.handle) == 0 { try? connection.execute("ROLLBACK") }
+            throw error
+        }
     }
 
     /// Runs `body` inside one write transaction, rolled back if it throws.

@@ -109,6 +109,26 @@ public final class SampleColumns {
         statusStorage[row] = sample.status.rawValue
     }
 
+    /// Appends one sample with its identity given directly (a store or spill file reading back).
+    @inlinable
+    public func append(_ sample: WireSample, droneID: UInt32, sequence: UInt32, timestampMicroseconds: UInt64) {
+        let row = reserveRows(1)
+        droneIDStorage[row] = droneID
+        sequenceStorage[row] = sequence
+        timestampStorage[row] = timestampMicroseconds
+        latitudeStorage[row] = sample.latitudeE7
+        longitudeStorage[row] = sample.longitudeE7
+        altitudeStorage[row] = sample.altitudeMM
+        velocityNorthStorage[row] = sample.velocityNorthCMS
+        velocityEastStorage[row] = sample.velocityEastCMS
+        velocityDownStorage[row] = sample.velocityDownCMS
+        headingStorage[row] = sample.headingCentidegrees
+        batteryMillivoltsStorage[row] = sample.batteryMillivolts
+        batteryPercentStorage[row] = sample.batteryPercent
+        satellitesStorage[row] = sample.satellites
+        statusStorage[row] = sample.status.rawValue
+    }
+
     /// The sample at `row`, with its timestamp made relative to nothing (offset 0, absolute time
     /// in `timestampMicroseconds(at:)`).
     @inlinable

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Gateway
 import Logging
+import Playback
 import Foundation
 import Telemetry
 
@@ -57,6 +58,11 @@ struct GatewayOptions: ParsableArguments {
     var commitIntervalMs: Int?
     @Option(help: "Record every datagram into this directory (rotating .skyrec files; docs/recording-format.md).")
     var record: String?
+    @Option(help: "Spill file for batches the store writer has no room for yet (default: the database path + '.spill').")
+    var spill: String?
+    @Option(parsing: .unconditional, help: "Most MiB the spill file may hold; 0 turns spilling off (default \(GatewayConfiguration().spillBudgetBytes >> 20)).")
+    var spillBudgetMib: Int?
+    @Option(parsing: .unconditional, help: .hidden) var testCommitDelayMs: Int?
     @Option(parsing: .unconditional, help: "With --record: keep the recordings under this many MiB, deleting the oldest (default \(GatewayConfiguration().recordingOptions.directoryBytesMax >> 20)).")
     var recordMaxMib: Int?
     @Option(help: "Require this token from HTTP clients (Authorization: Bearer, or ?access_token=); needed for a non-loopback --http.")
@@ -96,6 +102,18 @@ struct GatewayOptions: ParsableArguments {
                 throw ValidationError("--commit-interval-ms must be a whole number in 1...10000, got '\(text)'")
             }
             configuration.limits.commitInterval = .milliseconds(milliseconds)
+        }
+        configuration.spillPath = value("spill", spill)
+        if let text = value("spill-budget-mib", spillBudgetMib.map { "\($0)" }) {
+            let minimum = (SpillFile.recordBytesMax(samplesMax: configuration.limits.commitSamplesMax) + (1 << 20) - 1) >> 20
+            guard let mebibytes = Int(text), mebibytes == 0 || (mebibytes >= minimum && mebibytes <= 1 << 22) else {
+                throw ValidationError("--spill-budget-mib must be 0 (off) or a whole number of MiB in \(minimum)...\(1 << 22) (one full batch at least), got '\(text)'")
+            }
+            configuration.spillBudgetBytes = mebibytes << 20
+        }
+        if let milliseconds = testCommitDelayMs {
+            guard (0...10_000).contains(milliseconds) else { throw ValidationError("--test-commit-delay-ms must be in 0...10000") }
+            configuration.testCommitDelay = .milliseconds(milliseconds)
         }
         configuration.recordDirectory = value("record", record)
         if let directory = configuration.recordDirectory {
@@ -137,7 +155,7 @@ struct GatewayOptions: ParsableArguments {
 
     static let configNames: Set<String> = [
         "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
-        "record-max-mib",
+        "record-max-mib", "spill", "spill-budget-mib",
         "mavlink-key-file", "require-signing",
         "access-token", "stale-after", "offline-after", "tile-url",
     ]

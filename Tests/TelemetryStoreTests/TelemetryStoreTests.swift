@@ -98,17 +98,21 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
 
 @Suite struct SchemaTests {
     @Test func createsCurrentSchemaWithOneIndex() throws {
-        // A new file gets the current version, the telemetry table and exactly one index (the
-        // per-drone time index); WAL mode sticks to the file.
+        // A new file gets the current version (3, the chunk layout): the recent-block and chunk
+        // tables, exactly one index (the chunks' (protocol, drone, end_us, start_us, samples)),
+        // the meta table, and no row table; WAL mode sticks to the file.
         try withTemporaryDatabase { path in
             let store = try TelemetryStore(path: path)
             #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
+            #expect(TelemetryStore.schemaVersion == 3)
             #expect(try store.integrityCheck() == "ok")
             store.close()
             #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
-            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry'") == 1)
-            #expect(try rawInteger(path, "SELECT count(*) FROM pragma_index_info('telemetry_drone_time')") == 3)
-            #expect(try rawInteger(path, "SELECT count(*) FROM pragma_table_info('telemetry') WHERE name = 'stored_us'") == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry'") == 0)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_chunk'") == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_recent'") == 0)
+            #expect(try rawInteger(path, "SELECT count(*) FROM pragma_index_info('telemetry_chunk_drone_end')") == 5)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'store_meta'") == 1)
             // Opening again is a no-op migration.
             let again = try TelemetryStore(path: path)
             #expect(try again.storedSchemaVersion() == TelemetryStore.schemaVersion)
@@ -134,7 +138,7 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
                 INSERT INTO telemetry VALUES (2, 7, 2000, 2, 473977001, 85456001, 450001, 11, -21, 4, 9001, 15999, 79, 12, 5);
                 """)
             let store = try TelemetryStore(path: path)
-            #expect(try store.storedSchemaVersion() == 2)
+            #expect(try store.storedSchemaVersion() == 3)
             let old = try readAll(store, drone: DroneIdentity(protocol: .mavlink, number: 7))
             #expect(old.count == 2)
             #expect(old.map(\.timestampMicroseconds) == [1000, 2000])
@@ -149,16 +153,18 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
             #expect(try store.integrityCheck() == "ok")
             store.close()
             #expect(try rawInteger(path, "SELECT count(*) FROM schema_version") == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry'") == 0)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk") == 1)
         }
     }
 
     @Test func migratesVersion0EmptyFile() throws {
         // A file with no schema_version table (version 0: a new or foreign-but-empty SQLite file,
-        // here one holding only an unrelated table) is migrated through v1 and v2.
+        // here one holding only an unrelated table) is migrated through v1, v2 and v3.
         try withTemporaryDatabase { path in
             try rawSQL(path, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept')")
             let store = try TelemetryStore(path: path)
-            #expect(try store.storedSchemaVersion() == 2)
+            #expect(try store.storedSchemaVersion() == 3)
             store.close()
             #expect(try rawInteger(path, "SELECT count(*) FROM notes") == 1)
         }
@@ -220,14 +226,18 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
                 #expect(row.sequence == want.3)
                 #expect(row.storedMicroseconds != nil)
             }
-            // Physically stored sorted too: rowid order within the batch is (protocol, drone, time).
+            // One batch is one recent block; compaction makes one chunk per drone (8), empties the
+            // recent table, and the rows read back the same.
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 1)
+            let compaction = try store.compactAll()
+            #expect(compaction.samples == 1_210 && compaction.chunks == 8 && compaction.blocks == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 0)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk") == 8)
+            #expect(try rawInteger(path, "SELECT sum(samples) FROM telemetry_chunk") == 1_210)
+            let compacted = try readAll(store, pageSize: 97)
+            #expect(compacted == rows)
+            #expect(try store.rowCount() == 1_210)
             store.close()
-            #expect(try rawInteger(path, """
-                SELECT count(*) FROM (SELECT protocol, drone, time_us,
-                  lag(protocol) OVER w AS p, lag(drone) OVER w AS d, lag(time_us) OVER w AS t
-                  FROM telemetry WINDOW w AS (ORDER BY rowid))
-                WHERE (protocol, drone, time_us) < (p, d, t)
-                """) == 0)
         }
     }
 
@@ -276,7 +286,7 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
             _ = try store.write(first, protocol: .skygate)
 
             try rawSQL(path, """
-                CREATE TRIGGER fail_drone_666 BEFORE INSERT ON telemetry WHEN NEW.drone = 666
+                CREATE TRIGGER fail_big_batch BEFORE INSERT ON telemetry_recent WHEN NEW.samples > 100
                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END
                 """)
             let skygate = SampleColumns(capacity: 2_000)
@@ -296,9 +306,12 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
             #expect(failure?.description.contains("injected failure") == true)
             #expect(try reopened.rowCount() == 10)
 
-            _ = try reopened.write(skygate, protocol: .skygate)
-            #expect(try reopened.rowCount() == 910)
-            #expect(try reopened.integrityCheck() == "ok")
+            try rawSQL(path, "DROP TRIGGER fail_big_batch")
+            reopened.close()
+            let again = try TelemetryStore(path: path)
+            _ = try again.write(skygate, protocol: .skygate)
+            #expect(try again.rowCount() == 910)
+            #expect(try again.integrityCheck() == "ok")
         }
     }
 
@@ -318,19 +331,27 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
 
 @Suite struct RetentionTests {
     @Test func deletesOnlyOldRowsInBoundedSteps() throws {
-        // 20 drones × 200 samples; a cutoff at sample 120 deletes 120 × 20 = 2,400 rows in
-        // transactions of at most 500 rows (so at least 5), and every remaining row is at or after
-        // the cutoff, untouched.
+        // 20 drones × 200 samples, written and compacted 20 samples per drone at a time (so each
+        // drone has 10 chunks of 20); a cutoff at sample 120 deletes the 6 old chunks of each
+        // drone, 120 × 20 = 2,400 rows, in transactions that stop once they deleted 500 (25
+        // chunks: 5 transactions), and every remaining row is at or after the cutoff, untouched.
+        // The last batch is left in the recent table: retention compacts it first.
         try withTemporaryDatabase { path in
             let store = try TelemetryStore(path: path)
             let columns = SampleColumns(capacity: 4_096)
             let drones = Array(UInt32(1)...20)
-            fillInterleaved(columns, drones: drones, perDrone: 200)
-            _ = try store.write(columns, protocol: .skygate)
+            for step in 0..<10 {
+                columns.removeAll()
+                fillInterleaved(columns, drones: drones, perDrone: 20, firstIndex: step * 20)
+                _ = try store.write(columns, protocol: .skygate)
+                if step < 9 { try store.compactAll() }
+            }
+            #expect(try rawInteger(store.path, "SELECT count(*) FROM telemetry_recent") == 1)
             let cutoff = baseTimeMicroseconds + 120 * 20_000
             let result = try store.retain(olderThanMicroseconds: cutoff, stepRowsMaximum: 500)
             #expect(result.rowsDeleted == 2_400)
-            #expect(result.transactions >= 5 && result.transactions <= 6)
+            #expect(result.transactions == 5)
+            #expect(try rawInteger(store.path, "SELECT count(*) FROM telemetry_chunk") == 20 * 4)
             let rest = try readAll(store)
             #expect(rest.count == 1_600)
             #expect(rest.allSatisfy { $0.timestampMicroseconds >= cutoff })

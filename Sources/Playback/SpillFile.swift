@@ -1,0 +1,257 @@
+import Foundation
+import Pipeline
+import Synchronization
+import Telemetry
+import TelemetryStore
+import TelemetryWire
+
+/// The overload valve between the batch processor and the store writer: when every commit batch
+/// is in flight, the processor appends its full batch here instead of waiting (which would let the
+/// packet ring overflow), and the writer stores the spilled batches once its queue is empty.
+/// Bounded by a byte budget; a batch that does not fit is dropped `spill_full`, counted.
+///
+/// Records (docs/storage.md, "Spill file"): a 16-byte header (magic `SKSP`, payload length, CRC-32C
+/// of the payload, zero) and a payload of the record's number (`UInt64`), its units (`UInt32`),
+/// the number of receive times kept (`UInt32`), those times (`UInt64` ns each), then the samples
+/// as one `SampleBlock`. The store commits a spilled batch and the record's number in one
+/// transaction (`TelemetryStore.write(_:spillSequence:)`), so at start-up `open` knows which
+/// records are stored and replays only the rest: after kill -9 nothing is lost or stored twice.
+/// The file is emptied whenever the writer has stored everything in it.
+public final class SpillFile: @unchecked Sendable {
+    // @unchecked: the offsets live in `state` (a Mutex taken once per batch, never per packet);
+    // `writeBuffer` is the processor's and `readBuffer` the writer's, each used by one thread.
+
+    public static let magic: UInt32 = 0x5053_4B53  // "SKSP" little-endian
+    public static let headerBytes = 16
+    static let payloadFixedBytes = 16
+
+    /// A record read back for the writer.
+    public struct Record {
+        public var sequence: UInt64
+        public var units: Int
+        public var samples: Int
+    }
+
+    struct State {
+        var writeOffset: Int
+        var readOffset: Int
+        var nextSequence: UInt64
+        var records: Int
+    }
+
+    public let path: String
+    public let budgetBytes: Int
+    private let descriptor: Int32
+    private let state: Mutex<State>
+    private let writeBuffer: UnsafeMutableRawBufferPointer
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    let spilledBatches = Atomic<UInt64>(0)
+    let replayedBatches = Atomic<UInt64>(0)
+
+    /// Largest record for a commit batch made with `samplesMax` (`Limits.commitSamplesMax`): up
+    /// to that many samples per protocol, and that many units.
+    public static func recordBytesMax(samplesMax: Int) -> Int {
+        headerBytes + payloadFixedBytes + 8 * samplesMax + SampleBlock.size(count: 2 * samplesMax)
+    }
+
+    /// Opens (creating) the spill file and finds the records not yet stored: those numbered above
+    /// `committedSequence` (the store's `spillCommittedSequence()`). A torn or damaged tail (a
+    /// write cut short by kill -9) is cut off; records before it stay.
+    public init(path: String, budgetBytes: Int, samplesMax: Int, committedSequence: UInt64) throws(PlaybackError) {
+        let recordMax = Self.recordBytesMax(samplesMax: samplesMax)
+        guard budgetBytes >= recordMax else {
+            throw PlaybackError("--spill-budget \(budgetBytes) bytes cannot hold one full batch (\(recordMax) bytes)")
+        }
+        self.path = path
+        self.budgetBytes = budgetBytes
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw PlaybackError("--spill \(path): \(String(cString: strerror(errno)))") }
+        self.descriptor = descriptor
+        writeBuffer = .allocate(byteCount: recordMax, alignment: 16)
+        writeBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        readBuffer = .allocate(byteCount: recordMax, alignment: 16)
+        readBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        var scan = State(writeOffset: 0, readOffset: -1, nextSequence: committedSequence + 1, records: 0)
+        var offset = 0
+        // Bounded: each step advances past one record, and the file is finite.
+        while let record = Self.readRecord(descriptor, at: offset, into: readBuffer) {
+            if record.sequence > committedSequence {
+                if scan.readOffset < 0 { scan.readOffset = offset }
+                scan.records += 1
+            }
+            scan.nextSequence = max(scan.nextSequence, record.sequence + 1)
+            offset += record.bytes
+        }
+        if scan.records == 0 {
+            offset = 0
+            scan.readOffset = 0
+        }
+        if ftruncate(descriptor, off_t(offset)) != 0 {
+            close(descriptor)
+            throw PlaybackError("--spill \(path): \(String(cString: strerror(errno)))")
+        }
+        scan.writeOffset = offset
+        state = Mutex(scan)
+        firstSequenceOfRun = scan.nextSequence
+    }
+
+    /// Records numbered below this were spilled by an earlier run (replayed at start-up).
+    public let firstSequenceOfRun: UInt64
+
+    deinit {
+        close(descriptor)
+        writeBuffer.deallocate()
+        readBuffer.deallocate()
+    }
+
+    /// Records waiting for the writer.
+    public var pendingRecords: Int { state.withLock { $0.records } }
+    /// Bytes the file holds.
+    public var bytesUsed: Int { state.withLock { $0.writeOffset } }
+    public var spilledBatchCount: UInt64 { spilledBatches.load(ordering: .relaxed) }
+    public var replayedBatchCount: UInt64 { replayedBatches.load(ordering: .relaxed) }
+
+    public enum AppendOutcome: Equatable {
+        case spilled
+        /// The budget is spent: the batch is not kept.
+        case full
+        /// The file could not be written (disk full, I/O error): the batch is not kept.
+        case failed
+    }
+
+    /// Appends `batch` as one record (processor thread). The batch is not changed.
+    public func append(_ batch: TelemetryBatch) -> AppendOutcome {
+        let samples = batch.sampleCount
+        let times = batch.unitReceiveTimes
+        let payloadBytes = Self.payloadFixedBytes + 8 * times.count + SampleBlock.size(count: samples)
+        let recordBytes = Self.headerBytes + payloadBytes
+        precondition(recordBytes <= writeBuffer.count, "a batch larger than the spill file was sized for")
+        return state.withLock { state -> AppendOutcome in
+            guard state.writeOffset + recordBytes <= budgetBytes else { return .full }
+            let sequence = state.nextSequence
+            let payload = UnsafeMutableRawBufferPointer(rebasing: writeBuffer[Self.headerBytes..<recordBytes])
+            payload.storeBytes(of: sequence.littleEndian, toByteOffset: 0, as: UInt64.self)
+            payload.storeBytes(of: UInt32(truncatingIfNeeded: batch.units).littleEndian, toByteOffset: 8, as: UInt32.self)
+            payload.storeBytes(of: UInt32(times.count).littleEndian, toByteOffset: 12, as: UInt32.self)
+            for (index, time) in times.enumerated() {
+                payload.storeBytes(of: time.littleEndian, toByteOffset: Self.payloadFixedBytes + 8 * index, as: UInt64.self)
+            }
+            let blockStart = Self.payloadFixedBytes + 8 * times.count
+            _ = SampleBlock.encode(
+                [StoreBatchPart(protocol: .skygate, columns: batch.skygate), StoreBatchPart(protocol: .mavlink, columns: batch.mavlink)],
+                into: UnsafeMutableRawBufferPointer(rebasing: payload[blockStart...]))
+            writeBuffer.storeBytes(of: Self.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+            writeBuffer.storeBytes(of: UInt32(payloadBytes).littleEndian, toByteOffset: 4, as: UInt32.self)
+            writeBuffer.storeBytes(of: CRC32C.checksum(UnsafeRawBufferPointer(payload)).littleEndian, toByteOffset: 8, as: UInt32.self)
+            writeBuffer.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+            guard Self.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: writeBuffer[0..<recordBytes]), at: state.writeOffset) else {
+                // Cut off whatever part was written, so the file stays a sequence of records.
+                _ = ftruncate(descriptor, off_t(state.writeOffset))
+                return .failed
+            }
+            state.writeOffset += recordBytes
+            state.nextSequence += 1
+            state.records += 1
+            spilledBatches.add(1, ordering: .relaxed)
+            return .spilled
+        }
+    }
+
+    /// Reads the oldest record not yet handed out into `batch` (writer thread); nil when none is
+    /// waiting. A record that cannot be read back (damaged since it was written) is skipped with
+    /// its units in `unreadable`, and the rest of the file with it.
+    public func takeNext(into batch: TelemetryBatch) -> (record: Record?, unreadableUnits: Int)? {
+        let position = state.withLock { state -> (offset: Int, end: Int)? in
+            state.records > 0 ? (state.readOffset, state.writeOffset) : nil
+        }
+        guard let position else { return nil }
+        batch.reset()
+        guard let record = Self.readRecord(descriptor, at: position.offset, into: readBuffer),
+              position.offset + record.bytes <= position.end
+        else {
+            // Damaged: nothing after it can be trusted to be a record boundary.
+            state.withLock { state in
+                state.records = 0
+                state.readOffset = state.writeOffset
+            }
+            return (nil, 0)
+        }
+        let payload = UnsafeRawBufferPointer(rebasing: readBuffer[Self.headerBytes..<record.bytes])
+        let timesKept = Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        let timesBytes = UnsafeRawBufferPointer(rebasing: payload[Self.payloadFixedBytes..<(Self.payloadFixedBytes + 8 * timesKept)])
+        let block = UnsafeRawBufferPointer(rebasing: payload[(Self.payloadFixedBytes + 8 * timesKept)...])
+        let decoded = SampleBlock.decode(block, skygate: batch.skygate, mavlink: batch.mavlink)
+        state.withLock { state in
+            state.readOffset = position.offset + record.bytes
+            state.records -= 1
+        }
+        guard decoded else {
+            batch.reset()
+            return (nil, record.units)
+        }
+        let times = (0..<timesKept).map { UInt64(littleEndian: timesBytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
+        times.withUnsafeBufferPointer { batch.restoreUnits(record.units, receiveTimes: $0) }
+        return (Record(sequence: record.sequence, units: record.units, samples: batch.sampleCount), 0)
+    }
+
+    /// After the writer stored (or gave up on) a record it took: empties the file once every
+    /// record in it is stored, so the budget is whole again.
+    public func didStore() {
+        replayedBatches.add(1, ordering: .relaxed)
+        state.withLock { state in
+            guard state.records == 0, state.readOffset == state.writeOffset, state.writeOffset > 0 else { return }
+            if ftruncate(descriptor, 0) == 0 {
+                state.writeOffset = 0
+                state.readOffset = 0
+            }
+        }
+    }
+
+    // MARK: File access
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        // Bounded: each pass writes at least one byte or fails.
+        while done < bytes.count {
+            let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return false }
+            done += written
+        }
+        return true
+    }
+
+    private static func readAll(_ descriptor: Int32, _ bytes: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let read = pread(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if read < 0 && errno == EINTR { continue }
+            guard read > 0 else { return false }
+            done += read
+        }
+        return true
+    }
+
+    /// The record at `offset`, read into `buffer` and checked (magic, length, CRC); nil at the end
+    /// of the file or at a torn or damaged record.
+    private static func readRecord(
+        _ descriptor: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer
+    ) -> (sequence: UInt64, units: Int, bytes: Int)? {
+        let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<headerBytes])
+        guard readAll(descriptor, header, at: offset) else { return nil }
+        guard UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == magic else { return nil }
+        let payloadBytes = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        guard payloadBytes >= payloadFixedBytes + SampleBlock.headerBytes, headerBytes + payloadBytes <= buffer.count else { return nil }
+        let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[headerBytes..<(headerBytes + payloadBytes)])
+        guard readAll(descriptor, payload, at: offset + headerBytes) else { return nil }
+        let crc = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard CRC32C.checksum(UnsafeRawBufferPointer(payload)) == crc else { return nil }
+        let timesKept = Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        guard payloadFixedBytes + 8 * timesKept + SampleBlock.headerBytes <= payloadBytes else { return nil }
+        return (
+            UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
+            headerBytes + payloadBytes
+        )
+    }
+}

@@ -1,0 +1,190 @@
+import CSQLite
+import Telemetry
+
+/// The chunk layout's writer (schema v3). A batch is committed as one packed block appended to
+/// `telemetry_recent`: one B-tree insert at the end of a rowid table, whatever the number of
+/// drones, so the commit costs what its bytes cost. Every `compactionSamples` samples (or
+/// `compactionAge`), `compact` reads the recent blocks back, sorts them by (protocol, drone,
+/// time) and writes one chunk per drone into `telemetry_chunk`, deleting the blocks it read in
+/// the same transaction: a crash leaves either the blocks or the chunks, never both or neither.
+/// The index then costs one entry per drone per compaction instead of one per sample.
+///
+/// Everything is allocated here, once: the arena and sort buffer for the largest compaction, one
+/// block buffer for the largest batch and one for the largest chunk.
+final class ChunkWriter {
+    let rowsMaximum: Int
+    let compactionSamples: Int
+    let chunkSamplesMax: Int
+    let compactionAge: Duration
+
+    private let connection: SQLiteConnection
+    private let arena: SampleArena
+    private let sorter: SortBuffer
+    private let blockBuffer: UnsafeMutableRawBufferPointer
+    private let insertRecent: SQLiteStatement
+    private let selectRecent: SQLiteStatement
+    private let deleteRecent: SQLiteStatement
+    private let insertChunk: SQLiteStatement
+    private let setSpillMark: SQLiteStatement
+
+    /// Samples in `telemetry_recent` as far as this writer knows (its own writes, and what it found
+    /// at open), and when the oldest of them was written.
+    private(set) var recentSamples: Int
+    private var recentSince: ContinuousClock.Instant?
+
+    init(connection: SQLiteConnection, options: StoreOptions) throws(StoreError) {
+        self.connection = connection
+        rowsMaximum = options.batchRowsMaximum
+        compactionSamples = options.compactionSamples
+        chunkSamplesMax = options.chunkSamplesMax
+        compactionAge = options.compactionAge
+        let arenaCapacity = options.compactionSamples + options.batchRowsMaximum
+        arena = SampleArena(capacity: arenaCapacity)
+        sorter = SortBuffer(capacity: arenaCapacity)
+        let bufferBytes = SampleBlock.size(count: max(options.batchRowsMaximum, options.chunkSamplesMax))
+        blockBuffer = .allocate(byteCount: bufferBytes, alignment: 16)
+        blockBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        insertRecent = try connection.prepare(
+            "INSERT INTO telemetry_recent (first_us, last_us, samples, data) VALUES (?1, ?2, ?3, ?4)")
+        selectRecent = try connection.prepare("SELECT id, samples, data FROM telemetry_recent ORDER BY id")
+        deleteRecent = try connection.prepare("DELETE FROM telemetry_recent WHERE id <= ?1")
+        insertChunk = try connection.prepare(
+            "INSERT INTO telemetry_chunk (protocol, drone, start_us, end_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        setSpillMark = try connection.prepare(
+            "INSERT INTO store_meta (name, value) VALUES ('spill_committed', ?1) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        recentSamples = Int(try connection.integer("SELECT coalesce(sum(samples), 0) FROM telemetry_recent") ?? 0)
+        recentSince = recentSamples > 0 ? .now : nil
+    }
+
+    deinit { blockBuffer.deallocate() }
+
+    /// Appends `parts` as one block, inside the caller's transaction, and notes the spill
+    /// sequence it came from (when it came from the spill file) in the same transaction.
+    func append(_ parts: [StoreBatchPart], storedMicroseconds: UInt64, spillSequence: UInt64?) throws(StoreError) {
+        arena.removeAll()
+        for part in parts where part.columns.count > 0 {
+            arena.append(part.columns, protocol: part.protocol, storedMicroseconds: storedMicroseconds)
+        }
+        let count = arena.count
+        guard count > 0 else { return }
+        sortArena()
+        let bytes = arena.encode(rows: UnsafeBufferPointer(sorter.entries), 0..<count, into: blockBuffer)
+        var first = UInt64.max, last = UInt64.min
+        for index in 0..<count {
+            let time = arena.times[index]
+            first = min(first, time)
+            last = max(last, time)
+        }
+        insertRecent.bind(1, Int64(bitPattern: first))
+        insertRecent.bind(2, Int64(bitPattern: last))
+        insertRecent.bind(3, Int64(count))
+        insertRecent.bindBlob(4, UnsafeRawBufferPointer(rebasing: blockBuffer[0..<bytes]))
+        try insertRecent.run()
+        if let spillSequence { try markSpill(spillSequence) }
+    }
+
+    func markSpill(_ sequence: UInt64) throws(StoreError) {
+        setSpillMark.bind(1, Int64(bitPattern: sequence))
+        try setSpillMark.run()
+    }
+
+    /// After a successful commit of `samples` appended samples.
+    func noteCommitted(samples: Int) {
+        if recentSamples == 0 { recentSince = .now }
+        recentSamples += samples
+    }
+
+    var isCompactionDue: Bool {
+        guard recentSamples > 0 else { return false }
+        if recentSamples >= compactionSamples { return true }
+        if let recentSince, ContinuousClock.now - recentSince >= compactionAge { return true }
+        return false
+    }
+
+    /// Sorts `arena[0..<count]` by (protocol, drone, time), stable.
+    private func sortArena() {
+        let count = arena.count
+        var isSorted = true
+        var previous = SortEntry(high: 0, low: 0, part: 0, row: 0)
+        for row in 0..<count {
+            let entry = SortEntry(
+                high: UInt64(arena.protocols[row]) << 32 | UInt64(arena.drones[row]), low: arena.times[row],
+                part: 0, row: UInt32(truncatingIfNeeded: row))
+            if row > 0 && SortEntry.precedes(entry, previous) { isSorted = false }
+            sorter.entries[row] = entry
+            previous = entry
+        }
+        if !isSorted { sorter.sort(count: count) }
+    }
+
+    /// One compaction step inside the caller's transaction: reads recent blocks in id order while
+    /// they fit the arena, writes their samples as per-drone chunks and deletes the blocks read.
+    /// Returns the samples moved and whether recent blocks remain (another step is needed).
+    func compactStep() throws(StoreError) -> (samples: Int, chunks: Int, blocks: Int, more: Bool) {
+        arena.removeAll()
+        var lastID: Int64?
+        var blocks = 0
+        var more = false
+        selectRecent.reset()
+        defer { selectRecent.reset() }
+        while try selectRecent.step() {
+            let samples = Int(selectRecent.int64(1))
+            if samples > arena.remainingCapacity {
+                if lastID == nil {
+                    // A block larger than this writer's arena (written with larger limits): it
+                    // cannot be compacted here and stays readable where it is.
+                    throw .sqlite(
+                        code: SQLITE_TOOBIG, message: "a recent block of \(samples) samples exceeds the compaction arena",
+                        context: "compact")
+                }
+                more = true
+                break
+            }
+            lastID = selectRecent.int64(0)
+            blocks += 1
+            // A block this version cannot read is dropped from the recent table only if it is
+            // valid; otherwise compaction refuses rather than delete data it did not move.
+            guard let block = SampleBlockView(selectRecent.blob(2)), block.count == samples else {
+                throw .sqlite(code: SQLITE_CORRUPT, message: "recent block \(lastID ?? 0) is not a valid sample block", context: "compact")
+            }
+            arena.append(block)
+        }
+        guard let lastID else { return (0, 0, 0, false) }
+        let count = arena.count
+        sortArena()
+        var chunks = 0
+        var start = 0
+        let entries = UnsafeBufferPointer(sorter.entries)
+        while start < count {
+            let key = entries[start].high
+            var end = start + 1
+            while end < count && entries[end].high == key && end - start < chunkSamplesMax { end += 1 }
+            try writeChunk(entries, start..<end)
+            chunks += 1
+            start = end
+        }
+        deleteRecent.bind(1, lastID)
+        try deleteRecent.run()
+        return (count, chunks, blocks, more)
+    }
+
+    private func writeChunk(_ entries: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>) throws(StoreError) {
+        let first = entries[range.lowerBound]
+        var endTime = first.low
+        for index in range { endTime = max(endTime, entries[index].low) }
+        let bytes = arena.encode(rows: entries, range, into: blockBuffer)
+        insertChunk.bind(1, Int64(first.high >> 32))
+        insertChunk.bind(2, Int64(first.high & 0xFFFF_FFFF))
+        insertChunk.bind(3, Int64(bitPattern: first.low))
+        insertChunk.bind(4, Int64(bitPattern: endTime))
+        insertChunk.bind(5, Int64(range.count))
+        insertChunk.bindBlob(6, UnsafeRawBufferPointer(rebasing: blockBuffer[0..<bytes]))
+        try insertChunk.run()
+    }
+
+    /// After a compaction committed.
+    func noteCompacted(samples: Int, recentRemain: Bool) {
+        recentSamples = recentRemain ? max(recentSamples - samples, 0) : 0
+        recentSince = recentSamples > 0 ? .now : nil
+    }
+}

@@ -1,0 +1,297 @@
+import Telemetry
+import TelemetryWire
+
+/// The packed form in which the store keeps samples: one blob per recent batch
+/// (`telemetry_recent`) and one per drone chunk (`telemetry_chunk`). docs/storage.md specifies it.
+///
+/// An 8-byte header (format version, three zero bytes, the sample count as a little-endian
+/// `UInt32`), then one column per field, each `count` little-endian values, widest first so every
+/// column is naturally aligned in an aligned buffer:
+///
+/// | column | type | | column | type |
+/// | --- | --- | --- | --- | --- |
+/// | time_us | UInt64 | | velocity_north_cms | Int16 |
+/// | stored_us | UInt64 | | velocity_east_cms | Int16 |
+/// | drone | UInt32 | | velocity_down_cms | Int16 |
+/// | sequence | UInt32 | | heading_cdeg | UInt16 |
+/// | latitude_e7 | Int32 | | battery_mv | UInt16 |
+/// | longitude_e7 | Int32 | | protocol | UInt8 |
+/// | altitude_mm | Int32 | | battery_pct | UInt8 |
+/// | status | UInt32 | | satellites | UInt8 |
+///
+/// 53 bytes per sample. A block's rows are sorted by (protocol, drone, time); within a chunk
+/// every row has the chunk's protocol and drone.
+public enum SampleBlock {
+    public static let formatVersion: UInt8 = 1
+    public static let headerBytes = 8
+    public static let bytesPerSample = 53
+
+    /// Bytes a block of `count` samples takes.
+    @inlinable public static func size(count: Int) -> Int { headerBytes + count * bytesPerSample }
+
+    /// Column offsets of a block of `count` samples, in the order above.
+    @usableFromInline
+    struct Offsets {
+        let time, stored, drone, sequence, latitude, longitude, altitude, status: Int
+        let velocityNorth, velocityEast, velocityDown, heading, batteryMillivolts: Int
+        let protocolValue, batteryPercent, satellites: Int
+
+        @usableFromInline
+        init(count n: Int) {
+            var at = SampleBlock.headerBytes
+            func next(_ width: Int) -> Int { defer { at += width * n }; return at }
+            time = next(8); stored = next(8)
+            drone = next(4); sequence = next(4); latitude = next(4); longitude = next(4); altitude = next(4); status = next(4)
+            velocityNorth = next(2); velocityEast = next(2); velocityDown = next(2); heading = next(2); batteryMillivolts = next(2)
+            protocolValue = next(1); batteryPercent = next(1); satellites = next(1)
+        }
+    }
+}
+
+/// A read view of one block's bytes (which may be unaligned: SQLite's blob buffers are).
+struct SampleBlockView {
+    let bytes: UnsafeRawBufferPointer
+    let count: Int
+    let offsets: SampleBlock.Offsets
+
+    /// Nil when the bytes are not a block of this format (wrong version or length): a damaged or
+    /// foreign row, which readers skip rather than misread.
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= SampleBlock.headerBytes, bytes[0] == SampleBlock.formatVersion else { return nil }
+        let count = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        guard bytes.count == SampleBlock.size(count: count) else { return nil }
+        self.bytes = bytes
+        self.count = count
+        offsets = SampleBlock.Offsets(count: count)
+    }
+
+    @inline(__always)
+    private func load<T: FixedWidthInteger>(_ offset: Int, _ row: Int, _: T.Type) -> T {
+        T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + row * MemoryLayout<T>.size, as: T.self))
+    }
+
+    @inline(__always) func time(_ row: Int) -> UInt64 { load(offsets.time, row, UInt64.self) }
+    @inline(__always) func drone(_ row: Int) -> UInt32 { load(offsets.drone, row, UInt32.self) }
+    @inline(__always) func protocolValue(_ row: Int) -> UInt8 { load(offsets.protocolValue, row, UInt8.self) }
+    /// (protocol, drone) as one sortable key.
+    @inline(__always) func key(_ row: Int) -> UInt64 { UInt64(protocolValue(row)) << 32 | UInt64(drone(row)) }
+
+    /// The rows whose (protocol, drone) is `key`, found by binary search (rows are sorted by key).
+    func rows(of key: UInt64) -> Range<Int> {
+        func firstRow(notBelow target: UInt64) -> Int {
+            var low = 0, high = count
+            while low < high {
+                let middle = (low + high) / 2
+                if self.key(middle) < target { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        return firstRow(notBelow: key)..<firstRow(notBelow: key + 1)
+    }
+
+    /// The row as a stored sample (nil for a protocol this version does not know).
+    func storedSample(_ row: Int) -> StoredSample? {
+        guard let known = TelemetryProtocol(rawValue: protocolValue(row)) else { return nil }
+        let sample = WireSample(
+            timeOffsetMicroseconds: 0,
+            latitudeE7: load(offsets.latitude, row, Int32.self), longitudeE7: load(offsets.longitude, row, Int32.self),
+            altitudeMM: load(offsets.altitude, row, Int32.self),
+            velocityNorthCMS: load(offsets.velocityNorth, row, Int16.self),
+            velocityEastCMS: load(offsets.velocityEast, row, Int16.self),
+            velocityDownCMS: load(offsets.velocityDown, row, Int16.self),
+            headingCentidegrees: load(offsets.heading, row, UInt16.self),
+            batteryMillivolts: load(offsets.batteryMillivolts, row, UInt16.self),
+            batteryPercent: load(offsets.batteryPercent, row, UInt8.self),
+            satellites: load(offsets.satellites, row, UInt8.self),
+            status: StatusFlags(rawValue: load(offsets.status, row, UInt32.self)))
+        let stored = load(offsets.stored, row, UInt64.self)
+        return StoredSample(
+            drone: DroneIdentity(protocol: known, number: drone(row)), sequence: load(offsets.sequence, row, UInt32.self),
+            timestampMicroseconds: time(row), sample: sample, storedMicroseconds: stored == 0 ? nil : stored)
+    }
+}
+
+/// Samples as a struct of arrays with their protocol and commit time: the writer's working set
+/// (one batch before it is packed, or every recent batch while they are compacted into chunks).
+/// Allocated once with a fixed capacity.
+final class SampleArena {
+    let capacity: Int
+    private(set) var count = 0
+    let times, stored: UnsafeMutablePointer<UInt64>
+    let drones, sequences, statuses: UnsafeMutablePointer<UInt32>
+    let latitudes, longitudes, altitudes: UnsafeMutablePointer<Int32>
+    let velocitiesNorth, velocitiesEast, velocitiesDown: UnsafeMutablePointer<Int16>
+    let headings, batteryMillivolts: UnsafeMutablePointer<UInt16>
+    let protocols, batteryPercents, satellites: UnsafeMutablePointer<UInt8>
+
+    /// Allocates and zero-fills every column, so the pages are resident from the start.
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        func column<T: FixedWidthInteger>(_: T.Type) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+            pointer.initialize(repeating: 0, count: capacity)
+            return pointer
+        }
+        times = column(UInt64.self); stored = column(UInt64.self)
+        drones = column(UInt32.self); sequences = column(UInt32.self); statuses = column(UInt32.self)
+        latitudes = column(Int32.self); longitudes = column(Int32.self); altitudes = column(Int32.self)
+        velocitiesNorth = column(Int16.self); velocitiesEast = column(Int16.self); velocitiesDown = column(Int16.self)
+        headings = column(UInt16.self); batteryMillivolts = column(UInt16.self)
+        protocols = column(UInt8.self); batteryPercents = column(UInt8.self); satellites = column(UInt8.self)
+    }
+
+    deinit {
+        for pointer in [UnsafeMutableRawPointer(times), UnsafeMutableRawPointer(stored), UnsafeMutableRawPointer(drones),
+                        UnsafeMutableRawPointer(sequences), UnsafeMutableRawPointer(statuses), UnsafeMutableRawPointer(latitudes),
+                        UnsafeMutableRawPointer(longitudes), UnsafeMutableRawPointer(altitudes),
+                        UnsafeMutableRawPointer(velocitiesNorth), UnsafeMutableRawPointer(velocitiesEast),
+                        UnsafeMutableRawPointer(velocitiesDown), UnsafeMutableRawPointer(headings),
+                        UnsafeMutableRawPointer(batteryMillivolts), UnsafeMutableRawPointer(protocols),
+                        UnsafeMutableRawPointer(batteryPercents), UnsafeMutableRawPointer(satellites)] {
+            pointer.deallocate()
+        }
+    }
+
+    var remainingCapacity: Int { capacity - count }
+
+    func removeAll() { count = 0 }
+
+    /// Appends every row of `columns` under `protocol`, committed at `storedMicroseconds`.
+    func append(_ columns: SampleColumns, protocol: TelemetryProtocol, storedMicroseconds: UInt64) {
+        let n = columns.count
+        precondition(n <= remainingCapacity, "SampleArena overflow: the caller checks the batch size")
+        let at = count
+        func copy<T>(_ source: UnsafeBufferPointer<T>, _ target: UnsafeMutablePointer<T>) {
+            if let base = source.baseAddress { (target + at).update(from: base, count: n) }
+        }
+        copy(columns.timestampsMicroseconds, times)
+        (stored + at).update(repeating: storedMicroseconds, count: n)
+        copy(columns.droneIDs, drones)
+        copy(columns.sequences, sequences)
+        copy(columns.statuses, statuses)
+        copy(columns.latitudesE7, latitudes)
+        copy(columns.longitudesE7, longitudes)
+        copy(columns.altitudesMM, altitudes)
+        copy(columns.velocitiesNorthCMS, velocitiesNorth)
+        copy(columns.velocitiesEastCMS, velocitiesEast)
+        copy(columns.velocitiesDownCMS, velocitiesDown)
+        copy(columns.headingsCentidegrees, headings)
+        copy(columns.batteriesMillivolts, batteryMillivolts)
+        (protocols + at).update(repeating: `protocol`.rawValue, count: n)
+        copy(columns.batteriesPercent, batteryPercents)
+        copy(columns.satellites, satellites)
+        count += n
+    }
+
+    /// Appends every row of a block (as it was written: rows keep their commit time).
+    func append(_ block: SampleBlockView) {
+        let n = block.count
+        precondition(n <= remainingCapacity, "SampleArena overflow: the caller checks the block size")
+        let at = count
+        let o = block.offsets
+        func copy<T: FixedWidthInteger>(_ offset: Int, _ target: UnsafeMutablePointer<T>) {
+            let size = MemoryLayout<T>.size
+            for row in 0..<n {
+                target[at + row] = T(littleEndian: block.bytes.loadUnaligned(fromByteOffset: offset + row * size, as: T.self))
+            }
+        }
+        copy(o.time, times); copy(o.stored, stored)
+        copy(o.drone, drones); copy(o.sequence, sequences); copy(o.status, statuses)
+        copy(o.latitude, latitudes); copy(o.longitude, longitudes); copy(o.altitude, altitudes)
+        copy(o.velocityNorth, velocitiesNorth); copy(o.velocityEast, velocitiesEast); copy(o.velocityDown, velocitiesDown)
+        copy(o.heading, headings); copy(o.batteryMillivolts, batteryMillivolts)
+        copy(o.protocolValue, protocols); copy(o.batteryPercent, batteryPercents); copy(o.satellites, satellites)
+        count += n
+    }
+
+    /// Packs the rows `order[range]` (arena row numbers) into `target` as one block and returns
+    /// its byte count. `target` must hold `SampleBlock.size(count: range.count)` bytes.
+    func encode(rows order: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>, into target: UnsafeMutableRawBufferPointer) -> Int {
+        let n = range.count
+        let size = SampleBlock.size(count: n)
+        precondition(size <= target.count)
+        target.storeBytes(of: SampleBlock.formatVersion, toByteOffset: 0, as: UInt8.self)
+        target.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
+        target.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
+        target.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
+        let o = SampleBlock.Offsets(count: n)
+        func put<T: FixedWidthInteger>(_ offset: Int, _ source: UnsafeMutablePointer<T>) {
+            let size = MemoryLayout<T>.size
+            var at = offset
+            for index in range {
+                target.storeBytes(of: source[Int(order[index].row)].littleEndian, toByteOffset: at, as: T.self)
+                at += size
+            }
+        }
+        put(o.time, times); put(o.stored, stored)
+        put(o.drone, drones); put(o.sequence, sequences); put(o.latitude, latitudes); put(o.longitude, longitudes)
+        put(o.altitude, altitudes); put(o.status, statuses)
+        put(o.velocityNorth, velocitiesNorth); put(o.velocityEast, velocitiesEast); put(o.velocityDown, velocitiesDown)
+        put(o.heading, headings); put(o.batteryMillivolts, batteryMillivolts)
+        put(o.protocolValue, protocols); put(o.batteryPercent, batteryPercents); put(o.satellites, satellites)
+        return size
+    }
+}
+
+extension SampleBlock {
+    /// Packs every row of `parts`, in the order given (not sorted), with no commit time, into
+    /// `target` (which must hold `size(count:)` of the rows) and returns the bytes written. The
+    /// spill file keeps batches this way.
+    public static func encode(_ parts: [StoreBatchPart], into target: UnsafeMutableRawBufferPointer) -> Int {
+        var n = 0
+        for part in parts { n += part.columns.count }
+        let size = size(count: n)
+        precondition(size <= target.count, "SampleBlock.encode: the target is too small")
+        target.storeBytes(of: formatVersion, toByteOffset: 0, as: UInt8.self)
+        target.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
+        target.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
+        target.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
+        let o = Offsets(count: n)
+        func put<T: FixedWidthInteger>(_ offset: Int, _ column: (SampleColumns) -> UnsafeBufferPointer<T>) {
+            var at = offset
+            for part in parts {
+                for value in column(part.columns) {
+                    target.storeBytes(of: value.littleEndian, toByteOffset: at, as: T.self)
+                    at += MemoryLayout<T>.size
+                }
+            }
+        }
+        func fill<T: FixedWidthInteger>(_ offset: Int, _ value: (StoreBatchPart) -> T) {
+            var at = offset
+            for part in parts {
+                let v = value(part).littleEndian
+                for _ in 0..<part.columns.count {
+                    target.storeBytes(of: v, toByteOffset: at, as: T.self)
+                    at += MemoryLayout<T>.size
+                }
+            }
+        }
+        put(o.time, \.timestampsMicroseconds)
+        fill(o.stored) { _ in UInt64(0) }
+        put(o.drone, \.droneIDs); put(o.sequence, \.sequences)
+        put(o.latitude, \.latitudesE7); put(o.longitude, \.longitudesE7); put(o.altitude, \.altitudesMM)
+        put(o.status, \.statuses)
+        put(o.velocityNorth, \.velocitiesNorthCMS); put(o.velocityEast, \.velocitiesEastCMS); put(o.velocityDown, \.velocitiesDownCMS)
+        put(o.heading, \.headingsCentidegrees); put(o.batteryMillivolts, \.batteriesMillivolts)
+        fill(o.protocolValue) { $0.protocol.rawValue }
+        put(o.batteryPercent, \.batteriesPercent); put(o.satellites, \.satellites)
+        return size
+    }
+
+    /// Unpacks a block into per-protocol columns. False when the bytes are not a valid block, a
+    /// row has an unknown protocol, or the columns lack room; the columns may then hold part of it
+    /// and the caller discards them.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, skygate: SampleColumns, mavlink: SampleColumns) -> Bool {
+        guard let block = SampleBlockView(bytes) else { return false }
+        for row in 0..<block.count {
+            guard let stored = block.storedSample(row) else { return false }
+            let columns = stored.drone.protocol == .skygate ? skygate : mavlink
+            guard columns.remainingCapacity > 0 else { return false }
+            columns.append(
+                stored.sample, droneID: stored.drone.number, sequence: stored.sequence,
+                timestampMicroseconds: stored.timestampMicroseconds)
+        }
+        return true
+    }
+}

@@ -1,0 +1,230 @@
+import Telemetry
+import TelemetryWire
+
+// Queries over the chunk layout (schema v3). A drone's samples live in its chunks
+// (`telemetry_chunk`, found through the (protocol, drone, end_us) index) and in the recent blocks
+// not yet compacted (`telemetry_recent`, bounded by the compaction threshold). Each query runs in
+// one read transaction, so a compaction committing meanwhile cannot show a sample twice.
+
+extension DroneIdentity {
+    /// (protocol, number) as the one sortable key the blocks use.
+    var storeKey: UInt64 { UInt64(`protocol`.rawValue) << 32 | UInt64(number) }
+}
+
+/// Pages of samples handed to a reader's closure; remembers whether it asked to stop.
+private struct PageEmitter {
+    var page: [StoredSample] = []
+    let pageSize: Int
+    var delivered = 0
+    var stopped = false
+    let body: ([StoredSample]) -> Bool
+
+    init(pageSize: Int, body: @escaping ([StoredSample]) -> Bool) {
+        self.pageSize = pageSize
+        self.body = body
+        page.reserveCapacity(pageSize)
+    }
+
+    mutating func emit(_ sample: StoredSample) {
+        guard !stopped else { return }
+        page.append(sample)
+        if page.count == pageSize { flush() }
+    }
+
+    mutating func flush() {
+        guard !stopped, !page.isEmpty else { return }
+        delivered += page.count
+        if !body(page) { stopped = true }
+        page.removeAll(keepingCapacity: true)
+    }
+}
+
+extension TelemetryStore {
+    func readChunkSamples(
+        _ connection: SQLiteConnection, drone: DroneIdentity?, range: Range<UInt64>, pageSize: Int,
+        _ body: (_ page: [StoredSample]) -> Bool
+    ) throws(StoreError) -> Int {
+        let recent = try recentSamples(connection, drone: drone, range: range)
+        let drones: [DroneIdentity]
+        if let drone {
+            drones = [drone]
+        } else {
+            var keys = Set(try chunkDrones(connection))
+            for sample in recent { keys.insert(sample.drone) }
+            drones = keys.sorted { $0.storeKey < $1.storeKey }
+        }
+        let metas = try connection.prepare("""
+            SELECT rowid, start_us FROM telemetry_chunk
+            WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4
+            """)
+        let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
+        return try withoutActuallyEscaping(body) { body throws(StoreError) -> Int in
+            var emitter = PageEmitter(pageSize: pageSize, body: body)
+            var recentIndex = 0
+            for drone in drones where !emitter.stopped {
+                let key = drone.storeKey
+                while recentIndex < recent.count && recent[recentIndex].drone.storeKey < key { recentIndex += 1 }
+                let recentStart = recentIndex
+                while recentIndex < recent.count && recent[recentIndex].drone.storeKey == key { recentIndex += 1 }
+                let recentSlice = recent[recentStart..<recentIndex]
+
+                // Sources in order of their earliest sample: the drone's chunks, and its recent
+                // samples as one more source. A sample is handed out once no later source can
+                // hold an earlier one, so the drone's samples come out in time order even where
+                // chunks overlap (late or replayed data), holding at most the overlapping ones.
+                var sources: [(start: UInt64, rowid: Int64?)] = []
+                metas.reset()
+                metas.bind(1, Int64(drone.protocol.rawValue))
+                metas.bind(2, Int64(drone.number))
+                metas.bind(3, Int64(clamping: range.lowerBound))
+                metas.bind(4, Int64(clamping: range.upperBound))
+                while try metas.step() { sources.append((UInt64(bitPattern: metas.int64(1)), metas.int64(0))) }
+                if let first = recentSlice.first { sources.append((first.timestampMicroseconds, nil)) }
+                sources.sort { $0.start < $1.start }
+
+                var pending: [StoredSample] = []
+                func handOut(before limit: UInt64) {
+                    guard !pending.isEmpty else { return }
+                    pending.sort { ($0.timestampMicroseconds, $0.sequence) < ($1.timestampMicroseconds, $1.sequence) }
+                    var taken = 0
+                    while taken < pending.count && pending[taken].timestampMicroseconds < limit {
+                        emitter.emit(pending[taken])
+                        taken += 1
+                    }
+                    pending.removeFirst(taken)
+                }
+                for source in sources where !emitter.stopped {
+                    handOut(before: source.start)
+                    if let rowid = source.rowid {
+                        data.reset()
+                        data.bind(1, rowid)
+                        guard try data.step(), let block = SampleBlockView(data.blob(0)) else { continue }
+                        for row in 0..<block.count {
+                            let time = block.time(row)
+                            if range.contains(time), let sample = block.storedSample(row) { pending.append(sample) }
+                        }
+                    } else {
+                        pending.append(contentsOf: recentSlice)
+                    }
+                }
+                handOut(before: .max)
+            }
+            emitter.flush()
+            return emitter.delivered
+        }
+    }
+
+    /// Samples of the recent blocks (one drone's, or all) with time in `range`, sorted by
+    /// (protocol, drone, time) and, among equal times, by arrival.
+    func recentSamples(_ connection: SQLiteConnection, drone: DroneIdentity?, range: Range<UInt64>) throws(StoreError) -> [StoredSample] {
+        let statement = try connection.prepare(
+            "SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2 ORDER BY id")
+        statement.bind(1, Int64(clamping: range.lowerBound))
+        statement.bind(2, Int64(clamping: range.upperBound))
+        var samples: [StoredSample] = []
+        while try statement.step() {
+            // A block this version cannot read (damaged) is skipped, not misread.
+            guard let block = SampleBlockView(statement.blob(0)) else { continue }
+            let rows = drone.map { block.rows(of: $0.storeKey) } ?? 0..<block.count
+            for row in rows {
+                if range.contains(block.time(row)), let sample = block.storedSample(row) { samples.append(sample) }
+            }
+        }
+        if drone == nil || samples.count > 1 {
+            let order = samples.indices.sorted { a, b in
+                let (x, y) = (samples[a], samples[b])
+                if x.drone.storeKey != y.drone.storeKey { return x.drone.storeKey < y.drone.storeKey }
+                if x.timestampMicroseconds != y.timestampMicroseconds { return x.timestampMicroseconds < y.timestampMicroseconds }
+                return a < b
+            }
+            samples = order.map { samples[$0] }
+        }
+        return samples
+    }
+
+    /// The distinct drones with chunks, found by skipping through the chunk index (one seek per drone).
+    func chunkDrones(_ connection: SQLiteConnection) throws(StoreError) -> [DroneIdentity] {
+        let next = try connection.prepare("""
+            SELECT protocol, drone FROM telemetry_chunk WHERE (protocol, drone) > (?1, ?2)
+            ORDER BY protocol, drone LIMIT 1
+            """)
+        var drones: [DroneIdentity] = []
+        var last = (Int64(-1), Int64(-1))
+        // Bounded: one step per distinct drone.
+        while true {
+            next.reset()
+            next.bind(1, last.0)
+            next.bind(2, last.1)
+            guard try next.step() else { break }
+            last = (next.int64(0), next.int64(1))
+            if let known = TelemetryProtocol(rawValue: UInt8(truncatingIfNeeded: last.0)) {
+                drones.append(DroneIdentity(protocol: known, number: UInt32(truncatingIfNeeded: last.1)))
+            }
+        }
+        return drones
+    }
+
+    func chunkDroneSummaries(_ connection: SQLiteConnection) throws(StoreError) -> [StoredDroneSummary] {
+        var summaries: [UInt64: StoredDroneSummary] = [:]
+        let statement = try connection.prepare(
+            "SELECT protocol, drone, sum(samples), min(start_us), max(end_us) FROM telemetry_chunk GROUP BY protocol, drone")
+        while try statement.step() {
+            guard let known = TelemetryProtocol(rawValue: UInt8(truncatingIfNeeded: statement.int64(0))) else { continue }
+            let drone = DroneIdentity(protocol: known, number: UInt32(truncatingIfNeeded: statement.int64(1)))
+            summaries[drone.storeKey] = StoredDroneSummary(
+                drone: drone, rowCount: Int(statement.int64(2)),
+                firstTimestampMicroseconds: UInt64(bitPattern: statement.int64(3)),
+                lastTimestampMicroseconds: UInt64(bitPattern: statement.int64(4)))
+        }
+        for sample in try recentSamples(connection, drone: nil, range: 0..<UInt64(Int64.max)) {
+            let time = sample.timestampMicroseconds
+            if var summary = summaries[sample.drone.storeKey] {
+                summary.rowCount += 1
+                summary.firstTimestampMicroseconds = min(summary.firstTimestampMicroseconds, time)
+                summary.lastTimestampMicroseconds = max(summary.lastTimestampMicroseconds, time)
+                summaries[sample.drone.storeKey] = summary
+            } else {
+                summaries[sample.drone.storeKey] = StoredDroneSummary(
+                    drone: sample.drone, rowCount: 1, firstTimestampMicroseconds: time, lastTimestampMicroseconds: time)
+            }
+        }
+        return summaries.values.sorted { $0.drone.storeKey < $1.drone.storeKey }
+    }
+
+    func latestChunkSamples(_ connection: SQLiteConnection) throws(StoreError) -> [StoredSample] {
+        var latest: [UInt64: StoredSample] = [:]
+        // SQLite gives the bare column (rowid) of the row holding max(end_us); the covering index
+        // answers the grouping without reading a chunk.
+        let chunks = try connection.prepare(
+            "SELECT protocol, drone, max(end_us), rowid FROM telemetry_chunk GROUP BY protocol, drone")
+        let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
+        var rowids: [Int64] = []
+        while try chunks.step() { rowids.append(chunks.int64(3)) }
+        for rowid in rowids {
+            data.reset()
+            data.bind(1, rowid)
+            guard try data.step(), let block = SampleBlockView(data.blob(0)), block.count > 0 else { continue }
+            var best = 0
+            for row in 1..<max(block.count, 1) where block.time(row) >= block.time(best) { best = row }
+            if let sample = block.storedSample(best) { latest[sample.drone.storeKey] = sample }
+        }
+        // Recent blocks arrived after every chunk: their latest sample wins a tie.
+        let recent = try connection.prepare("SELECT data FROM telemetry_recent ORDER BY id")
+        while try recent.step() {
+            guard let block = SampleBlockView(recent.blob(0)) else { continue }
+            var row = 0
+            while row < block.count {
+                let key = block.key(row)
+                var last = row
+                while last + 1 < block.count && block.key(last + 1) == key { last += 1 }
+                // Rows of one drone are in time order within a block: its last row is its latest.
+                if latest[key].map({ block.time(last) >= $0.timestampMicroseconds }) ?? true,
+                   let sample = block.storedSample(last) {
+                    latest[key] = sample
+                }
+                row = last + 1
+            }
+        }
+        return latest.values.sorted { $0.drone.storeKey < $1.drone.storeKey }
+    }
+}
