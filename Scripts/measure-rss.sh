@@ -15,10 +15,26 @@ rss() { awk '/^VmRSS:/ {print $2 / 1024}' /proc/$PID/status; }
 echo "after start-up, before traffic: $(rss) MB"
 "$SKYGATE" simulate --to 127.0.0.1:$PORT --drones "$DRONES" --rate "$RATE" --duration "$SECONDS_RUN" --start-time now > "$DB.sim" 2>&1 &
 SIM=$!
-for ((t = 5; t <= SECONDS_RUN; t += 5)); do sleep 5; echo "t=${t}s: $(rss) MB"; done
+SAMPLES=()
+for ((t = 5; t <= SECONDS_RUN; t += 5)); do
+  sleep 5
+  value=$(rss)
+  echo "t=${t}s: $value MB"
+  if [ "$t" -gt 60 ]; then SAMPLES+=("$value"); fi
+done
 wait $SIM
+if [ ${#SAMPLES[@]} -gt 0 ]; then
+  # Flat after the first minute: the spread of the samples taken after t=60 s, against their median.
+  printf '%s\n' "${SAMPLES[@]}" | python3 -c '
+import statistics, sys
+values = [float(line) for line in sys.stdin if line.strip()]
+median = statistics.median(values)
+print(f"after the first minute: {len(values)} samples, min {min(values):.1f} MB, median {median:.1f} MB, max {max(values):.1f} MB, "
+      f"spread {100 * (max(values) - min(values)) / median:.2f} % of the median (max {100 * (max(values) - median) / median:+.2f} %, min {100 * (min(values) - median) / median:+.2f} %)")'
+fi
 sleep 1
 echo "after the run: $(rss) MB"
 kill -TERM $PID; wait $PID || true
 tail -3 "$DB.log"
+grep -E "^(sent|datagrams|samples)" "$DB.sim" | head -5 || true
 rm -rf "$(dirname "$DB")"

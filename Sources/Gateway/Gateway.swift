@@ -133,6 +133,10 @@ public final class Gateway: @unchecked Sendable {
     public var commitLatency: LatencyHistogram { commits.commitLatency }
     public var commitDuration: LatencyHistogram { commits.commitDuration }
     public var batchesCommittedCount: UInt64 { commits.batchesCommittedCount }
+    /// Batches spilled while the writer was behind (0 without a spill file).
+    public var spilledBatchCount: UInt64 { commits.spill?.spilledBatchCount ?? 0 }
+    /// Compactions of recent blocks into chunks, with their durations.
+    public var compactionDuration: LatencyHistogram { commits.compactionDuration }
     public var lastBatchSampleCount: Int { commits.lastBatchSampleCount }
     public var batchesWaiting: Int { commits.batchesWaiting }
 

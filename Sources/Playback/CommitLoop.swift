@@ -113,7 +113,10 @@ public final class CommitLoop: @unchecked Sendable {
             case .full: counters.countDropped(.spillFull, units: batch.units)
             case .failed: counters.countDropped(.spillFailed, units: batch.units)
             }
+            // Empty the batch and hand it back as the fresh one, so the processor's batch clock
+            // starts again with the next datagram.
             batch.reset()
+            _ = processor.swapBatch(batch)
             return
         }
         guard let fresh = freeBatches.take() else { return }
@@ -175,7 +178,10 @@ public final class CommitLoop: @unchecked Sendable {
                    recovered: record.sequence < spill.firstSequenceOfRun)
         } else {
             let message = "a spilled batch could not be read back from \(spill.path)"
-            if taken.unreadableUnits > 0 { counters.countDropped(.spillFailed, units: taken.unreadableUnits) }
+            // Units this run spilled are counted; an earlier run's were never counted here.
+            if taken.unreadableUnits > 0, let sequence = taken.sequence, sequence >= spill.firstSequenceOfRun {
+                counters.countDropped(.spillFailed, units: taken.unreadableUnits)
+            }
             firstError.withLock { first in if first == nil { first = message } }
             hooks.onError(message)
         }

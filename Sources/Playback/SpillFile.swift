@@ -158,9 +158,10 @@ public final class SpillFile: @unchecked Sendable {
     }
 
     /// Reads the oldest record not yet handed out into `batch` (writer thread); nil when none is
-    /// waiting. A record that cannot be read back (damaged since it was written) is skipped with
-    /// its units in `unreadable`, and the rest of the file with it.
-    public func takeNext(into batch: TelemetryBatch) -> (record: Record?, unreadableUnits: Int)? {
+    /// waiting. A record whose samples cannot be unpacked is skipped with its units in
+    /// `unreadableUnits`; one that fails its checks (damaged since it was written) ends the file:
+    /// nothing after it can be trusted to start a record.
+    public func takeNext(into batch: TelemetryBatch) -> (record: Record?, unreadableUnits: Int, sequence: UInt64?)? {
         let position = state.withLock { state -> (offset: Int, end: Int)? in
             state.records > 0 ? (state.readOffset, state.writeOffset) : nil
         }
@@ -174,7 +175,7 @@ public final class SpillFile: @unchecked Sendable {
                 state.records = 0
                 state.readOffset = state.writeOffset
             }
-            return (nil, 0)
+            return (nil, 0, nil)
         }
         let payload = UnsafeRawBufferPointer(rebasing: readBuffer[Self.headerBytes..<record.bytes])
         let timesKept = Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
@@ -187,11 +188,11 @@ public final class SpillFile: @unchecked Sendable {
         }
         guard decoded else {
             batch.reset()
-            return (nil, record.units)
+            return (nil, record.units, record.sequence)
         }
         let times = (0..<timesKept).map { UInt64(littleEndian: timesBytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
         times.withUnsafeBufferPointer { batch.restoreUnits(record.units, receiveTimes: $0) }
-        return (Record(sequence: record.sequence, units: record.units, samples: batch.sampleCount), 0)
+        return (Record(sequence: record.sequence, units: record.units, samples: batch.sampleCount), 0, record.sequence)
     }
 
     /// After the writer stored (or gave up on) a record it took: empties the file once every

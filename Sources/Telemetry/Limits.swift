@@ -305,6 +305,9 @@ extension Limits {
         if Simulator.catchUpMax <= Simulator.pacingTick || Simulator.progressInterval <= Simulator.pacingTick {
             problems.append("Simulator.catchUpMax and progressInterval must be longer than pacingTick")
         }
+        if Store.chunkSamplesMax > Store.compactionSamples || Store.retentionStepChunksMax < 1 {
+            problems.append("Store.chunkSamplesMax must be at most compactionSamples (a compaction fills chunks), retentionStepChunksMax at least 1")
+        }
         if Replay.sendBatchDatagrams > Transport.datagramsPerCallMax {
             problems.append("Replay.sendBatchDatagrams must fit one sendmmsg call")
         }

@@ -65,6 +65,7 @@ final class ChunkWriter {
         for part in parts where part.columns.count > 0 {
             arena.append(part.columns, protocol: part.protocol, storedMicroseconds: storedMicroseconds)
         }
+        if let spillSequence { try markSpill(spillSequence) }
         let count = arena.count
         guard count > 0 else { return }
         sortArena()
@@ -80,7 +81,6 @@ final class ChunkWriter {
         insertRecent.bind(3, Int64(count))
         insertRecent.bindBlob(4, UnsafeRawBufferPointer(rebasing: blockBuffer[0..<bytes]))
         try insertRecent.run()
-        if let spillSequence { try markSpill(spillSequence) }
     }
 
     func markSpill(_ sequence: UInt64) throws(StoreError) {

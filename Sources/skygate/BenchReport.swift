@@ -25,6 +25,10 @@ extension BenchCommand {
         var commit_latency_p99_ms: Double?
         var commit_duration_p99_ms: Double?
         var batches_committed: UInt64
+        /// Batches the processor spilled because every commit batch was in flight.
+        var spill_batches: UInt64
+        var compactions: UInt64
+        var compaction_p99_ms: Double?
         var rss_megabytes: Double?
         var balanced: Bool
         /// SIGINT or SIGTERM ended the sending before the fleet had sent all of `--duration` (paced
@@ -54,7 +58,9 @@ extension BenchCommand.Report {
             commit_latency_p50_ms: gateway.commitLatency.quantile(0.5).map { $0 / 1_000 },
             commit_latency_p99_ms: gateway.commitLatency.quantile(0.99).map { $0 / 1_000 },
             commit_duration_p99_ms: gateway.commitDuration.quantile(0.99).map { $0 / 1_000 },
-            batches_committed: gateway.batchesCommittedCount, rss_megabytes: rss, balanced: final.isBalanced,
+            batches_committed: gateway.batchesCommittedCount, spill_batches: gateway.spilledBatchCount,
+            compactions: gateway.compactionDuration.count,
+            compaction_p99_ms: gateway.compactionDuration.quantile(0.99).map { $0 / 1_000 }, rss_megabytes: rss, balanced: final.isBalanced,
             stopped_early: !outcome.isFinished)
     }
 
@@ -69,6 +75,7 @@ extension BenchCommand.Report {
             "dropped:    " + dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
             "rejected:   \(rejected.isEmpty ? "none" : rejected.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), duplicate \(duplicate)",
             "latency:    receive→commit p50 \(ms(commit_latency_p50_ms)) ms, p99 \(ms(commit_latency_p99_ms)) ms; commit p99 \(ms(commit_duration_p99_ms)) ms",
+            "store:      \(compactions) compactions into chunks (p99 \(ms(compaction_p99_ms)) ms), \(spill_batches) batches spilled",
         ]
         if stopped_early { lines.append("stopped:    by a signal after \(String(format: "%.2f", send_seconds)) s of sending (of \(requestedDuration) s)") }
         lines.append("memory:     RSS \(rss_megabytes.map { String(format: "%.0f", $0) } ?? "-") MB")

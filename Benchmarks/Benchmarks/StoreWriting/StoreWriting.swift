@@ -9,15 +9,19 @@ import Glibc
 import Darwin
 #endif
 
-// What the (protocol, drone, time) index costs and what amortises it (docs/architecture.md,
-// "Storage"). Each iteration writes `totalRows` rows from 1,000 drones round-robin, as the gateway
-// receives them (drone k mod 1,000, 50 Hz per drone), into a fresh WAL database through
-// `TelemetryStore.write`, in commits of the configured size. The metric `rows/s` is rows divided by
-// the summed `write` durations (BEGIN to COMMIT, sort included; automatic checkpoints happen inside
-// commits and are included; the final close is not, as in shared/limits/sqlite_bench.c).
+// What the per-sample index cost (schema v2, one row per sample) and what the chunk layout (v3)
+// does instead (docs/storage.md). Each iteration writes `totalRows` rows from 1,000 or 10,000
+// drones round-robin, as the gateway receives them (drone k mod N, 50 Hz per drone), into a fresh
+// WAL database through `TelemetryStore.write`, in commits of the configured size; the chunk layout
+// also compacts whenever due, as the gateway's writer does. The metric `rows/s` is rows divided by
+// the summed `write` (and compaction) durations (BEGIN to COMMIT, sort included; automatic
+// checkpoints happen inside commits and are included; the final close is not, as in
+// shared/limits/sqlite_bench.c).
+//
+// Then the queries, before (rows) and after (chunks), on one hour of 10,000 drones: one drone's
+// last hour, and the latest sample of every drone.
 
 let totalRows = 1_048_576
-let droneCount = 1_000
 let firstTimeMicroseconds: UInt64 = 1_767_225_600_000_000
 let rowsPerSecond = BenchmarkMetric.custom("rows/s", polarity: .prefersLarger, useScalingFactor: false)
 let commitMilliseconds = BenchmarkMetric.custom("commit p100 ms", polarity: .prefersSmaller, useScalingFactor: false)
@@ -26,12 +30,13 @@ struct StoreDesign {
     var name: String
     var layout: StoreLayout
     var commitRows: Int
+    var drones = 1_000
     var walAutoCheckpointPages: Int = StoreOptions().walAutoCheckpointPages
     var pageSize: Int? = nil
 }
 
-/// Fills `columns` with rows `first..<first + columns.capacity` of the 1,000-drone stream.
-func fill(_ columns: SampleColumns, first: Int) {
+/// Fills `columns` with rows `first..<first + columns.capacity` of the `droneCount`-drone stream.
+func fill(_ columns: SampleColumns, first: Int, droneCount: Int) {
     columns.removeAll()
     for k in first..<(first + columns.capacity) {
         let drone = UInt32(k % droneCount + 1)
@@ -64,23 +69,12 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     let designs: [StoreDesign] = [
-        StoreDesign(name: "plain rowid table, no index, 4096-row commits", layout: .unindexed, commitRows: 4_096),
-        StoreDesign(name: "plain rowid table, no index, 32768-row commits", layout: .unindexed, commitRows: 32_768),
-        StoreDesign(
-            name: "rowid + (protocol,drone,time) index, 4096-row commits, autocheckpoint 1000",
-            layout: .indexed, commitRows: 4_096, walAutoCheckpointPages: 1_000),
-        StoreDesign(name: "rowid + (protocol,drone,time) index, 4096-row commits", layout: .indexed, commitRows: 4_096),
-        StoreDesign(
-            name: "rowid + (protocol,drone,time) index, 32768-row commits, autocheckpoint 1000",
-            layout: .indexed, commitRows: 32_768, walAutoCheckpointPages: 1_000),
-        StoreDesign(name: "rowid + (protocol,drone,time) index, 32768-row commits", layout: .indexed, commitRows: 32_768),
-        StoreDesign(name: "rowid + (protocol,drone,time) index, 131072-row commits", layout: .indexed, commitRows: 131_072),
-        StoreDesign(
-            name: "rowid + (protocol,drone,time) index, 4096-row commits, 1 KiB pages",
-            layout: .indexed, commitRows: 4_096, pageSize: 1_024),
-        StoreDesign(name: "WITHOUT ROWID clustered (protocol,drone,time,seq), 4096-row commits", layout: .clustered, commitRows: 4_096),
-        StoreDesign(name: "WITHOUT ROWID clustered (protocol,drone,time,seq), 32768-row commits", layout: .clustered, commitRows: 32_768),
-        StoreDesign(name: "WITHOUT ROWID clustered (protocol,drone,time,seq), 131072-row commits", layout: .clustered, commitRows: 131_072),
+        StoreDesign(name: "v2 rows + (protocol,drone,time) index, 4096-row commits", layout: .rows, commitRows: 4_096),
+        StoreDesign(name: "v2 rows + (protocol,drone,time) index, 32768-row commits", layout: .rows, commitRows: 32_768),
+        StoreDesign(name: "v2 rows + (protocol,drone,time) index, 32768-row commits, 10000 drones", layout: .rows, commitRows: 32_768, drones: 10_000),
+        StoreDesign(name: "v3 chunks, 4096-row commits", layout: .chunks, commitRows: 4_096),
+        StoreDesign(name: "v3 chunks, 32768-row commits", layout: .chunks, commitRows: 32_768),
+        StoreDesign(name: "v3 chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000),
     ]
 
     let filter = getenv("STORE_DESIGNS").map { String(cString: $0) }
@@ -103,10 +97,14 @@ let benchmarks: @Sendable () -> Void = {
                 var first = 0
                 benchmark.startMeasurement()
                 while first < totalRows {
-                    fill(columns, first: first)
+                    fill(columns, first: first, droneCount: design.drones)
                     let result = try store.write(parts)
                     written += result.duration
                     slowest = max(slowest, result.duration)
+                    if let compaction = try store.compactIfDue() {
+                        written += compaction.duration
+                        slowest = max(slowest, compaction.duration)
+                    }
                     first += design.commitRows
                 }
                 benchmark.stopMeasurement()
@@ -123,5 +121,63 @@ let benchmarks: @Sendable () -> Void = {
                 fatalError("\(error)")
             }
         }
+    }
+
+    // Queries on one hour of 10,000 drones (a sample every 20 s each: 1.8 M samples), the database
+    // written once per layout (the chunk one compacted as the gateway does), then read.
+    for layout in [StoreLayout.rows, .chunks] where filter.map({ "queries".contains($0) }) ?? true {
+        let name = layout == .rows ? "v2 rows" : "v3 chunks"
+        Benchmark("Query, 10000 drones, 1 h: one drone's last hour (\(name))", configuration: .init(maxIterations: 200)) { benchmark in
+            let store = try QueryDatabase.shared(layout)
+            let drone = DroneIdentity(protocol: .skygate, number: 4_321)
+            for _ in benchmark.scaledIterations {
+                let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
+                precondition(rows == QueryDatabase.samplesPerDrone)
+            }
+        }
+        Benchmark("Query, 10000 drones, 1 h: latest per drone (\(name))", configuration: .init(maxIterations: 20)) { benchmark in
+            let store = try QueryDatabase.shared(layout)
+            for _ in benchmark.scaledIterations {
+                let latest = try store.latestSamples()
+                precondition(latest.count == QueryDatabase.drones)
+            }
+        }
+    }
+}
+
+/// The query benchmarks' databases, one per layout, made on first use.
+enum QueryDatabase {
+    static let drones = 10_000
+    static let samplesPerDrone = 180
+    static let lastHour = firstTimeMicroseconds..<(firstTimeMicroseconds + 3_600_000_000)
+    nonisolated(unsafe) static var stores: [StoreLayout: TelemetryStore] = [:]
+
+    static func shared(_ layout: StoreLayout) throws -> TelemetryStore {
+        if let store = stores[layout] { return store }
+        let path = "/tmp/skygate-query-bench-\(getpid())-\(layout).db"
+        removeDatabase(path)
+        var options = StoreOptions()
+        options.layout = layout
+        options.batchRowsMaximum = 32_768
+        let store = try TelemetryStore(path: path, options: options)
+        let columns = SampleColumns(capacity: 20_000)
+        // Round r: every drone's sample r, 20 s apart; two rounds per write.
+        for round in stride(from: 0, to: samplesPerDrone, by: 2) {
+            columns.removeAll()
+            for r in round..<(round + 2) {
+                for drone in 1...UInt32(drones) {
+                    columns.append(
+                        WireSample(latitudeE7: 473_977_000 + Int32(r), longitudeE7: 85_456_000, altitudeMM: 50_000, status: .gpsFix),
+                        header: FrameHeader(
+                            droneID: drone, sequence: UInt32(r), timestampMicroseconds: firstTimeMicroseconds + UInt64(r) * 20_000_000 + UInt64(drone)))
+                }
+            }
+            _ = try store.write(columns, protocol: .skygate)
+            _ = try store.compactIfDue()
+        }
+        try store.checkpoint()
+        print("# query database (\(layout)): \(try store.rowCount()) samples, \(try store.databaseSizeBytes() >> 20) MiB")
+        stores[layout] = store
+        return store
     }
 }
