@@ -199,6 +199,10 @@ extension Limits {
         public static let compactionAge: Duration = .seconds(30)
         /// Samples one chunk holds at most (217 KB packed).
         public static let chunkSamplesMax = 4_096
+        /// A committed batch is kept as one recent block per group of this many consecutive drone
+        /// numbers (a power of two), so a one-drone query reads one small block per recent batch,
+        /// not whole batches.
+        public static let recentGroupDrones = 32
         /// Chunks one retention transaction deletes at most.
         public static let retentionStepChunksMax = 1_000
         /// Rows one retention transaction deletes at most (row layout), so the writer and readers' WAL
@@ -304,6 +308,9 @@ extension Limits {
         }
         if Simulator.catchUpMax <= Simulator.pacingTick || Simulator.progressInterval <= Simulator.pacingTick {
             problems.append("Simulator.catchUpMax and progressInterval must be longer than pacingTick")
+        }
+        if Store.recentGroupDrones < 1 || Store.recentGroupDrones & (Store.recentGroupDrones - 1) != 0 {
+            problems.append("Store.recentGroupDrones must be a power of two")
         }
         if Store.chunkSamplesMax > Store.compactionSamples || Store.retentionStepChunksMax < 1 {
             problems.append("Store.chunkSamplesMax must be at most compactionSamples (a compaction fills chunks), retentionStepChunksMax at least 1")

@@ -1,9 +1,10 @@
 import CSQLite
 import Telemetry
 
-/// The chunk layout's writer (schema v3). A batch is committed as one packed block appended to
-/// `telemetry_recent`: one B-tree insert at the end of a rowid table, whatever the number of
-/// drones, so the commit costs what its bytes cost. Every `compactionSamples` samples (or
+/// The chunk layout's writer (schema v3). A batch is committed as packed blocks appended to
+/// `telemetry_recent`, one per group of `Limits.Store.recentGroupDrones` drone numbers: appends at
+/// the end of a rowid table and of a small index, so the commit costs what its bytes cost, and a
+/// one-drone query reads one small block per recent batch. Every `compactionSamples` samples (or
 /// `compactionAge`), `compact` reads the recent blocks back, sorts them by (protocol, drone,
 /// time) and writes one chunk per drone into `telemetry_chunk`, deleting the blocks it read in
 /// the same transaction: a crash leaves either the blocks or the chunks, never both or neither.
@@ -45,7 +46,7 @@ final class ChunkWriter {
         blockBuffer = .allocate(byteCount: bufferBytes, alignment: 16)
         blockBuffer.initializeMemory(as: UInt8.self, repeating: 0)
         insertRecent = try connection.prepare(
-            "INSERT INTO telemetry_recent (first_us, last_us, samples, data) VALUES (?1, ?2, ?3, ?4)")
+            "INSERT INTO telemetry_recent (drone_group, first_us, last_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5)")
         selectRecent = try connection.prepare("SELECT id, samples, data FROM telemetry_recent ORDER BY id")
         deleteRecent = try connection.prepare("DELETE FROM telemetry_recent WHERE id <= ?1")
         insertChunk = try connection.prepare(
@@ -69,18 +70,27 @@ final class ChunkWriter {
         let count = arena.count
         guard count > 0 else { return }
         sortArena()
-        let bytes = arena.encode(rows: UnsafeBufferPointer(sorter.entries), 0..<count, into: blockBuffer)
-        var first = UInt64.max, last = UInt64.min
-        for index in 0..<count {
-            let time = arena.times[index]
-            first = min(first, time)
-            last = max(last, time)
+        // One block per group of drone numbers, in key order: a group's rows are consecutive.
+        let entries = UnsafeBufferPointer(sorter.entries)
+        var start = 0
+        while start < count {
+            let group = SampleBlock.group(ofKey: entries[start].high)
+            var end = start + 1
+            var first = entries[start].low, last = entries[start].low
+            while end < count && SampleBlock.group(ofKey: entries[end].high) == group {
+                first = min(first, entries[end].low)
+                last = max(last, entries[end].low)
+                end += 1
+            }
+            let bytes = arena.encode(rows: entries, start..<end, into: blockBuffer)
+            insertRecent.bind(1, group)
+            insertRecent.bind(2, Int64(bitPattern: first))
+            insertRecent.bind(3, Int64(bitPattern: last))
+            insertRecent.bind(4, Int64(end - start))
+            insertRecent.bindBlob(5, UnsafeRawBufferPointer(rebasing: blockBuffer[0..<bytes]))
+            try insertRecent.run()
+            start = end
         }
-        insertRecent.bind(1, Int64(bitPattern: first))
-        insertRecent.bind(2, Int64(bitPattern: last))
-        insertRecent.bind(3, Int64(count))
-        insertRecent.bindBlob(4, UnsafeRawBufferPointer(rebasing: blockBuffer[0..<bytes]))
-        try insertRecent.run()
     }
 
     func markSpill(_ sequence: UInt64) throws(StoreError) {

@@ -235,6 +235,12 @@ final class SampleArena {
 }
 
 extension SampleBlock {
+    /// The recent-block group of a (protocol, drone) key.
+    @inline(__always)
+    static func group(ofKey key: UInt64) -> Int64 {
+        Int64(bitPattern: key / UInt64(Limits.Store.recentGroupDrones))
+    }
+
     /// Packs every row of `parts`, in the order given (not sorted), with no commit time, into
     /// `target` (which must hold `size(count:)` of the rows) and returns the bytes written. The
     /// spill file keeps batches this way.

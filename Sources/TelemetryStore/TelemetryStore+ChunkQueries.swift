@@ -118,9 +118,12 @@ extension TelemetryStore {
     /// (protocol, drone, time) and, among equal times, by arrival.
     func recentSamples(_ connection: SQLiteConnection, drone: DroneIdentity?, range: Range<UInt64>) throws(StoreError) -> [StoredSample] {
         let statement = try connection.prepare(
-            "SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2 ORDER BY id")
+            drone == nil
+                ? "SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2 ORDER BY id"
+                : "SELECT data FROM telemetry_recent WHERE drone_group = ?3 AND last_us >= ?1 AND first_us < ?2 ORDER BY id")
         statement.bind(1, Int64(clamping: range.lowerBound))
         statement.bind(2, Int64(clamping: range.upperBound))
+        if let drone { statement.bind(3, SampleBlock.group(ofKey: drone.storeKey)) }
         var samples: [StoredSample] = []
         while try statement.step() {
             // A block this version cannot read (damaged) is skipped, not misread.

@@ -10,8 +10,8 @@ import TelemetryWire
 //
 // v1: the telemetry table and its (protocol, drone, time_us) index.
 // v2: `stored_us`, the wall-clock time the row's batch was committed (ingest latency per row).
-// v3: the chunk layout (docs/storage.md): `telemetry_recent` (one packed block per committed
-//     batch), `telemetry_chunk` (packed per-drone chunks, indexed by (protocol, drone, end_us)),
+// v3: the chunk layout (docs/storage.md): `telemetry_recent` (packed blocks of each committed
+//     batch, one per group of 32 drone numbers), `telemetry_chunk` (packed per-drone chunks, indexed by (protocol, drone, end_us)),
 //     `store_meta` (the spill mark); v2's rows are moved into chunks and the row table dropped.
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
@@ -100,6 +100,7 @@ extension TelemetryStore {
         try connection.execute("""
             CREATE TABLE telemetry_recent (
               id INTEGER PRIMARY KEY,          -- commit order
+              drone_group INTEGER NOT NULL,    -- (protocol << 32 | drone) / Limits.Store.recentGroupDrones
               first_us INTEGER NOT NULL,       -- earliest and latest sample time in the block
               last_us INTEGER NOT NULL,
               samples INTEGER NOT NULL,
@@ -113,6 +114,7 @@ extension TelemetryStore {
               samples INTEGER NOT NULL,
               data BLOB NOT NULL               -- SampleBlock of one drone, rows in time order
             );
+            CREATE INDEX telemetry_recent_group ON telemetry_recent (drone_group);
             CREATE INDEX telemetry_chunk_drone_end ON telemetry_chunk (protocol, drone, end_us, start_us, samples);
             CREATE TABLE store_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
             """)

@@ -144,7 +144,7 @@ import Testing
             let failing = try TelemetryStore(path: path)
             #expect(throws: StoreError.self) { try failing.compactAll() }
             #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk") == 0)
-            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 2)  // groups {1, 2, 3} and {666}
             #expect(try readAll(failing) == before)
             failing.close()
             try rawSQL(path, "DROP TRIGGER fail_chunk")

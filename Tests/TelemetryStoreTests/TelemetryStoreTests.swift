@@ -99,7 +99,8 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
 @Suite struct SchemaTests {
     @Test func createsCurrentSchemaWithOneIndex() throws {
         // A new file gets the current version (3, the chunk layout): the recent-block and chunk
-        // tables, exactly one index (the chunks' (protocol, drone, end_us, start_us, samples)),
+        // tables, one index each (recent blocks by drone group; chunks by (protocol, drone,
+        // end_us, start_us, samples)),
         // the meta table, and no row table; WAL mode sticks to the file.
         try withTemporaryDatabase { path in
             let store = try TelemetryStore(path: path)
@@ -110,7 +111,7 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
             #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
             #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry'") == 0)
             #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_chunk'") == 1)
-            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_recent'") == 0)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_recent'") == 1)
             #expect(try rawInteger(path, "SELECT count(*) FROM pragma_index_info('telemetry_chunk_drone_end')") == 5)
             #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'store_meta'") == 1)
             // Opening again is a no-op migration.
@@ -226,11 +227,13 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
                 #expect(row.sequence == want.3)
                 #expect(row.storedMicroseconds != nil)
             }
-            // One batch is one recent block; compaction makes one chunk per drone (8), empties the
-            // recent table, and the rows read back the same.
-            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 1)
+            // One batch is one recent block per group of 32 drone numbers (Skygate {1, 3, 17},
+            // {42}, {4e9}; MAVLink {1, 3}, {255}: 5); compaction makes one chunk per drone (8),
+            // empties the recent table, and the rows read back the same.
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 5)
+            #expect(try rawInteger(path, "SELECT count(DISTINCT drone_group) FROM telemetry_recent") == 5)
             let compaction = try store.compactAll()
-            #expect(compaction.samples == 1_210 && compaction.chunks == 8 && compaction.blocks == 1)
+            #expect(compaction.samples == 1_210 && compaction.chunks == 8 && compaction.blocks == 5)
             #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 0)
             #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk") == 8)
             #expect(try rawInteger(path, "SELECT sum(samples) FROM telemetry_chunk") == 1_210)

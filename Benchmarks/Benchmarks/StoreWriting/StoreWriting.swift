@@ -127,7 +127,7 @@ let benchmarks: @Sendable () -> Void = {
     // written once per layout (the chunk one compacted as the gateway does), then read.
     for layout in [StoreLayout.rows, .chunks] where filter.map({ "queries".contains($0) }) ?? true {
         let name = layout == .rows ? "v2 rows" : "v3 chunks"
-        Benchmark("Query, 10000 drones, 1 h: one drone's last hour (\(name))", configuration: .init(maxIterations: 200)) { benchmark in
+        Benchmark("Query, 10000 drones, 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 200)) { benchmark in
             let store = try QueryDatabase.shared(layout)
             let drone = DroneIdentity(protocol: .skygate, number: 4_321)
             for _ in benchmark.scaledIterations {
@@ -135,7 +135,7 @@ let benchmarks: @Sendable () -> Void = {
                 precondition(rows == QueryDatabase.samplesPerDrone)
             }
         }
-        Benchmark("Query, 10000 drones, 1 h: latest per drone (\(name))", configuration: .init(maxIterations: 20)) { benchmark in
+        Benchmark("Query, 10000 drones, 1 h: latest per drone (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 20)) { benchmark in
             let store = try QueryDatabase.shared(layout)
             for _ in benchmark.scaledIterations {
                 let latest = try store.latestSamples()
