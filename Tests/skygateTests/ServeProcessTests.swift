@@ -123,9 +123,9 @@ struct ServeProcessTests {
     func killNineDuringSpillCatchUp() async throws {
         let directory = TemporaryDirectory()
         let database = directory.file("spill.db")
-        // The writer sleeps 250 ms before every commit (the hidden test seam) while batches are
+        // The writer sleeps 600 ms before every commit (the hidden test seam) while batches are
         // due every 20 ms: the processor spills most of the flight.
-        let slow = try Server(database: database, extraArguments: ["--commit-interval-ms", "20", "--test-commit-delay-ms", "250"])
+        let slow = try Server(database: database, extraArguments: ["--commit-interval-ms", "20", "--test-commit-delay-ms", "600"])
         try #require(slow.udpPort != 0 && slow.httpPort != 0, "serve did not start: \(slow.text)")
         let summary = try fly(drones: 100, rate: 50, duration: 2, port: slow.udpPort)
         var stats: [String: Any] = [:]
