@@ -145,26 +145,9 @@ extension TelemetryStore {
         return samples
     }
 
-    /// The distinct drones with chunks, found by skipping through the chunk index (one seek per drone).
+    /// The distinct drones with chunks (one seek per drone through the chunk index).
     func chunkDrones(_ connection: SQLiteConnection) throws(StoreError) -> [DroneIdentity] {
-        let next = try connection.prepare("""
-            SELECT protocol, drone FROM telemetry_chunk WHERE (protocol, drone) > (?1, ?2)
-            ORDER BY protocol, drone LIMIT 1
-            """)
-        var drones: [DroneIdentity] = []
-        var last = (Int64(-1), Int64(-1))
-        // Bounded: one step per distinct drone.
-        while true {
-            next.reset()
-            next.bind(1, last.0)
-            next.bind(2, last.1)
-            guard try next.step() else { break }
-            last = (next.int64(0), next.int64(1))
-            if let known = TelemetryProtocol(rawValue: UInt8(truncatingIfNeeded: last.0)) {
-                drones.append(DroneIdentity(protocol: known, number: UInt32(truncatingIfNeeded: last.1)))
-            }
-        }
-        return drones
+        try storedDrones(connection, table: "telemetry_chunk")
     }
 
     func chunkDroneSummaries(_ connection: SQLiteConnection) throws(StoreError) -> [StoredDroneSummary] {

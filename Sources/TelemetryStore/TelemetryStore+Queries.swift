@@ -134,15 +134,17 @@ extension TelemetryStore {
         return latest
     }
 
-    /// The distinct (protocol, drone) pairs, found by skipping through the index: one seek per
+    /// The distinct (protocol, drone) pairs of `table` (`telemetry`, or `telemetry_chunk` in the
+    /// chunk layout), found by skipping through its (protocol, drone, ...) index: one seek per
     /// drone instead of a scan of every row.
-    func storedDrones(_ connection: SQLiteConnection) throws(StoreError) -> [DroneIdentity] {
+    func storedDrones(_ connection: SQLiteConnection, table: String = "telemetry") throws(StoreError) -> [DroneIdentity] {
         let next = try connection.prepare("""
-            SELECT protocol, drone FROM telemetry WHERE (protocol, drone) > (?1, ?2)
+            SELECT protocol, drone FROM \(table) WHERE (protocol, drone) > (?1, ?2)
             ORDER BY protocol, drone LIMIT 1
             """)
         var drones: [DroneIdentity] = []
         var last = (Int64(-1), Int64(-1))
+        // Bounded: one step per distinct drone.
         while true {
             next.reset()
             next.bind(1, last.0)

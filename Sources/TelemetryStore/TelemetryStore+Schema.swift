@@ -150,37 +150,28 @@ extension TelemetryStore {
             columns.removeAll()
             chunkStored.removeAll(keepingCapacity: true)
         }
+        // The columns `sample(from:drone:)` reads (0...13), then protocol and drone.
         let rows = try connection.prepare("""
-            SELECT protocol, drone, sequence, time_us, latitude_e7, longitude_e7, altitude_mm, velocity_north_cms,
-                   velocity_east_cms, velocity_down_cms, heading_cdeg, battery_mv, battery_pct, satellites, status, stored_us
+            SELECT sequence, time_us, latitude_e7, longitude_e7, altitude_mm, velocity_north_cms, velocity_east_cms,
+                   velocity_down_cms, heading_cdeg, battery_mv, battery_pct, satellites, status, stored_us, protocol, drone
             FROM telemetry ORDER BY protocol, drone, time_us
             """)
         var drone: UInt32 = 0
         // Bounded: one pass over the old rows.
         while try rows.step() {
-            let rowProtocol = UInt8(truncatingIfNeeded: rows.int64(0))
-            let rowDrone = UInt32(truncatingIfNeeded: rows.int64(1))
+            let rowProtocol = UInt8(truncatingIfNeeded: rows.int64(14))
+            let rowDrone = UInt32(truncatingIfNeeded: rows.int64(15))
             if columns.count == chunkRows || (columns.count > 0 && (rowProtocol != chunkProtocol || rowDrone != drone)) {
                 try flush()
             }
             chunkProtocol = rowProtocol
             drone = rowDrone
-            let sample = WireSample(
-                timeOffsetMicroseconds: 0,
-                latitudeE7: Int32(truncatingIfNeeded: rows.int64(4)), longitudeE7: Int32(truncatingIfNeeded: rows.int64(5)),
-                altitudeMM: Int32(truncatingIfNeeded: rows.int64(6)),
-                velocityNorthCMS: Int16(truncatingIfNeeded: rows.int64(7)),
-                velocityEastCMS: Int16(truncatingIfNeeded: rows.int64(8)),
-                velocityDownCMS: Int16(truncatingIfNeeded: rows.int64(9)),
-                headingCentidegrees: UInt16(truncatingIfNeeded: rows.int64(10)),
-                batteryMillivolts: UInt16(truncatingIfNeeded: rows.int64(11)),
-                batteryPercent: UInt8(truncatingIfNeeded: rows.int64(12)),
-                satellites: UInt8(truncatingIfNeeded: rows.int64(13)),
-                status: StatusFlags(rawValue: UInt32(truncatingIfNeeded: rows.int64(14))))
+            // Rows of an unknown protocol cannot come from a Skygate writer; they are not moved.
+            guard let known = TelemetryProtocol(rawValue: rowProtocol) else { continue }
+            let stored = Self.sample(from: rows, drone: DroneIdentity(protocol: known, number: rowDrone))
             columns.append(
-                sample, droneID: rowDrone, sequence: UInt32(truncatingIfNeeded: rows.int64(2)),
-                timestampMicroseconds: UInt64(bitPattern: rows.int64(3)))
-            chunkStored.append(rows.isNull(15) ? 0 : UInt64(bitPattern: rows.int64(15)))
+                stored.sample, droneID: rowDrone, sequence: stored.sequence, timestampMicroseconds: stored.timestampMicroseconds)
+            chunkStored.append(stored.storedMicroseconds ?? 0)
         }
         try flush()
         try connection.execute("DROP TABLE telemetry")

@@ -92,21 +92,9 @@ public final class SampleColumns {
     /// Appends one sample with its frame's identity.
     @inlinable
     public func append(_ sample: WireSample, header: FrameHeader) {
-        let row = reserveRows(1)
-        droneIDStorage[row] = header.droneID
-        sequenceStorage[row] = header.sequence
-        timestampStorage[row] = header.timestampMicroseconds &+ UInt64(sample.timeOffsetMicroseconds)
-        latitudeStorage[row] = sample.latitudeE7
-        longitudeStorage[row] = sample.longitudeE7
-        altitudeStorage[row] = sample.altitudeMM
-        velocityNorthStorage[row] = sample.velocityNorthCMS
-        velocityEastStorage[row] = sample.velocityEastCMS
-        velocityDownStorage[row] = sample.velocityDownCMS
-        headingStorage[row] = sample.headingCentidegrees
-        batteryMillivoltsStorage[row] = sample.batteryMillivolts
-        batteryPercentStorage[row] = sample.batteryPercent
-        satellitesStorage[row] = sample.satellites
-        statusStorage[row] = sample.status.rawValue
+        append(
+            sample, droneID: header.droneID, sequence: header.sequence,
+            timestampMicroseconds: header.timestampMicroseconds &+ UInt64(sample.timeOffsetMicroseconds))
     }
 
     /// Appends one sample with its identity given directly (a store or spill file reading back).
