@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MAVLinkSigning", targets: ["MAVLinkSigning"]),
         .library(name: "UDPTransport", targets: ["UDPTransport"]),
         .library(name: "Playback", targets: ["Playback"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
@@ -87,6 +90,18 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
         .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "CZlib"]),
+        // The shared store past one machine: PostgreSQL through postgres-nio (COPY per batch, daily
+        // partitions, the fleet's latest state), and the one place a `--db` value is opened.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Telemetry", "TelemetryWire", "TelemetryStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Stored tracks as CSV, GeoJSON, GPX and KML (export command, track API).
         .target(name: "TelemetryExport", dependencies: ["Telemetry", "TelemetryStore", "TelemetryWire"]),
         // Everything that plays traffic or records it, and the loops the gateway shares with it:
@@ -146,6 +161,13 @@ let package = Package(
             dependencies: ["Pipeline", "PacketRing", "Telemetry", "TelemetryWire", "MAVLinkWire", "MAVLinkSigning", "WireAuthentication"]
         ),
         .testTarget(name: "TelemetryStoreTests", dependencies: ["TelemetryStore", "Telemetry", "TelemetryWire", "CSQLite"]),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "PostgresStore", "TelemetryStore", "Telemetry", "TelemetryWire",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(name: "TelemetryExportTests", dependencies: ["TelemetryExport", "TelemetryStore", "Telemetry", "TelemetryWire"]),
         .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry"]),
         .testTarget(

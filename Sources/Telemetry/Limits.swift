@@ -214,6 +214,32 @@ extension Limits {
         public static let readerCacheKiB = 2_048
     }
 
+    /// The PostgreSQL store (`serve --db postgres://...`).
+    public enum Postgres {
+        /// A connection attempt that takes longer fails (and counts as an outage).
+        public static let connectTimeout: Duration = .seconds(5)
+        /// The writer's first wait before reconnecting after an outage; it doubles up to the
+        /// maximum, so a restarting server is not hammered and a short blip is ridden out fast.
+        public static let reconnectBackoffInitial: Duration = .milliseconds(100)
+        public static let reconnectBackoffMax: Duration = .seconds(2)
+        /// At shutdown with the database away, the writer tries this long before it leaves the
+        /// rest in the spill file for the next start.
+        public static let shutdownReconnectWait: Duration = .seconds(5)
+        /// How often a gateway reads the whole fleet's latest state back (`/api/drones`): the
+        /// page is at most this plus one commit interval old.
+        public static let fleetRefreshInterval: Duration = .seconds(1)
+        /// Width of one telemetry partition (daily), in microseconds of sample time.
+        public static let partitionMicroseconds: UInt64 = 86_400_000_000
+        /// Partitions one batch may create; a batch spanning more days is refused (its samples'
+        /// times were validated, so only a replay of a long recording in one batch could).
+        public static let partitionsPerBatchMax = 64
+        /// Bytes of COPY text one batch may need: the batch's rows at the widest row (16
+        /// fields of at most 20 digits and a separator each).
+        public static let copyRowBytesMax = 16 * 21
+        /// Rows per page of a read (export, tracks).
+        public static let readPageRows = 4_096
+    }
+
     /// Replay of recordings (`replay`).
     public enum Replay {
         /// Datagrams sent per `sendmmsg` call at most by `replay --to`; whatever is due goes together.

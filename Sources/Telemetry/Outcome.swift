@@ -86,6 +86,9 @@ public enum DropReason: Int, Sendable, CaseIterable, Hashable {
     case spillFull
     /// The spill file could not be written, or a record in it could not be read back.
     case spillFailed
+    /// The database was unreachable (a PostgreSQL restart or outage) and the spill file's budget
+    /// was spent: the batch that did not fit is lost.
+    case storeUnavailable
 
     public var name: String {
         switch self {
@@ -93,6 +96,7 @@ public enum DropReason: Int, Sendable, CaseIterable, Hashable {
         case .storeFailed: "store_failed"
         case .spillFull: "spill_full"
         case .spillFailed: "spill_failed"
+        case .storeUnavailable: "store_unavailable"
         }
     }
 }

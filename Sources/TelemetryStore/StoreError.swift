@@ -1,6 +1,9 @@
 /// What can go wrong in the store. All are operating errors (a full disk, a file from a newer
 /// Skygate, a damaged database); programmer errors are preconditions.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Whether this is an outage of a network store rather than a refused write.
+    public var isUnavailable: Bool { if case .unavailable = self { true } else { false } }
+
     /// The database file could not be opened or created.
     case openFailed(path: String, message: String)
     /// The file was written by a newer Skygate whose schema this version does not know.
@@ -11,6 +14,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed
     /// SQLite reported an error; `context` is the statement or step that failed.
     case sqlite(code: Int32, message: String, context: String)
+    /// A `--db` value that names no store (a malformed URL, a password in the URL).
+    case invalidLocation(String)
+    /// A network store cannot be reached now (refused, closed, restarting): an outage, which the
+    /// writer rides out through the spill file and reconnects after.
+    case unavailable(String)
+    /// The database server refused a statement or the login (`message` has its SQLSTATE).
+    case database(message: String, context: String)
 
     public var description: String {
         switch self {
@@ -24,6 +34,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             "the store is closed"
         case let .sqlite(code, message, context):
             "SQLite error \(code) (\(message)) in: \(context.prefix(120))"
+        case let .invalidLocation(message):
+            message
+        case let .unavailable(message):
+            "database unavailable: \(message)"
+        case let .database(message, context):
+            "PostgreSQL error \(message) in: \(context.prefix(120))"
         }
     }
 }

@@ -12,6 +12,14 @@ public struct StoredSample: Sendable, Equatable {
     public var sample: WireSample
     /// When the row's batch was committed (wall clock µs); nil for rows stored before schema v2.
     public var storedMicroseconds: UInt64?
+
+    public init(drone: DroneIdentity, sequence: UInt32, timestampMicroseconds: UInt64, sample: WireSample, storedMicroseconds: UInt64?) {
+        self.drone = drone
+        self.sequence = sequence
+        self.timestampMicroseconds = timestampMicroseconds
+        self.sample = sample
+        self.storedMicroseconds = storedMicroseconds
+    }
 }
 
 /// One drone's stored rows at a glance.
@@ -20,6 +28,13 @@ public struct StoredDroneSummary: Sendable, Equatable {
     public var rowCount: Int
     public var firstTimestampMicroseconds: UInt64
     public var lastTimestampMicroseconds: UInt64
+
+    public init(drone: DroneIdentity, rowCount: Int, firstTimestampMicroseconds: UInt64, lastTimestampMicroseconds: UInt64) {
+        self.drone = drone
+        self.rowCount = rowCount
+        self.firstTimestampMicroseconds = firstTimestampMicroseconds
+        self.lastTimestampMicroseconds = lastTimestampMicroseconds
+    }
 }
 
 extension TelemetryStore {

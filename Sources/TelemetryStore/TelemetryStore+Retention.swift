@@ -2,9 +2,18 @@ import Telemetry
 
 /// What one retention pass did.
 public struct StoreRetentionResult: Sendable, Equatable {
+    /// Rows deleted (PostgreSQL: the planner's estimate of the dropped partitions' rows).
     public var rowsDeleted: Int
     /// Transactions committed; each deleted at most the step limit.
     public var transactions: Int
+    /// Whole daily partitions dropped (PostgreSQL; 0 for SQLite).
+    public var partitionsDropped: Int = 0
+
+    public init(rowsDeleted: Int, transactions: Int, partitionsDropped: Int = 0) {
+        self.rowsDeleted = rowsDeleted
+        self.transactions = transactions
+        self.partitionsDropped = partitionsDropped
+    }
 }
 
 extension TelemetryStore {
@@ -14,7 +23,7 @@ extension TelemetryStore {
     /// index, so the pass costs what it deletes, not a scan of the table.
     @discardableResult
     public func retain(
-        olderThanMicroseconds cutoffMicroseconds: UInt64, stepRowsMaximum: Int = Limits.Store.retentionStepRowsMax
+        olderThanMicroseconds cutoffMicroseconds: UInt64, stepRowsMaximum: Int
     ) throws(StoreError) -> StoreRetentionResult {
         precondition(stepRowsMaximum > 0 && stepRowsMaximum <= 1_000_000)
         let state = try openState()

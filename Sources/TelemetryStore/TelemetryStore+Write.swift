@@ -20,6 +20,16 @@ public struct StoreWriteResult: Sendable, Equatable {
     public var rowsWritten: Int
     /// From BEGIN to the end of COMMIT, including the sort.
     public var duration: Duration
+    /// Rows of the batch the store already held and kept once (a shared store: another gateway
+    /// stored the same frame, or a retried commit had in fact committed). Never more than
+    /// `rowsWritten`; always 0 for SQLite, whose gateway is the only writer.
+    public var rowsAlreadyStored: Int = 0
+
+    public init(rowsWritten: Int, duration: Duration, rowsAlreadyStored: Int = 0) {
+        self.rowsWritten = rowsWritten
+        self.duration = duration
+        self.rowsAlreadyStored = rowsAlreadyStored
+    }
 }
 
 /// What one compaction did.
@@ -32,6 +42,14 @@ public struct StoreCompactionResult: Sendable, Equatable {
     /// Transactions committed (one per arena-full of recent blocks).
     public var transactions: Int
     public var duration: Duration
+
+    public init(samples: Int, chunks: Int, blocks: Int, transactions: Int, duration: Duration) {
+        self.samples = samples
+        self.chunks = chunks
+        self.blocks = blocks
+        self.transactions = transactions
+        self.duration = duration
+    }
 }
 
 extension TelemetryStore {
