@@ -119,7 +119,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Pipeline", "Playback", "UDPTransport", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
-                "MAVLinkSigning", "StatusServer", "FlightRecording",
+                "MAVLinkSigning", "StatusServer", "FlightRecording", "PostgresStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -136,6 +136,7 @@ let package = Package(
                 "UDPTransport",
                 "TelemetryExport",
                 "TelemetryStore",
+                "PostgresStore",
                 "Telemetry",
                 "FlightRecording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -41,7 +41,7 @@ extension Gateway {
 
     /// The writer thread's extras: commit latencies, logged commit errors, and retention
     /// (`--retain`) every `Limits.Threads.retentionInterval` and once at the end.
-    static func commitHooks(configuration: GatewayConfiguration, store: TelemetryStore, logger: Logger) -> CommitLoop.Hooks {
+    static func commitHooks(configuration: GatewayConfiguration, store: any TelemetryStoring, logger: Logger) -> CommitLoop.Hooks {
         guard let days = configuration.retainDays else {
             return CommitLoop.Hooks(
                 recordsLatency: true, onError: { logger.error("\($0)") }, commitDelay: configuration.testCommitDelay)
@@ -52,7 +52,11 @@ extension Gateway {
             let cutoff = SystemClock.realtimeMicroseconds() &- UInt64(days * 86_400 * 1_000_000)
             do {
                 let result = try store.retain(olderThanMicroseconds: cutoff)
-                if result.rowsDeleted > 0 { logger.info("retention deleted \(result.rowsDeleted) rows in \(result.transactions) steps") }
+                if result.partitionsDropped > 0 {
+                    logger.info("retention dropped \(result.partitionsDropped) daily partitions (~\(result.rowsDeleted) rows)")
+                } else if result.rowsDeleted > 0 {
+                    logger.info("retention deleted \(result.rowsDeleted) rows in \(result.transactions) steps")
+                }
             } catch {
                 logger.error("retention failed: \(error)")
             }
@@ -69,7 +73,7 @@ extension Gateway {
 
     /// The spill file, or nil when `spillBudgetBytes` is 0. Records a previous run left unstored
     /// (kill -9 while the writer caught up) are stored first, by the writer thread.
-    static func makeSpill(configuration: GatewayConfiguration, limits: ValidLimits, store: TelemetryStore, logger: Logger)
+    static func makeSpill(configuration: GatewayConfiguration, limits: ValidLimits, store: any TelemetryStoring, logger: Logger)
         throws(GatewayError) -> SpillFile?
     {
         guard configuration.spillBudgetBytes > 0 else { return nil }
@@ -82,7 +86,7 @@ extension Gateway {
         } catch let error as PlaybackError {
             throw GatewayError(error.description)
         } catch {
-            throw GatewayError("--db \(configuration.databasePath): \(error)")
+            throw GatewayError("--db \(configuration.storeRequest.displayName): \(error)")
         }
         if spill.pendingRecords > 0 {
             logger.notice("storing \(spill.pendingRecords) batches an earlier run spilled", metadata: ["spill": "\(path)"])

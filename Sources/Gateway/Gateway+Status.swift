@@ -3,8 +3,10 @@ import Glibc
 #endif
 import Pipeline
 import Playback
+import PostgresStore
 import StatusServer
 import Telemetry
+import TelemetryStore
 
 extension Gateway: StatusSource {
     public func statsReport() -> StatsReport {
@@ -32,15 +34,37 @@ extension Gateway: StatusSource {
             report.spill_bytes = spill.bytesUsed
         }
         report.recovered = snapshot.recovered
+        report.store = commits.store.isShared ? "postgres" : "sqlite"
+        report.store_unavailable = commits.isStoreUnavailable
+        report.store_outages = commits.outageCount
+        report.store_reconnects = commits.reconnectCount
+        report.samples_already_stored = commits.samplesAlreadyStored
         report.compaction_duration_ms = milliseconds(commits.compactionDuration)
         return report
     }
 
-    public func droneStatuses() -> [DroneStatus] { processor.fleet.snapshot() }
+    /// The live fleet; with a shared store, merged with every other gateway's drones as the
+    /// store last showed them (`SharedFleetView`, at most about a second old).
+    public func droneStatuses() -> [DroneStatus] {
+        let local = processor.fleet.snapshot()
+        guard let sharedFleet else { return local }
+        return sharedFleet.merged(with: local)
+    }
 
-    public func droneStatus(of drone: DroneIdentity) -> DroneStatus? { processor.fleet.status(of: drone) }
+    public func droneStatus(of drone: DroneIdentity) -> DroneStatus? {
+        let local = processor.fleet.status(of: drone)
+        guard let sharedFleet else { return local }
+        return sharedFleet.merged(with: local.map { [$0] } ?? []).first { $0.drone == drone }
+    }
 
     public var databasePath: String? { configuration.databasePath }
+
+    public func openStoreForReading() throws(StoreError) -> any TelemetryStoring {
+        var request = configuration.storeRequest
+        request.options.isReadOnly = true
+        request.options.cacheSizeKiB = Limits.Store.readerCacheKiB
+        return try StoreOpener.open(request, logger: logger)
+    }
 
     public var ingestDatagramBytesMax: Int { configuration.limits.datagramBytesMax }
 
@@ -62,6 +86,7 @@ extension Gateway: StatusSource {
 
     /// Size of the database file and its WAL, read from the file system (never a query).
     func databaseBytes() -> Int? {
+        if configuration.storeRequest.isPostgres { return nil }
         var total = 0
         var found = false
         for suffix in ["", "-wal"] {

@@ -1,6 +1,7 @@
 import FlightRecording
 import Foundation
 import Logging
+import PostgresStore
 import MAVLinkSigning
 import Playback
 import PacketRing
@@ -32,6 +33,8 @@ public final class Gateway: @unchecked Sendable {
     public let processor: GatewayProcessor
     /// Commit batches, the writer thread and its figures.
     public let commits: CommitLoop
+    /// With a shared store: the whole fleet as the store shows it, refreshed on its own thread.
+    let sharedFleet: SharedFleetView?
     /// The flight recorder when `recordDirectory` is set (docs/architecture.md, "Recording").
     public let recorder: FlightRecorder?
     public let startedNanoseconds = SystemClock.realtimeNanoseconds()
@@ -62,14 +65,15 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             throw GatewayError("--udp \(configuration.udpAddress): \(error)")
         }
-        let store: TelemetryStore
+        let store: any TelemetryStoring
         do {
-            var options = StoreOptions()
-            options.batchRowsMaximum = 2 * limitValues.commitSamplesMax  // one part per protocol
-            store = try TelemetryStore(path: configuration.databasePath, options: options)
+            var request = configuration.storeRequest
+            request.options.batchRowsMaximum = 2 * limitValues.commitSamplesMax  // one part per protocol
+            store = try StoreOpener.open(request, logger: logger)
         } catch {
-            throw GatewayError("--db \(configuration.databasePath): \(error)")
+            throw GatewayError("--db \(configuration.storeRequest.displayName): \(error)")
         }
+        sharedFleet = store.isShared ? SharedFleetView(request: configuration.storeRequest, logger: logger) : nil
         let spill = try Self.makeSpill(configuration: configuration, limits: limits, store: store, logger: logger)
         commits = CommitLoop(
             store: store, limits: limits, counters: counters,
@@ -93,7 +97,8 @@ public final class Gateway: @unchecked Sendable {
         ]
         commits.start(threadName: "skygate-write")
         if let recorder { recorderThread = ThreadHandle.start(name: "skygate-record") { recorder.run() } }
-        logger.info("gateway started", metadata: ["udp": "\(receiver.boundAddress)", "db": "\(configuration.databasePath)"])
+        sharedFleet?.start()
+        logger.info("gateway started", metadata: ["udp": "\(receiver.boundAddress)", "db": "\(configuration.storeRequest.displayName)"])
     }
 
     /// Stops receiving, drains the ring, commits the last batch, checkpoints the WAL and closes
@@ -114,6 +119,7 @@ public final class Gateway: @unchecked Sendable {
             commits.finish()
             recorderThread?.join()
         }
+        sharedFleet?.stop()
         do { try commits.store.checkpoint() } catch { logger.error("checkpoint failed: \(error)") }
         commits.store.close()
         let snapshot = counters.snapshot()

@@ -1,4 +1,5 @@
 import FlightRecording
+import PostgresStore
 import Telemetry
 
 /// Everything `skygate serve` can be told, with the defaults of docs/operations.md.
@@ -7,8 +8,12 @@ public struct GatewayConfiguration: Sendable {
     public var udpAddress = "0.0.0.0:14550"
     /// HTTP address of the API (and, later, the status page). Loopback by default.
     public var httpAddress = "127.0.0.1:8080"
-    /// SQLite database file.
+    /// SQLite database file, or a `postgres://USER@HOST:PORT/DB` URL (the shared store).
     public var databasePath = "skygate.db"
+    /// PostgreSQL: a file holding the password (else `PGPASSWORD`; never in the URL).
+    public var databasePasswordFile: String?
+    /// This gateway's name in a shared store (its spill mark, `drone_latest.gateway`).
+    public var gatewayName = StoreOpener.defaultGatewayName
     /// Keep this many days of telemetry; nil keeps everything.
     public var retainDays: Double?
     /// Per-drone keys for authenticated Skygate frames (docs/protocol.md, "Authentication").
@@ -47,7 +52,14 @@ public struct GatewayConfiguration: Sendable {
     public var testCommitDelay: Duration = .zero
 
     /// The spill file's path.
-    public var resolvedSpillPath: String { spillPath ?? databasePath + ".spill" }
+    public var resolvedSpillPath: String {
+        spillPath ?? (storeRequest.isPostgres ? "skygate-\(gatewayName).spill" : databasePath + ".spill")
+    }
+
+    /// What opens the store (`StoreOpener`).
+    public var storeRequest: StoreOpener.Request {
+        StoreOpener.Request(db: databasePath, passwordFile: databasePasswordFile, gatewayName: gatewayName)
+    }
 
     public init() {}
 }

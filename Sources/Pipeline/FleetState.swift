@@ -25,6 +25,35 @@ public struct DroneStatus: Sendable, Equatable {
     public var climbRateMetresPerSecond: Float
     public var distanceFlownMetres: Double
 
+    public init(
+        drone: DroneIdentity, firstSeenNanoseconds: UInt64, lastSeenNanoseconds: UInt64, framesReceived: UInt64,
+        framesLost: UInt64, framesDuplicate: UInt64, samplesReceived: UInt64, lastSampleMicroseconds: UInt64, hasFix: Bool,
+        latitudeE7: Int32, longitudeE7: Int32, altitudeMM: Int32, headingCentidegrees: UInt16, batteryMillivolts: UInt16,
+        batteryPercent: UInt8, satellites: UInt8, status: UInt32, groundSpeedMetresPerSecond: Float,
+        climbRateMetresPerSecond: Float, distanceFlownMetres: Double
+    ) {
+        self.drone = drone
+        self.firstSeenNanoseconds = firstSeenNanoseconds
+        self.lastSeenNanoseconds = lastSeenNanoseconds
+        self.framesReceived = framesReceived
+        self.framesLost = framesLost
+        self.framesDuplicate = framesDuplicate
+        self.samplesReceived = samplesReceived
+        self.lastSampleMicroseconds = lastSampleMicroseconds
+        self.hasFix = hasFix
+        self.latitudeE7 = latitudeE7
+        self.longitudeE7 = longitudeE7
+        self.altitudeMM = altitudeMM
+        self.headingCentidegrees = headingCentidegrees
+        self.batteryMillivolts = batteryMillivolts
+        self.batteryPercent = batteryPercent
+        self.satellites = satellites
+        self.status = status
+        self.groundSpeedMetresPerSecond = groundSpeedMetresPerSecond
+        self.climbRateMetresPerSecond = climbRateMetresPerSecond
+        self.distanceFlownMetres = distanceFlownMetres
+    }
+
     /// Share of the frames the drone sent that arrived, from sequence gaps (1 = no loss).
     public var linkQuality: Double {
         let expected = framesReceived + framesLost

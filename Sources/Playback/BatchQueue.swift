@@ -45,6 +45,13 @@ public final class BatchQueue: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether `close()` was called (batches may still wait).
+    public var closed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return isClosed
+    }
+
     public var count: Int {
         condition.lock()
         defer { condition.unlock() }

@@ -47,7 +47,7 @@ public final class CommitLoop: @unchecked Sendable {
         }
     }
 
-    public let store: TelemetryStore
+    public let store: any TelemetryStoring
     let counters: IngestCounters
     let hooks: Hooks
     let freeBatches: BatchQueue
@@ -65,6 +65,13 @@ public final class CommitLoop: @unchecked Sendable {
     /// The batch spilled records are read back into (writer thread only).
     private let spillBatch: TelemetryBatch?
     let lastWriteFailed = Atomic<Bool>(false)
+    /// The database is away (a network store's outage): batches go to the spill file.
+    let storeAway = Atomic<Bool>(false)
+    let outages = Atomic<UInt64>(0)
+    let reconnects = Atomic<UInt64>(0)
+    let rowsAlreadyStored = Atomic<UInt64>(0)
+    /// Set when shutdown found the database still away: what is left stays in the spill file.
+    private var gaveUp = false
     let batchesCommitted = Atomic<UInt64>(0)
     let lastBatchSamples = Atomic<Int>(0)
     private let firstError = Mutex<String?>(nil)
@@ -75,7 +82,7 @@ public final class CommitLoop: @unchecked Sendable {
     /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples (and one more
     /// to read spilled batches back into).
     public init(
-        store: TelemetryStore, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks, spill: SpillFile? = nil
+        store: any TelemetryStoring, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks, spill: SpillFile? = nil
     ) {
         let limits = validLimits.value
         self.store = store
@@ -110,7 +117,7 @@ public final class CommitLoop: @unchecked Sendable {
             }
             switch spill.append(batch) {
             case .spilled: break
-            case .full: counters.countDropped(.spillFull, units: batch.units)
+            case .full: counters.countDropped(storeAway.load(ordering: .relaxed) ? .storeUnavailable : .spillFull, units: batch.units)
             case .failed: counters.countDropped(.spillFailed, units: batch.units)
             }
             // Empty the batch and hand it back as the fresh one, so the processor's batch clock
@@ -130,8 +137,15 @@ public final class CommitLoop: @unchecked Sendable {
         writerThread = nil
     }
 
-    /// Whether the last commit failed (the gateway is then not ready).
-    public var lastCommitFailed: Bool { lastWriteFailed.load(ordering: .relaxed) }
+    /// Whether the last commit failed or the database is away (the gateway is then not ready).
+    public var lastCommitFailed: Bool { lastWriteFailed.load(ordering: .relaxed) || storeAway.load(ordering: .relaxed) }
+    /// Whether the database is away now.
+    public var isStoreUnavailable: Bool { storeAway.load(ordering: .relaxed) }
+    /// Outages ridden out (the store went away) and reconnections after them.
+    public var outageCount: UInt64 { outages.load(ordering: .relaxed) }
+    public var reconnectCount: UInt64 { reconnects.load(ordering: .relaxed) }
+    /// Samples a shared store already held when this gateway committed them (stored once).
+    public var samplesAlreadyStored: UInt64 { rowsAlreadyStored.load(ordering: .relaxed) }
     public var batchesCommittedCount: UInt64 { batchesCommitted.load(ordering: .relaxed) }
     public var lastBatchSampleCount: Int { lastBatchSamples.load(ordering: .relaxed) }
     /// Full batches waiting for the writer.
@@ -142,8 +156,9 @@ public final class CommitLoop: @unchecked Sendable {
     // MARK: The writer thread
 
     private func run() {
-        // Bounded: ends when the queue is closed and empty and the spill file holds nothing.
-        while true {
+        // Bounded: ends when the queue is closed and empty and the spill file holds nothing, or
+        // at shutdown when the database stays away (the spill file keeps the rest).
+        while !gaveUp {
             if let batch = fullBatches.tryTake() {
                 commitQueued(batch)
             } else if storeOneSpilled() {
@@ -155,14 +170,32 @@ public final class CommitLoop: @unchecked Sendable {
             }
         }
         // Closed: what is still spilled is stored before the loop ends (SIGTERM drains it).
-        while storeOneSpilled() {}
-        compact(force: true)
+        while !gaveUp && storeOneSpilled() {}
+        if gaveUp {
+            hooks.onError("the database is still unavailable at shutdown; \(spill?.pendingRecords ?? 0) batches stay in the spill file for the next start")
+        } else {
+            compact(force: true)
+        }
         hooks.atEnd()
     }
 
     private func commitQueued(_ batch: TelemetryBatch) {
         let started = SystemClock.realtimeNanoseconds()
-        commit(batch, spillSequence: nil, startedNanoseconds: started)
+        if gaveUp || commit(batch, spillSequence: nil, startedNanoseconds: started) == .unavailable {
+            if spill != nil {
+                park(batch)
+                awaitStore()
+            } else {
+                // No spill file (replay): hold the batch and retry; the caller waits meanwhile.
+                while true {
+                    guard awaitStore() else {
+                        counters.countDropped(.storeUnavailable, units: batch.units)
+                        break
+                    }
+                    if commit(batch, spillSequence: nil, startedNanoseconds: started) != .unavailable { break }
+                }
+            }
+        }
         batch.reset()
         freeBatches.put(batch)
         compact(force: false)
@@ -174,8 +207,15 @@ public final class CommitLoop: @unchecked Sendable {
         guard let spill, let spillBatch, let taken = spill.takeNext(into: spillBatch) else { return false }
         let started = SystemClock.realtimeNanoseconds()
         if let record = taken.record {
-            commit(spillBatch, spillSequence: record.sequence, startedNanoseconds: started,
-                   recovered: record.sequence < spill.firstSequenceOfRun)
+            let outcome = commit(spillBatch, spillSequence: record.sequence, startedNanoseconds: started,
+                                 recovered: record.sequence < spill.firstSequenceOfRun)
+            if outcome == .unavailable {
+                // Still spilled: it is the next record taken once the database is back.
+                spill.putBack()
+                spillBatch.reset()
+                awaitStore()
+                return !gaveUp
+            }
         } else {
             let message = "a spilled batch could not be read back from \(spill.path)"
             // Units this run spilled are counted; an earlier run's were never counted here.
@@ -205,15 +245,80 @@ public final class CommitLoop: @unchecked Sendable {
         }
     }
 
+    /// Appends a batch the database could not take now to the spill file; beyond its budget
+    /// the batch is lost and counted `dropped{store_unavailable}`.
+    private func park(_ batch: TelemetryBatch) {
+        guard let spill else { return }
+        switch spill.append(batch) {
+        case .spilled: break
+        case .full: counters.countDropped(.storeUnavailable, units: batch.units)
+        case .failed: counters.countDropped(.spillFailed, units: batch.units)
+        }
+    }
+
+    /// After a commit found the database away: not ready, reconnect with doubling waits.
+    /// Meanwhile queued batches go to the spill file, so the processor always has a free batch.
+    /// Returns false at shutdown once `Limits.Postgres.shutdownReconnectWait` has passed.
+    @discardableResult
+    private func awaitStore() -> Bool {
+        if gaveUp { return false }
+        if !storeAway.exchange(true, ordering: .relaxed) { outages.add(1, ordering: .relaxed) }
+        var delay = Limits.Postgres.reconnectBackoffInitial
+        var closedAt: ContinuousClock.Instant?
+        var lastMessage = ""
+        // Bounded: every pass sleeps; after close the shutdown wait ends it.
+        while true {
+            if spill != nil, let queued = fullBatches.tryTake() {
+                park(queued)
+                queued.reset()
+                freeBatches.put(queued)
+                continue
+            }
+            SystemClock.sleep(for: delay)
+            do {
+                try store.reconnect()
+                storeAway.store(false, ordering: .relaxed)
+                reconnects.add(1, ordering: .relaxed)
+                return true
+            } catch {
+                let message = "\(error)"
+                if message != lastMessage { hooks.onError("reconnecting to \(store.location): \(message)") }
+                lastMessage = message
+            }
+            delay = min(delay * 2, Limits.Postgres.reconnectBackoffMax)
+            if fullBatches.closed {
+                let now = ContinuousClock.now
+                if closedAt == nil { closedAt = now }
+                if now - closedAt! >= Limits.Postgres.shutdownReconnectWait {
+                    // Whatever is still queued goes to the spill file for the next start.
+                    while spill != nil, let queued = fullBatches.tryTake() {
+                        park(queued)
+                        queued.reset()
+                        freeBatches.put(queued)
+                    }
+                    gaveUp = true
+                    return false
+                }
+            }
+        }
+    }
+
+    enum CommitOutcome: Equatable { case committed, failed, unavailable }
+
+    @discardableResult
     private func commit(
         _ batch: TelemetryBatch, spillSequence: UInt64?, startedNanoseconds started: UInt64, recovered: Bool = false
-    ) {
+    ) -> CommitOutcome {
         if hooks.commitDelay > .zero { SystemClock.sleep(for: hooks.commitDelay) }
         do {
-            _ = try store.write([
+            let result = try store.write([
                 StoreBatchPart(protocol: .skygate, columns: batch.skygate),
                 StoreBatchPart(protocol: .mavlink, columns: batch.mavlink),
             ], spillSequence: spillSequence)
+            if result.rowsAlreadyStored > 0 { rowsAlreadyStored.add(UInt64(result.rowsAlreadyStored), ordering: .relaxed) }
+        } catch where error.isUnavailable {
+            // An outage, not a refused batch: the caller keeps the batch (spill file or retry).
+            return .unavailable
         } catch {
             let message = "commit of \(batch.units) frames failed: \(error)"
             if recovered {
@@ -221,20 +326,20 @@ public final class CommitLoop: @unchecked Sendable {
                 lastWriteFailed.store(true, ordering: .relaxed)
                 firstError.withLock { first in if first == nil { first = message } }
                 hooks.onError(message)
-                return
+                return .failed
             }
             counters.countDropped(.storeFailed, units: batch.units)
             lastWriteFailed.store(true, ordering: .relaxed)
             firstError.withLock { first in if first == nil { first = message } }
             hooks.onError(message)
-            return
+            return .failed
         }
         let committed = SystemClock.realtimeNanoseconds()
         lastWriteFailed.store(false, ordering: .relaxed)
         if recovered {
             counters.countRecovered(units: batch.units, samples: batch.sampleCount)
             batchesCommitted.add(1, ordering: .relaxed)
-            return
+            return .committed
         }
         counters.countStored(units: batch.units, samples: batch.sampleCount)
         if hooks.recordsLatency {
@@ -247,5 +352,6 @@ public final class CommitLoop: @unchecked Sendable {
         }
         batchesCommitted.add(1, ordering: .relaxed)
         lastBatchSamples.store(batch.sampleCount, ordering: .relaxed)
+        return .committed
     }
 }

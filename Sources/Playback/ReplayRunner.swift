@@ -28,11 +28,16 @@ public final class ReplayRunner: @unchecked Sendable {
     let commits: CommitLoop
     private var isFinished = false
 
-    /// Opens (creating and migrating if needed) the database at `databasePath`.
-    public init(databasePath: String, limits validLimits: ValidLimits = .defaults) throws(PlaybackError) {
-        limits = validLimits.value
+    /// Opens (creating and migrating if needed) the SQLite database at `databasePath`.
+    public convenience init(databasePath: String, limits validLimits: ValidLimits = .defaults) throws(PlaybackError) {
         let store: TelemetryStore
         do { store = try TelemetryStore(path: databasePath) } catch { throw PlaybackError("--db \(databasePath): \(error)") }
+        self.init(store: store, limits: validLimits)
+    }
+
+    /// Replays into an open store (SQLite or the shared PostgreSQL store).
+    public init(store: any TelemetryStoring, limits validLimits: ValidLimits = .defaults) {
+        limits = validLimits.value
         commits = CommitLoop(store: store, limits: validLimits, counters: counters, hooks: .init(recordsLatency: false))
         processor = ReplayProcessor(limits: validLimits, counters: counters, batch: commits.firstBatch)
         commits.start(threadName: "skygate-replay")

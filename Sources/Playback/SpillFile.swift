@@ -37,6 +37,8 @@ public final class SpillFile: @unchecked Sendable {
         var readOffset: Int
         var nextSequence: UInt64
         var records: Int
+        /// Where the record `takeNext` handed out last starts (for `putBack()`); -1: none.
+        var lastTakenOffset: Int = -1
     }
 
     public let path: String
@@ -185,6 +187,7 @@ public final class SpillFile: @unchecked Sendable {
         state.withLock { state in
             state.readOffset = position.offset + record.bytes
             state.records -= 1
+            state.lastTakenOffset = position.offset
         }
         guard decoded else {
             batch.reset()
@@ -193,6 +196,17 @@ public final class SpillFile: @unchecked Sendable {
         let times = (0..<timesKept).map { UInt64(littleEndian: timesBytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
         times.withUnsafeBufferPointer { batch.restoreUnits(record.units, receiveTimes: $0) }
         return (Record(sequence: record.sequence, units: record.units, samples: batch.sampleCount), 0, record.sequence)
+    }
+
+    /// The record `takeNext` handed out last could not be stored now (the database is away):
+    /// it is the next one handed out again.
+    public func putBack() {
+        state.withLock { state in
+            guard state.lastTakenOffset >= 0 else { return }
+            state.readOffset = state.lastTakenOffset
+            state.records += 1
+            state.lastTakenOffset = -1
+        }
     }
 
     /// After the writer stored (or gave up on) a record it took: empties the file once every

@@ -11,18 +11,39 @@ enum BlockingBridge {
     static let executor = ThreadTaskExecutor(name: "skygate-pg")
 
     private final class ResultBox<T>: @unchecked Sendable {
+        // @unchecked: `result` is guarded by `lock`.
+        let lock = NSLock()
         var result: Result<T, any Error>?
     }
 
-    static func wait<T>(_ operation: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
+    /// Nil when the operation did not finish within `timeout` (it goes on; its result is
+    /// dropped): the caller then closes the connection, which fails whatever still waits on it.
+    /// `abandon` is asked every `pollInterval` while waiting: true gives up at once (the
+    /// connection is closed, so no answer can come).
+    static func wait<T>(
+        timeout: Duration? = nil, abandon: (() -> Bool)? = nil, _ operation: @escaping @Sendable () async throws -> T
+    ) -> Result<T, any Error>? {
         let box = ResultBox<T>()
         let semaphore = DispatchSemaphore(value: 0)
         Task(executorPreference: executor) {
-            do { box.result = .success(try await operation()) } catch { box.result = .failure(error) }
+            let result: Result<T, any Error>
+            do { result = .success(try await operation()) } catch { result = .failure(error) }
+            box.lock.withLock { box.result = result }
             semaphore.signal()
         }
-        semaphore.wait()
-        return box.result!
+        if let timeout {
+            let deadline = ContinuousClock.now + timeout
+            // Bounded by the deadline: one poll per interval.
+            while semaphore.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                if ContinuousClock.now >= deadline || abandon?() == true {
+                    // The task may still finish; if it did just now, take its result.
+                    return box.lock.withLock { box.result }
+                }
+            }
+        } else {
+            semaphore.wait()
+        }
+        return box.lock.withLock { box.result }
     }
 }
 

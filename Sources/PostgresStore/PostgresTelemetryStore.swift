@@ -113,8 +113,11 @@ public final class PostgresTelemetryStore: TelemetryStoring {
         let settings = configuration
         let eventLoop = group.next()
         let logger = logger
-        let result = Self.blocking { () async throws -> PostgresConnection in
+        let attempt = BlockingBridge.wait(timeout: Limits.Postgres.operationTimeout) { () async throws -> PostgresConnection in
             try await PostgresConnection.connect(on: eventLoop, configuration: settings, id: id, logger: logger)
+        }
+        guard let result = attempt else {
+            throw .unavailable("connect to \(postgres.redacted): no answer within \(Limits.Postgres.operationTimeout)")
         }
         switch result {
         case .success(let connected): connection = connected
@@ -127,7 +130,16 @@ public final class PostgresTelemetryStore: TelemetryStoring {
     func run<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (PostgresConnection) async throws -> T) throws(StoreError) -> T {
         if isClosed { throw .closed }
         guard let connection else { throw .unavailable("not connected to \(postgres.redacted)") }
-        switch Self.blocking({ try await operation(connection) }) {
+        guard let outcome = BlockingBridge.wait(
+            timeout: Limits.Postgres.operationTimeout, abandon: { connection.isClosed }, { try await operation(connection) })
+        else {
+            // No answer: treat the connection as dead (closing it fails what still waits on it).
+            self.connection = nil
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+            throw .unavailable("\(context): the connection to \(postgres.redacted) closed or gave no answer within \(Limits.Postgres.operationTimeout)")
+        }
+        switch outcome {
         case .success(let value):
             return value
         case .failure(let error):
@@ -160,7 +172,7 @@ public final class PostgresTelemetryStore: TelemetryStoring {
 
     /// Waits on this (non-concurrency) thread for an async operation (`BlockingBridge`).
     static func blocking<T>(_ operation: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
-        BlockingBridge.wait(operation)
+        BlockingBridge.wait(operation)!
     }
 
     /// PostgreSQL's error classes that mean "the server is away or going", not "your statement

@@ -79,6 +79,9 @@ final class MetricsExporter: Sendable {
             advance(counter("spill_batches", "Batches spilled to the spill file while the writer was behind."), key: "spilled", to: report.spill_batches, in: &state)
             advance(counter("spill_batches_stored", "Spilled batches the writer stored since."), key: "spillStored", to: report.spill_batches_stored, in: &state)
             advance(counter("units_recovered", "Units an earlier run spilled, stored at start-up."), key: "recovered", to: report.recovered, in: &state)
+            advance(counter("store_outages", "Times the database went away (batches then go to the spill file)."), key: "outages", to: report.store_outages, in: &state)
+            advance(counter("store_reconnects", "Reconnections to the database after an outage."), key: "reconnects", to: report.store_reconnects, in: &state)
+            advance(counter("samples_already_stored", "Samples the shared store already held when committed (stored once)."), key: "already", to: report.samples_already_stored, in: &state)
             for proto in TelemetryProtocol.allCases {
                 let sums = perProtocol[proto] ?? (0, 0, 0, 0)
                 let labels = [("protocol", proto.name)]
@@ -97,6 +100,7 @@ final class MetricsExporter: Sendable {
             gauge("database", "bytes", "Database file and WAL size.").set(to: Double(report.database_bytes ?? 0))
             gauge("spill", "bytes", "Bytes the spill file holds.").set(to: Double(report.spill_bytes))
             gauge("spill_pending", "count", "Spilled batches waiting for the writer.").set(to: Double(report.spill_pending))
+            gauge("store_unavailable", "bool", "1 while the database is away.").set(to: report.store_unavailable ? 1 : 0)
             gauge("uptime", "seconds", "Seconds since the gateway started.").set(to: report.uptime_seconds)
             gauge("accounting_balanced", "bool", "1 when received = stored + duplicate + rejected + dropped.").set(to: report.balanced ? 1 : 0)
             return registry.emitToString() + Self.histogram(buckets)

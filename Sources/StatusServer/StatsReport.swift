@@ -41,6 +41,13 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var spill_bytes: Int = 0
     /// Units a previous run spilled that this run stored at start-up (outside `balanced`).
     public var recovered: UInt64 = 0
+    /// The store: "sqlite" or "postgres"; whether it is away now; outages ridden out and
+    /// reconnections; samples a shared store already held (another gateway stored the frame).
+    public var store: String = "sqlite"
+    public var store_unavailable: Bool = false
+    public var store_outages: UInt64 = 0
+    public var store_reconnects: UInt64 = 0
+    public var samples_already_stored: UInt64 = 0
     /// How long compactions of recent blocks into chunks take.
     public var compaction_duration_ms = Quantiles(p50: nil, p99: nil)
     /// Rates over the last 1, 5 and 15 minutes (keys "1m", "5m", "15m"), from the per-second

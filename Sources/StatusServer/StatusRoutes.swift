@@ -47,10 +47,7 @@ public enum StatusRoutes {
             let drone = try droneIdentity(context)
             let parameters = request.uri.queryParameters
             let query = try TrackQuery(nowMicroseconds: SystemClock.realtimeNanoseconds() / 1_000) { name in parameters.get(name).map { String($0) } }
-            guard let path = source.databasePath else {
-                throw HTTPError(.serviceUnavailable, message: "no database to read tracks from")
-            }
-            let track = try await tracks.read(path: path, drone: drone, query: query)
+            let track = try await tracks.read(source: source, drone: drone, query: query)
             if track.points.isEmpty && source.droneStatus(of: drone) == nil { throw notFound(drone) }
             return track.response(format: query.format)
         }

@@ -1,5 +1,6 @@
 import Pipeline
 import Telemetry
+import TelemetryStore
 
 /// What the HTTP side needs from the gateway; the gateway conforms (Gateway+Status.swift), tests
 /// substitute a double. Every requirement is bounded work from memory, except `databasePath`,
@@ -14,6 +15,9 @@ public protocol StatusSource: Sendable {
     func droneStatus(of drone: DroneIdentity) -> DroneStatus?
     /// The SQLite file the track endpoint reads; nil when there is none.
     var databasePath: String? { get }
+    /// A store the track endpoint reads from (its own connection, closed after the request);
+    /// by default the SQLite file at `databasePath`, read-only.
+    func openStoreForReading() throws(StoreError) -> any TelemetryStoring
     /// Hands datagrams (each at most `ingestDatagramBytesMax` bytes, Skygate frames) to the batch
     /// processor through the HTTP ingest ring, with the same accounting as UDP.
     func ingest(datagrams: [[UInt8]]) -> IngestOutcome
@@ -34,6 +38,13 @@ public enum IngestOutcome: Sendable, Equatable {
 
 extension StatusSource {
     public var databasePath: String? { nil }
+    public func openStoreForReading() throws(StoreError) -> any TelemetryStoring {
+        guard let path = databasePath else { throw .closed }
+        var options = StoreOptions()
+        options.isReadOnly = true
+        options.cacheSizeKiB = Limits.Store.readerCacheKiB
+        return try TelemetryStore(path: path, options: options)
+    }
     public var ingestDatagramBytesMax: Int { 2_048 }
     public func ingest(datagrams: [[UInt8]]) -> IngestOutcome { .ringFull(accepted: 0) }
     public func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] { [] }

@@ -109,7 +109,7 @@ struct Track: Sendable {
 final class TrackReader: Sendable {
     private let inFlight = Mutex(0)
 
-    func read(path: String, drone: DroneIdentity, query: TrackQuery) async throws -> Track {
+    func read(source: any StatusSource, drone: DroneIdentity, query: TrackQuery) async throws -> Track {
         let admitted = inFlight.withLock { count in
             guard count < Limits.Status.trackReadsConcurrentMax else { return false }
             count += 1
@@ -119,7 +119,7 @@ final class TrackReader: Sendable {
         defer { inFlight.withLock { $0 -= 1 } }
         let result: Result<Track, StoreError> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: Result { () throws(StoreError) in try Self.readNow(path: path, drone: drone, query: query) })
+                continuation.resume(returning: Result { () throws(StoreError) in try Self.readNow(store: try source.openStoreForReading(), drone: drone, query: query) })
             }
         }
         switch result {
@@ -128,11 +128,7 @@ final class TrackReader: Sendable {
         }
     }
 
-    static func readNow(path: String, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
-        var options = StoreOptions()
-        options.isReadOnly = true
-        options.cacheSizeKiB = Limits.Store.readerCacheKiB
-        let store = try TelemetryStore(path: path, options: options)
+    static func readNow(store: any TelemetryStoring, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
         defer { store.close() }
         // Buckets span from the first stored row (not `from`) to `until`, so a wide range over a
         // short flight still gets up to `points` points.

@@ -218,6 +218,9 @@ extension Limits {
     public enum Postgres {
         /// A connection attempt that takes longer fails (and counts as an outage).
         public static let connectTimeout: Duration = .seconds(5)
+        /// Any one call (a batch's whole transaction, a read page) that gets no answer this long
+        /// closes the connection and counts as an outage, so no thread waits on a dead server.
+        public static let operationTimeout: Duration = .seconds(20)
         /// The writer's first wait before reconnecting after an outage; it doubles up to the
         /// maximum, so a restarting server is not hammered and a short blip is ridden out fast.
         public static let reconnectBackoffInitial: Duration = .milliseconds(100)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Telemetry
+import PostgresStore
 import TelemetryExport
 import TelemetryStore
 
@@ -12,7 +13,8 @@ struct ExportCommand: ParsableCommand {
         discussion: "Rows come per drone, in time order. Times are ISO 8601 UTC (2026-01-01T12:00:00Z) or microseconds since the Unix epoch."
     )
 
-    @Option(help: "SQLite database written by `skygate serve`.") var db: String
+    @Option(help: "SQLite database written by `skygate serve`, or postgres://USER@HOST:PORT/DB.") var db: String
+    @Option(help: "With a postgres:// --db: file holding the password (default: PGPASSWORD).") var dbPasswordFile: String?
     @Option(help: "Only this drone: a number (Skygate drone id), or protocol/number (mavlink/1).") var drone: String?
     @Option(help: "Only samples at or after this time.") var from: String?
     @Option(help: "Only samples before this time.") var until: String?
@@ -54,10 +56,10 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = StoreOptions()
-        options.isReadOnly = true
-        let store: TelemetryStore
-        do { store = try TelemetryStore(path: db, options: options) } catch { throw ValidationError("--db \(db): \(error)") }
+        var request = StoreOpener.Request(db: db, passwordFile: dbPasswordFile)
+        request.options.isReadOnly = true
+        let store: any TelemetryStoring
+        do { store = try StoreOpener.open(request) } catch { throw ValidationError("--db \(request.displayName): \(error)") }
         defer { store.close() }
         let output: FileHandle
         if let out {

@@ -2,6 +2,7 @@ import ArgumentParser
 import FlightRecording
 import Foundation
 import Playback
+import PostgresStore
 import Telemetry
 import TelemetryExport
 import UDPTransport
@@ -25,7 +26,8 @@ struct ReplayCommand: ParsableCommand {
 
     @Argument(help: "Recordings or .tlog files, played in the order given.") var files: [String]
     @Option(help: "Send the datagrams over UDP to HOST:PORT with the recorded timing.") var to: String?
-    @Option(help: "Feed the datagrams through the gateway pipeline into this SQLite database.") var db: String?
+    @Option(help: "Feed the datagrams through the gateway pipeline into this SQLite database or postgres://USER@HOST:PORT/DB.") var db: String?
+    @Option(help: "With a postgres:// --db: file holding the password (default: PGPASSWORD).") var dbPasswordFile: String?
     @Option(help: "Speed factor for --to (1 = real time, 10 = ten times faster) or 'max'.") var speed: String = "1"
     @Option(help: "Start at this time.") var from: String?
     @Option(help: "Stop before this time.") var until: String?
@@ -88,7 +90,11 @@ struct ReplayCommand: ParsableCommand {
 
     func replayIntoDatabase(_ readers: [any RecordingReader], path: String, from: UInt64?, until: UInt64?) throws {
         let runner: ReplayRunner
-        do { runner = try ReplayRunner(databasePath: path) } catch { throw ValidationError(error.description) }
+        do {
+            runner = ReplayRunner(store: try StoreOpener.open(StoreOpener.Request(db: path, passwordFile: dbPasswordFile)))
+        } catch {
+            throw ValidationError("--db \(StoreOpener.Request(db: path).displayName): \(error)")
+        }
         var progress = ProgressLine()
         let started = Date()
         var flightStart: UInt64?

@@ -47,7 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
 struct GatewayOptions: ParsableArguments {
     @Option(help: "UDP HOST:PORT for both protocols (default \(GatewayConfiguration().udpAddress)).") var udp: String?
     @Option(help: "HTTP HOST:PORT for the API (default \(GatewayConfiguration().httpAddress)).") var http: String?
-    @Option(help: "SQLite database file (default \(GatewayConfiguration().databasePath)).") var db: String?
+    @Option(help: "SQLite database file, or postgres://USER@HOST:PORT/DB to share one PostgreSQL with other gateways (default \(GatewayConfiguration().databasePath)).") var db: String?
+    @Option(help: "With a postgres:// --db: file holding the password (default: the PGPASSWORD environment variable; never put it in the URL).") var dbPasswordFile: String?
+    @Option(help: "This gateway's name in a shared store (default: the host name, a pod's name under Kubernetes).") var gatewayName: String?
     @Option(parsing: .unconditional, help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
     @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
     @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
@@ -83,6 +85,13 @@ struct GatewayOptions: ParsableArguments {
         if let udp = value("udp", udp) { configuration.udpAddress = udp }
         if let http = value("http", http) { configuration.httpAddress = http }
         if let db = value("db", db) { configuration.databasePath = db }
+        configuration.databasePasswordFile = value("db-password-file", dbPasswordFile)
+        if let name = value("gateway-name", gatewayName) {
+            guard !name.isEmpty, name.count <= 63, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                throw ValidationError("--gateway-name must be 1...63 letters, digits, '-', '_' or '.', got '\(name)'")
+            }
+            configuration.gatewayName = name
+        }
         if let text = value("retain", retain.map { "\($0)" }) {
             guard let days = Double(text), days > 0 else { throw ValidationError("--retain must be a number of days above 0, got '\(text)'") }
             configuration.retainDays = days
@@ -155,7 +164,7 @@ struct GatewayOptions: ParsableArguments {
 
     static let configNames: Set<String> = [
         "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
-        "record-max-mib", "spill", "spill-budget-mib",
+        "record-max-mib", "spill", "spill-budget-mib", "db-password-file", "gateway-name",
         "mavlink-key-file", "require-signing",
         "access-token", "stale-after", "offline-after", "tile-url",
     ]
