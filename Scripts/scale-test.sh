@@ -95,6 +95,20 @@ for n in 1 2 3; do
   stop_gateway "$n"; start_gateway "$n"; wait_ready "$n"
 done
 sleep "$step"
+# Any gateway shows the whole fleet (read back from PostgreSQL), at most 2 s old, though each
+# hears only two thirds of it.
+for n in 1 2 3; do
+  ip netns exec "skygw$n" curl -sf "http://127.0.0.1:8080/api/drones" > "$work/drones-gw$n.json"
+  python3 - "$work/drones-gw$n.json" "$drones" "$n" <<'PY'
+import json, sys
+report, drones, n = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+listed = report["drones"]
+oldest = max(d["last_seen_seconds_ago"] for d in listed)
+print(f"gateway {n}: /api/drones lists {len(listed)} drones, the oldest last seen {oldest:.1f} s ago")
+if len(listed) != drones or oldest > 2.0:
+    sys.exit(f"gateway {n} does not show the whole fleet within 2 s")
+PY
+done
 echo "$(date +%T) restart PostgreSQL"
 Scripts/pg-test-server.sh restart "$pg"
 for k in 0 1 2; do for copy in a b; do

@@ -85,6 +85,7 @@ extension PostgresTelemetryStore {
 
     /// Every drone's latest state from `drone_latest`, in (protocol, number) order.
     public func sharedFleet() throws(StoreError) -> [SharedDroneState] {
+        try flushLatest()
         let logger = logger
         return try run("read the fleet") { connection in
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """

@@ -19,7 +19,9 @@ extension PostgresTelemetryStore {
         var text = ByteBufferAllocator().buffer(capacity: rows * 96)
         CopyText.encode(parts, storedMicroseconds: stored, into: &text)
         let copyText = text
-        let latest = latestRows(of: parts)
+        mergeLatest(parts)
+        let flushesLatest = ContinuousClock.now - lastLatestFlush >= Limits.Postgres.latestFlushInterval
+        let latest = flushesLatest ? takeLatestRows() : LatestRows(capacity: 0)
         let gateway = gatewayName
         let logger = logger
         let spillMark = spillSequence.map { Int64(clamping: $0) }
@@ -44,8 +46,8 @@ extension PostgresTelemetryStore {
                         """, logger: logger)
                     for try await count in inserted.decode(Int64.self) { alreadyStored = rowCount - Int(count) }
                 }
-                try await latest.upsert(connection, storedMicroseconds: stored, gateway: gateway, logger: logger)
             }
+            try await latest.upsert(connection, storedMicroseconds: stored, gateway: gateway, logger: logger)
             if let spillMark {
                 try await connection.query("""
                     INSERT INTO skygate_spill (gateway, committed) VALUES (\(gateway), \(spillMark))
@@ -54,7 +56,26 @@ extension PostgresTelemetryStore {
             }
             return alreadyStored
         }
+        if flushesLatest {
+            pendingLatest.removeAll(keepingCapacity: true)
+            lastLatestFlush = ContinuousClock.now
+        }
         return StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start, rowsAlreadyStored: alreadyStored)
+    }
+
+    /// Writes the drones' latest state still pending (at the end of a run, and before reads of
+    /// the fleet from this store).
+    func flushLatest() throws(StoreError) {
+        guard !pendingLatest.isEmpty else { return }
+        let latest = takeLatestRows()
+        let stored = Int64(SystemClock.realtimeMicroseconds())
+        let gateway = gatewayName
+        let logger = logger
+        try transaction("write the fleet's latest state") { connection in
+            try await latest.upsert(connection, storedMicroseconds: stored, gateway: gateway, logger: logger)
+        }
+        pendingLatest.removeAll(keepingCapacity: true)
+        lastLatestFlush = ContinuousClock.now
     }
 
     public func spillCommittedSequence() throws(StoreError) -> UInt64 {
@@ -87,31 +108,38 @@ extension PostgresTelemetryStore {
         return days
     }
 
-    /// Each drone's latest row of the batch, in (protocol, drone) order, so that two gateways
-    /// upserting overlapping drones take the row locks in one order and never deadlock.
-    private func latestRows(of parts: [StoreBatchPart]) -> LatestRows {
-        latestIndex.removeAll(keepingCapacity: true)
-        for (partIndex, part) in parts.enumerated() {
+    /// Keeps each drone's latest row of the batch in `pendingLatest` (greatest time, then
+    /// sequence), across batches until the next flush.
+    private func mergeLatest(_ parts: [StoreBatchPart]) {
+        for part in parts {
             let columns = part.columns
             let base = UInt64(part.protocol.rawValue) << 32
             for row in 0..<columns.count {
                 let key = base | UInt64(columns.droneID(at: row))
-                if let seen = latestIndex[key] {
-                    let seenColumns = parts[seen.part].columns
-                    let seenTime = seenColumns.timestampMicroseconds(at: seen.row)
-                    let time = columns.timestampMicroseconds(at: row)
-                    if time < seenTime || (time == seenTime && columns.sequence(at: row) < seenColumns.sequence(at: seen.row)) { continue }
-                }
-                latestIndex[key] = (partIndex, row)
+                let time = columns.timestampMicroseconds(at: row)
+                let sequence = columns.sequence(at: row)
+                if let seen = pendingLatest[key], time < seen.time || (time == seen.time && sequence < seen.sequence) { continue }
+                pendingLatest[key] = LatestRow(time: time, sequence: sequence, sample: columns.sample(at: row))
             }
         }
-        var latest = LatestRows(capacity: latestIndex.count)
-        for key in latestIndex.keys.sorted() {
-            let (partIndex, row) = latestIndex[key]!
-            latest.append(parts[partIndex].columns, row: row, protocol: parts[partIndex].protocol)
+    }
+
+    /// The pending latest rows in (protocol, drone) order, so that two gateways upserting
+    /// overlapping drones take the row locks in one order and never deadlock.
+    private func takeLatestRows() -> LatestRows {
+        var latest = LatestRows(capacity: pendingLatest.count)
+        for key in pendingLatest.keys.sorted() {
+            latest.append(key: key, pendingLatest[key]!)
         }
         return latest
     }
+}
+
+/// One drone's latest sample waiting for the next `drone_latest` upsert.
+struct LatestRow {
+    var time: UInt64
+    var sequence: UInt32
+    var sample: WireSample
 }
 
 /// The latest row per drone of one batch, as arrays bound to one `unnest` upsert.
@@ -138,12 +166,12 @@ struct LatestRows: Sendable {
         times.reserveCapacity(capacity)
     }
 
-    mutating func append(_ columns: SampleColumns, row: Int, protocol: TelemetryProtocol) {
-        let sample = columns.sample(at: row)
-        protocols.append(Int16(`protocol`.rawValue))
-        drones.append(Int64(columns.droneID(at: row)))
-        times.append(Int64(clamping: columns.timestampMicroseconds(at: row)))
-        sequences.append(Int64(columns.sequence(at: row)))
+    mutating func append(key: UInt64, _ row: LatestRow) {
+        let sample = row.sample
+        protocols.append(Int16(truncatingIfNeeded: key >> 32))
+        drones.append(Int64(key & 0xFFFF_FFFF))
+        times.append(Int64(clamping: row.time))
+        sequences.append(Int64(row.sequence))
         latitudes.append(sample.latitudeE7)
         longitudes.append(sample.longitudeE7)
         altitudes.append(sample.altitudeMM)

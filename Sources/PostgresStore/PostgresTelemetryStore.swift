@@ -41,8 +41,10 @@ public final class PostgresTelemetryStore: TelemetryStoring {
     private var isClosed = false
     /// Day numbers (days since the epoch) whose partition is known to exist.
     private var partitions: Set<Int64> = []
-    /// Latest row per drone of the batch being written (key: protocol << 32 | number); reused.
-    var latestIndex: [UInt64: (part: Int, row: Int)] = [:]
+    /// Each drone's latest row since the last `drone_latest` upsert (key: protocol << 32 |
+    /// number), flushed with a commit at most every `Limits.Postgres.latestFlushInterval`.
+    var pendingLatest: [UInt64: LatestRow] = [:]
+    var lastLatestFlush = ContinuousClock.now - Limits.Postgres.latestFlushInterval
     private static let connectionIDs = Atomic<Int>(0)
 
     /// Connects, migrates the schema (under an advisory lock, so gateways starting together
@@ -54,7 +56,7 @@ public final class PostgresTelemetryStore: TelemetryStoring {
         self.gatewayName = gatewayName
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        latestIndex.reserveCapacity(1_024)
+        pendingLatest.reserveCapacity(1_024)
         do {
             try connect()
             if readOnly {
@@ -91,8 +93,10 @@ public final class PostgresTelemetryStore: TelemetryStoring {
 
     public func checkpoint() throws(StoreError) {}
     public func compactIfDue() throws(StoreError) -> StoreCompactionResult? { nil }
+    /// At the end of a run: the drones' latest state still pending.
     public func compactAll() throws(StoreError) -> StoreCompactionResult {
-        StoreCompactionResult(samples: 0, chunks: 0, blocks: 0, transactions: 0, duration: .zero)
+        try flushLatest()
+        return StoreCompactionResult(samples: 0, chunks: 0, blocks: 0, transactions: 0, duration: .zero)
     }
 
     // MARK: Connection
