@@ -32,9 +32,9 @@ import Testing
 
     /// Feeds `count` datagrams (10 drones) through a processor into `commits`, handing off
     /// whenever the batch has no room, then once more at the end.
-    static func feed(_ count: Int, processor: ReplayProcessor, commits: CommitLoop) {
+    static func feed(_ count: Int, processor: ReplayProcessor, commits: CommitLoop, firstIndex: Int = 0) {
         let now = (start + 60_000_000) * 1_000
-        for index in 0..<count {
+        for index in firstIndex..<(firstIndex + count) {
             if !processor.hasRoomForDatagram { commits.handOff(from: processor) }
             datagram(drone: UInt32(index % 10) + 1, sequence: UInt32(index / 10)).withUnsafeBytes {
                 processor.process(datagram: $0, receivedNanoseconds: now, nowNanoseconds: now)
