@@ -34,6 +34,7 @@ extension Gateway: StatusSource {
             report.spill_bytes = spill.bytesUsed
         }
         report.recovered = snapshot.recovered
+        report.samples_recovered = snapshot.samplesRecovered
         report.store = commits.store.isShared ? "postgres" : "sqlite"
         report.store_unavailable = commits.isStoreUnavailable
         report.store_outages = commits.outageCount

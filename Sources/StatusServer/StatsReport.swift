@@ -41,6 +41,7 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var spill_bytes: Int = 0
     /// Units a previous run spilled that this run stored at start-up (outside `balanced`).
     public var recovered: UInt64 = 0
+    public var samples_recovered: UInt64 = 0
     /// The store: "sqlite" or "postgres"; whether it is away now; outages ridden out and
     /// reconnections; samples a shared store already held (another gateway stored the frame).
     public var store: String = "sqlite"

@@ -202,6 +202,10 @@ enum FinalAccounting {
             "final accounting: received \(snapshot.received) = stored \(snapshot.stored) + duplicate \(snapshot.duplicate) + rejected \(snapshot.rejectedTotal) + dropped \(snapshot.droppedTotal) (\(snapshot.isBalanced ? "balanced" : "NOT BALANCED"))",
             "  samples stored \(snapshot.samplesStored), datagrams received \(snapshot.datagramsReceived)",
         ]
+        if snapshot.recovered > 0 {
+            // Outside this run's identity: an earlier run accepted these and spilled them.
+            lines.append("  recovered from an earlier run's spill: \(snapshot.recovered) frames, \(snapshot.samplesRecovered) samples")
+        }
         for (reason, count) in snapshot.rejected.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > 0 {
             lines.append("  rejected \(reason.name): \(count)")
         }

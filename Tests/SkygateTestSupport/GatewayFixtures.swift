@@ -31,10 +31,11 @@ public func makeGateway(in directory: TemporaryDirectory, keyFile: String? = nil
 /// Flies a seeded fleet as fast as possible into `port` and returns the simulator's summary.
 public func fly(
     drones: Int, rate: Double, duration: Double, samplesPerDatagram: Int = 1, faults: LinkFaults = .none,
-    seed: UInt64 = 7, port: UInt16
+    seed: UInt64 = 7, firstDroneID: UInt32 = 1, port: UInt16
 ) throws -> SimulationSummary {
     var configuration = FleetConfiguration(
         droneCount: drones, sampleRateHz: rate, durationSeconds: duration, samplesPerDatagram: samplesPerDatagram, seed: seed)
+    configuration.firstDroneID = firstDroneID
     configuration.faults = faults
     return try FleetSender.flyNow(FleetSender.makeFleet(configuration), to: try SocketAddress(parsing: "127.0.0.1:\(port)"))
 }
