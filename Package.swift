@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "UDPTransport", targets: ["UDPTransport"]),
         .library(name: "Playback", targets: ["Playback"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
+        .library(name: "Alerts", targets: ["Alerts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "StatusServer",
             dependencies: [
-                "Pipeline", "Telemetry", "TelemetryWire", "TelemetryStore", "TelemetryExport",
+                "Pipeline", "Telemetry", "TelemetryWire", "MAVLinkWire", "TelemetryStore", "TelemetryExport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,6 +104,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Geofence zones (GeoJSON file, compiled for a grid prefilter), rules and the event
+        // engine that evaluates them per batch, and the hub that numbers events and fans them out
+        // (store queue, webhook sinks, SSE streams).
+        .target(name: "Alerts", dependencies: ["Telemetry", "TelemetryWire"]),
         // Stored tracks as CSV, GeoJSON, GPX and KML (export command, track API).
         .target(name: "TelemetryExport", dependencies: ["Telemetry", "TelemetryStore", "TelemetryWire"]),
         // Everything that plays traffic or records it, and the loops the gateway shares with it:
@@ -114,14 +120,29 @@ let package = Package(
                 "TelemetryWire", "MAVLinkWire", "CThreadShims",
             ]
         ),
+        // Webhook delivery of alert events (docs/events.md): a bounded queue per endpoint that the
+        // processor's thread fills without blocking, signed POSTs through async-http-client,
+        // retries with backoff, dead letters counted.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "Telemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // TimeAmount, the client's unit of time-outs.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Wires the stages for `serve`: the threads, the authentication, lifecycle and shutdown.
         .target(
             name: "Gateway",
             dependencies: [
                 "Pipeline", "Playback", "UDPTransport", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
-                "MAVLinkSigning", "StatusServer", "FlightRecording", "PostgresStore",
+                "MAVLinkSigning", "StatusServer", "FlightRecording", "PostgresStore", "Alerts", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -139,6 +160,7 @@ let package = Package(
                 "PostgresStore",
                 "Telemetry",
                 "FlightRecording",
+                "Alerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,6 +191,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Telemetry", "TelemetryWire"]),
         .testTarget(name: "TelemetryExportTests", dependencies: ["TelemetryExport", "TelemetryStore", "Telemetry", "TelemetryWire"]),
         .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry"]),
         .testTarget(
@@ -182,7 +205,12 @@ let package = Package(
         ),
         .target(
             name: "SkygateTestSupport",
-            dependencies: ["Gateway", "Playback", "DroneSimulator", "UDPTransport", "TelemetryStore", "Telemetry"],
+            dependencies: [
+                "Gateway", "Playback", "DroneSimulator", "UDPTransport", "TelemetryStore", "Telemetry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/SkygateTestSupport"
         ),
         .testTarget(
@@ -197,11 +225,23 @@ let package = Package(
             dependencies: [
                 "Gateway", "SkygateTestSupport", "Playback", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire",
                 "FlightRecording", "StatusServer", "MAVLinkWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
             name: "skygateTests",
             dependencies: ["skygate", "SkygateTestSupport", "DroneSimulator", "Telemetry", "TelemetryStore"]
+        ),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "Telemetry", "SkygateTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Reads Package.swift and the sources' imports, and fails on an arrow docs/architecture.md
         // does not allow.

@@ -53,6 +53,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ZoneEvaluation",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Alerts", package: "Skygate"),
+                .product(name: "Telemetry", package: "Skygate"),
+                .product(name: "TelemetryWire", package: "Skygate"),
+            ],
+            path: "Benchmarks/ZoneEvaluation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Derivation",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

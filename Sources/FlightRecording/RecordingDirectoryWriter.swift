@@ -15,9 +15,17 @@ public final class RecordingDirectoryWriter {
     public private(set) var current: RecordingWriter?
     /// Files finished (closed) by this writer, and files it deleted to stay in budget.
     public private(set) var filesClosed = 0
-    public private(set) var filesDeleted = 0
+    public var filesDeleted: Int { Int(counters.filesDeleted) }
+    /// What this writer has done, for readers on other threads (`/api/stats`, `/metrics`).
+    public let counters = RecordingDirectoryCounters()
     /// Recordings in the directory, oldest first, with their sizes (the current one excluded).
     private var finished: [(name: String, bytes: Int)] = []
+    private var finishedBytes = 0
+    /// Bytes and chunks of the files this writer has closed (deleted ones included).
+    private var closedBytesWritten = 0
+    private var closedChunksWritten = 0
+    /// The current file's size when `counters` were last updated.
+    private var publishedCurrentBytes = 0
     private var sequence = 0
 
     public init(directory: String, gatewayVersion: String, options: RecordingOptions = RecordingOptions()) throws(RecordingError) {
@@ -30,6 +38,8 @@ public final class RecordingDirectoryWriter {
             throw RecordingError.from(errno: errno, operation: "mkdir", path: directory)
         }
         finished = try Self.listRecordings(in: directory)
+        finishedBytes = finished.reduce(0) { $0 + $1.bytes }
+        publishCounters()
     }
 
     /// Appends one datagram, opening or rotating the file first when needed.
@@ -42,16 +52,20 @@ public final class RecordingDirectoryWriter {
                 || receivedNanoseconds &- writer.startNanoseconds >= options.fileDurationNanoseconds
         {
             try closeCurrent()
+            counters.filesRotatedTotal.add(1, ordering: .relaxed)
         }
         if current == nil { try openNext(startNanoseconds: receivedNanoseconds) }
         try current!.append(
             receivedNanoseconds: receivedNanoseconds, source: source, datagram: datagram, isTruncated: isTruncated,
             nowNanoseconds: nowNanoseconds)
+        // An append writes only when it closes a full chunk: compare, so most appends store nothing.
+        if current!.bytesWritten != publishedCurrentBytes { publishCounters() }
     }
 
     /// Writes the open chunk when its interval has passed (call it when idle, too).
     public func writeChunkIfDue(nowNanoseconds: UInt64) throws(RecordingError) {
         guard let writer = current, writer.isChunkDue(nowNanoseconds: nowNanoseconds) else { return }
+        defer { publishCounters() }
         try writer.writeChunk()
         try enforceBudget()
     }
@@ -66,16 +80,37 @@ public final class RecordingDirectoryWriter {
         let name = Self.fileName(startNanoseconds: startNanoseconds, sequence: sequence)
         current = try RecordingWriter(
             path: directory + "/" + name, startNanoseconds: startNanoseconds, gatewayVersion: gatewayVersion, options: options)
+        counters.filesStartedTotal.add(1, ordering: .relaxed)
+        counters.currentFileName.withLock { $0 = name }
+        defer { publishCounters() }
         try enforceBudget()
     }
 
     private func closeCurrent() throws(RecordingError) {
         guard let writer = current else { return }
         current = nil
+        counters.currentFileName.withLock { $0 = nil }
+        // What the file got is written even when closing it fails.
+        defer {
+            closedBytesWritten += writer.bytesWritten
+            closedChunksWritten += writer.chunkCount
+            publishCounters()
+        }
         try writer.close()
         filesClosed += 1
         finished.append((name: String(writer.path.split(separator: "/").last ?? ""), bytes: writer.bytesWritten))
+        finishedBytes += writer.bytesWritten
         try enforceBudget()
+    }
+
+    /// Stores what changed into `counters` (relaxed: each value is read on its own).
+    private func publishCounters() {
+        let currentBytes = current?.bytesWritten ?? 0
+        publishedCurrentBytes = currentBytes
+        counters.bytesWrittenTotal.store(UInt64(closedBytesWritten + currentBytes), ordering: .relaxed)
+        counters.chunksWrittenTotal.store(UInt64(closedChunksWritten + (current?.chunkCount ?? 0)), ordering: .relaxed)
+        counters.currentFileBytesNow.store(currentBytes, ordering: .relaxed)
+        counters.directoryBytesNow.store(finishedBytes + currentBytes, ordering: .relaxed)
     }
 
     /// Deletes the oldest finished recordings while the directory (with the current file at its
@@ -89,7 +124,9 @@ public final class RecordingDirectoryWriter {
             if unlink(path) != 0 && errno != ENOENT { throw RecordingError.from(errno: errno, operation: "unlink", path: path) }
             finished.removeFirst()
             total -= oldest.bytes
-            filesDeleted += 1
+            finishedBytes -= oldest.bytes
+            counters.filesDeletedTotal.add(1, ordering: .relaxed)
+            counters.bytesDeletedTotal.add(UInt64(oldest.bytes), ordering: .relaxed)
         }
     }
 

@@ -1,6 +1,8 @@
+import Alerts
 import FlightRecording
 import Foundation
 import Logging
+import Webhooks
 import MAVLinkSigning
 import Playback
 import Telemetry
@@ -73,6 +75,36 @@ extension Gateway {
 
     /// The spill file, or nil when `spillBudgetBytes` is 0. Records a previous run left unstored
     /// (kill -9 while the writer caught up) are stored first, by the writer thread.
+    /// The webhook dispatcher for `--webhook` URLs (nil without any).
+    static func makeWebhooks(configuration: GatewayConfiguration, logger: Logger) throws(GatewayError) -> WebhookDispatcher? {
+        guard !configuration.webhookURLs.isEmpty else {
+            if configuration.webhookSecretFile != nil { throw GatewayError("--webhook-secret-file needs at least one --webhook") }
+            return nil
+        }
+        do {
+            let endpoints = try WebhookEndpoint.parse(configuration.webhookURLs)
+            let secret = try configuration.webhookSecretFile.map { path throws(WebhookError) in try WebhookSecret.load(path: path) }
+            return WebhookDispatcher(endpoints: endpoints, secret: secret, gatewayName: configuration.gatewayName, logger: logger)
+        } catch {
+            throw GatewayError(error.description)
+        }
+    }
+
+    /// The zones (from `--zones`, checked whole), the event engine and the hub.
+    static func makeEvents(
+        configuration: GatewayConfiguration, limits: ValidLimits, sinks: [any EventSink]
+    ) throws(GatewayError) -> (ZoneSource, EventEngine, EventHub) {
+        let problems = configuration.rules.problems()
+        if !problems.isEmpty { throw GatewayError(problems.joined(separator: "; ")) }
+        var zones: [Zone] = []
+        if let path = configuration.zonesPath {
+            do { zones = try ZoneFile.load(path: path) } catch { throw GatewayError(error.description) }
+        }
+        let source = ZoneSource(ZoneSet(zones: zones, hysteresisMetres: configuration.rules.zoneHysteresisMetres), path: configuration.zonesPath)
+        let engine = EventEngine(capacity: limits.value.dronesMax, rules: configuration.rules, zones: source)
+        return (source, engine, EventHub(sinks: sinks))
+    }
+
     static func makeSpill(configuration: GatewayConfiguration, limits: ValidLimits, store: any TelemetryStoring, logger: Logger)
         throws(GatewayError) -> SpillFile?
     {

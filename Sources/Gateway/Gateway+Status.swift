@@ -1,12 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Alerts
+import FlightRecording
+import Foundation
 import Pipeline
 import Playback
 import PostgresStore
 import StatusServer
 import Telemetry
 import TelemetryStore
+import Webhooks
 
 extension Gateway: StatusSource {
     public func statsReport() -> StatsReport {
@@ -41,7 +45,57 @@ extension Gateway: StatusSource {
         report.store_reconnects = commits.reconnectCount
         report.samples_already_stored = commits.samplesAlreadyStored
         report.compaction_duration_ms = milliseconds(commits.compactionDuration)
+        report.recorder = recorder.map(Self.recorderReport)
+        report.events = eventsReport()
+        report.webhooks = webhooks.map { Self.webhooksReport($0.snapshot()) }
         return report
+    }
+
+    func eventsReport() -> StatsReport.Events {
+        let counters = eventHub.snapshot()
+        let dropped = [
+            "burst": counters.droppedBurst, "store_queue_full": counters.droppedStoreQueueFull, "stream": counters.droppedStream,
+            "store_failed": commits.eventsStoreFailed.load(ordering: .relaxed),
+        ]
+        return StatsReport.Events(
+            total: counters.total, by_kind: Dictionary(uniqueKeysWithValues: counters.byKind.map { ($0.key.name, $0.value) }),
+            dropped: dropped, stored: commits.eventsStored.load(ordering: .relaxed), store_queue: counters.storeQueueDepth,
+            stream_clients: counters.streamClients, zones: zones.zones.count, zones_loaded_us: zones.loadedMicroseconds)
+    }
+
+    static func webhooksReport(_ stats: WebhookStats) -> StatsReport.Webhooks {
+        func counts(_ counts: WebhookStats.Counts, url: String?) -> StatsReport.Webhooks.Counts {
+            StatsReport.Webhooks.Counts(
+                url: url, accepted: counts.accepted, delivered: counts.delivered, dead_letters: counts.deadLetters,
+                dropped_queue_full: counts.droppedQueueFull, dropped_shutdown: counts.droppedShutdown, pending: counts.pending,
+                requests: counts.requests, request_failures: counts.requestFailures, retries: counts.retries)
+        }
+        return StatsReport.Webhooks(total: counts(stats.total, url: nil), endpoints: stats.endpoints.map { counts($0.counts, url: $0.name) })
+    }
+
+    public func zonesJSON() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(zones.report()))) ?? Array(#"{"zones":[]}"#.utf8)
+    }
+
+    public func subscribeEvents(after lastID: UInt64?) -> EventSubscription? {
+        eventHub.subscribe(after: lastID)
+    }
+
+    /// The recorder's counters: atomics its thread and the processor's tap update.
+    static func recorderReport(_ recorder: FlightRecorder) -> StatsReport.Recorder {
+        let files = recorder.files
+        return StatsReport.Recorder(
+            directory: recorder.directory, datagrams_recorded: recorder.datagramsRecorded,
+            datagram_bytes_recorded: recorder.datagramBytesRecorded,
+            datagrams_dropped: Dictionary(
+                uniqueKeysWithValues: RecordingDrain.NotRecordedReason.allCases.map { ($0.name, recorder.datagramsNotRecorded($0)) }),
+            bytes_written: files.bytesWritten, chunks_written: files.chunksWritten, files_started: files.filesStarted,
+            files_rotated: files.filesRotated, files_deleted: files.filesDeleted, bytes_deleted: files.bytesDeleted,
+            current_file: files.currentFile, current_file_bytes: files.currentFileBytes, directory_bytes: files.directoryBytes,
+            directory_bytes_max: recorder.directoryBytesMax, ring_depth: recorder.ringDepth, ring_capacity: recorder.ringCapacity,
+            failure: recorder.failure)
     }
 
     /// The live fleet; with a shared store, merged with every other gateway's drones as the

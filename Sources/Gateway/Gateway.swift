@@ -1,3 +1,4 @@
+import Alerts
 import FlightRecording
 import Foundation
 import Logging
@@ -6,10 +7,12 @@ import MAVLinkSigning
 import Playback
 import PacketRing
 import Pipeline
+import StatusServer
 import Synchronization
 import Telemetry
 import TelemetryStore
 import UDPTransport
+import Webhooks
 import WireAuthentication
 
 /// The processor the live gateway runs: Skygate tags checked with HMAC-SHA256, MAVLink 2
@@ -37,6 +40,14 @@ public final class Gateway: @unchecked Sendable {
     let sharedFleet: SharedFleetView?
     /// The flight recorder when `recordDirectory` is set (docs/architecture.md, "Recording").
     public let recorder: FlightRecorder?
+    /// The zones in force (reloaded on SIGHUP), the engine that evaluates them and the rules on
+    /// the processor thread, and the hub its events go out through (docs/events.md).
+    public let zones: ZoneSource
+    let eventEngine: EventEngine
+    public let eventHub: EventHub
+    /// Webhook delivery (`--webhook`): a sink of the hub, delivering on its own task.
+    public let webhooks: WebhookDispatcher?
+    private let webhookTask = Mutex<Task<Void, Never>?>(nil)
     public let startedNanoseconds = SystemClock.realtimeNanoseconds()
     let logger: Logger
 
@@ -48,7 +59,10 @@ public final class Gateway: @unchecked Sendable {
 
     /// Binds the socket and opens (or creates and migrates) the database. Every error names the
     /// option it comes from.
-    public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "skygate.gateway")) throws(GatewayError) {
+    /// - Parameter sinks: where events go besides the store and the SSE streams (webhooks).
+    public init(
+        configuration: GatewayConfiguration, logger: Logger = Logger(label: "skygate.gateway"), sinks: [any EventSink] = []
+    ) throws(GatewayError) {
         do { limits = try ValidLimits(configuration.limits) } catch { throw GatewayError(error.description) }
         self.configuration = configuration
         self.logger = logger
@@ -75,9 +89,14 @@ public final class Gateway: @unchecked Sendable {
         }
         sharedFleet = store.isShared ? SharedFleetView(request: configuration.storeRequest, logger: logger) : nil
         let spill = try Self.makeSpill(configuration: configuration, limits: limits, store: store, logger: logger)
+        webhooks = try Self.makeWebhooks(configuration: configuration, logger: logger)
+        (zones, eventEngine, eventHub) = try Self.makeEvents(
+            configuration: configuration, limits: limits, sinks: sinks + (webhooks.map { [$0] } ?? []))
+
         commits = CommitLoop(
             store: store, limits: limits, counters: counters,
-            hooks: Self.commitHooks(configuration: configuration, store: store, logger: logger), spill: spill)
+            hooks: Self.commitHooks(configuration: configuration, store: store, logger: logger), spill: spill,
+            events: eventHub.storeQueue)
         processor = GatewayProcessor(
             limits: limits, counters: counters, authenticator: authenticator, verifier: verifier, batch: commits.firstBatch)
         recorder = try Self.makeRecorder(configuration: configuration, limits: limits, processor: processor, logger: logger)
@@ -97,6 +116,7 @@ public final class Gateway: @unchecked Sendable {
         ]
         commits.start(threadName: "skygate-write")
         if let recorder { recorderThread = ThreadHandle.start(name: "skygate-record") { recorder.run() } }
+        if let webhooks { webhookTask.withLock { $0 = Task { await webhooks.run() } } }
         sharedFleet?.start()
         logger.info("gateway started", metadata: ["udp": "\(receiver.boundAddress)", "db": "\(configuration.storeRequest.displayName)"])
     }
@@ -127,6 +147,18 @@ public final class Gateway: @unchecked Sendable {
         return snapshot
     }
 
+    /// After `stop()`: delivers the webhook events still queued (for at most the drain time),
+    /// then ends delivery. Idempotent.
+    public func stopWebhooks() async {
+        guard let webhooks else { return }
+        await webhooks.shutdown()
+        let task = webhookTask.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        await task?.value
+    }
+
     /// Ready for traffic: socket bound (it is, once constructed), the last commit succeeded, and
     /// the ring is below 90 % full.
     public var isReady: Bool {
@@ -153,18 +185,39 @@ public final class Gateway: @unchecked Sendable {
         while true {
             let now = SystemClock.realtimeNanoseconds()
             var taken = processor.drain(ring, nowNanoseconds: now)
-            if processor.isBatchDue(nowNanoseconds: now) { commits.handOff(from: processor) }
+            if processor.isBatchDue(nowNanoseconds: now) { handOff(now) }
             // HTTP ingest's ring, drained after the UDP ring so a busy socket keeps priority.
             taken += processor.drain(httpIngest.ring, nowNanoseconds: now)
-            if processor.isBatchDue(nowNanoseconds: now) { commits.handOff(from: processor) }
+            if processor.isBatchDue(nowNanoseconds: now) { handOff(now) }
+            eventEngine.checkLostLinks(nowNanoseconds: now)
+            publishEvents()
             if taken == 0 {
                 if receiverStopped.load(ordering: .acquiring) && ring.isEmpty && httpIngest.closeIfEmpty() {
-                    commits.handOff(from: processor)
+                    handOff(now)
                     break
                 }
                 SystemClock.sleep(for: Limits.Threads.processorIdleSleep)
             }
         }
+    }
+
+    /// Evaluates zones and rules over the batch, publishes what they raised, hands the batch off.
+    private func handOff(_ now: UInt64) {
+        let batch = processor.batch
+        eventEngine.evaluate(
+            batch.skygate, rows: 0..<batch.skygate.count, protocol: .skygate, fleetRows: processor.skygateFleetRows,
+            groundSpeeds: processor.skygateGroundSpeeds, nowNanoseconds: now)
+        eventEngine.evaluate(
+            batch.mavlink, rows: 0..<batch.mavlink.count, protocol: .mavlink, fleetRows: processor.mavlinkFleetRows,
+            groundSpeeds: processor.mavlinkGroundSpeedColumn, nowNanoseconds: now)
+        publishEvents()
+        commits.handOff(from: processor)
+    }
+
+    private func publishEvents() {
+        eventHub.countBurstDropped(eventEngine.takeDroppedBurst())
+        let hub = eventHub
+        eventEngine.takeEvents { events in hub.publish(events) }
     }
 }
 

@@ -1,3 +1,4 @@
+import Alerts
 import FlightRecording
 import PostgresStore
 import Telemetry
@@ -50,6 +51,14 @@ public struct GatewayConfiguration: Sendable {
     /// Test seam (`serve --test-commit-delay-ms`, hidden): the writer sleeps this long before each
     /// commit, so the tests can make it fall behind on purpose.
     public var testCommitDelay: Duration = .zero
+    /// Geofence zones, a GeoJSON file (docs/events.md, "Zones"); reread on SIGHUP. nil: none.
+    public var zonesPath: String?
+    /// Thresholds of the rules and the zones' hysteresis (docs/events.md, "Rules").
+    public var rules = RuleSettings()
+    /// Webhook URLs every event is POSTed to (docs/events.md, "Webhooks").
+    public var webhookURLs: [String] = []
+    /// The key webhook bodies are signed with (HMAC-SHA256); nil: unsigned.
+    public var webhookSecretFile: String?
 
     /// The spill file's path.
     public var resolvedSpillPath: String {

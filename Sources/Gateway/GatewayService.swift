@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import StatusServer
 import Telemetry
 
@@ -21,6 +22,8 @@ public struct GatewayService: Service {
         // Suspends until the service group begins graceful shutdown (or the task is cancelled).
         try? await gracefulShutdown()
         let final = gateway.stop()
+        // The drain raised its last events: deliver them before the process ends.
+        await gateway.stopWebhooks()
         onStopped(final)
     }
 }
@@ -43,6 +46,7 @@ extension Gateway {
     ) throws(GatewayError) -> ServiceGroup {
         var app = try makeStatusApplication(logger: logger, onRunning: onRunning)
         app.addServices(GatewayService(gateway: self, onStopped: onStopped))
+        if configuration.zonesPath != nil { app.addServices(ZoneReloadService(gateway: self, logger: logger)) }
         return ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
@@ -80,5 +84,34 @@ extension Gateway {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw GatewayError("--http: '\(text)' has no host") }
         return (host, port)
+    }
+}
+
+/// Rereads `--zones` on SIGHUP: a good file replaces the zones whole, a bad one is logged and the
+/// zones in force stay (docs/events.md, "Zones").
+struct ZoneReloadService: Service {
+    let gateway: Gateway
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            gateway.reloadZones()
+        }
+    }
+}
+
+extension Gateway {
+    /// Rereads the zone file; returns the problem when it was refused (the old zones stay).
+    @discardableResult
+    public func reloadZones() -> String? {
+        do {
+            let zones = try self.zones.reload()
+            logger.info("zones reloaded", metadata: ["zones": "\(zones.count)", "file": "\(self.zones.path ?? "")"])
+            return nil
+        } catch {
+            logger.error("zones not reloaded, the previous ones stay: \(error.description)")
+            return error.description
+        }
     }
 }

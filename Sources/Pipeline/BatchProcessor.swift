@@ -97,6 +97,13 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         mavlinkGroundSpeeds.deallocate()
     }
 
+    /// The fleet row of each Skygate and each MAVLink row of the current batch, and their
+    /// derived ground speeds (m/s): what the event engine evaluates before the batch is handed off.
+    public var skygateFleetRows: UnsafePointer<Int32> { UnsafePointer(rowDrones) }
+    public var skygateGroundSpeeds: UnsafePointer<Float> { UnsafePointer(batch.groundSpeeds) }
+    public var mavlinkFleetRows: UnsafePointer<Int32> { UnsafePointer(mavlinkRowDrones) }
+    public var mavlinkGroundSpeedColumn: UnsafePointer<Float> { UnsafePointer(mavlinkGroundSpeeds) }
+
     /// Whether the current batch must be committed now: full enough that the next datagram might
     /// not fit, or its first unit has waited `Limits.commitInterval`.
     public func isBatchDue(nowNanoseconds: UInt64) -> Bool {

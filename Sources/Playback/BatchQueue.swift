@@ -31,6 +31,18 @@ public final class BatchQueue: @unchecked Sendable {
         return items.isEmpty ? nil : items.removeFirst()
     }
 
+    /// The oldest batch, waiting at most `timeout` for one; `closed` once the queue is closed
+    /// and empty.
+    public func take(waitingAtMost timeout: Duration) -> (batch: TelemetryBatch?, closed: Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.isEmpty && !isClosed {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(timeout.nanosecondsClamped) / 1e9))
+        }
+        if !items.isEmpty { return (items.removeFirst(), false) }
+        return (nil, isClosed)
+    }
+
     /// The oldest batch if one is waiting; never waits.
     public func tryTake() -> TelemetryBatch? {
         condition.lock()

@@ -62,6 +62,12 @@ public final class CommitLoop: @unchecked Sendable {
     public let compactionDuration = LatencyHistogram()
     /// Where batches go when the writer is behind; nil: the processor waits instead.
     public let spill: SpillFile?
+    /// Events waiting to be stored (the event hub fills it); nil: no events.
+    public let events: EventQueue?
+    /// Events written (not counting ones a shared store already held), and events a refused
+    /// write dropped.
+    public let eventsStored = Atomic<UInt64>(0)
+    public let eventsStoreFailed = Atomic<UInt64>(0)
     /// The batch spilled records are read back into (writer thread only).
     private let spillBatch: TelemetryBatch?
     let lastWriteFailed = Atomic<Bool>(false)
@@ -82,11 +88,13 @@ public final class CommitLoop: @unchecked Sendable {
     /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples (and one more
     /// to read spilled batches back into).
     public init(
-        store: any TelemetryStoring, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks, spill: SpillFile? = nil
+        store: any TelemetryStoring, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks, spill: SpillFile? = nil,
+        events: EventQueue? = nil
     ) {
         let limits = validLimits.value
         self.store = store
         self.spill = spill
+        self.events = events
         spillBatch = spill.map { _ in TelemetryBatch(samplesMax: limits.commitSamplesMax) }
         self.counters = counters
         self.hooks = hooks
@@ -163,14 +171,20 @@ public final class CommitLoop: @unchecked Sendable {
                 commitQueued(batch)
             } else if storeOneSpilled() {
                 continue
-            } else if let batch = fullBatches.take() {
+            } else if events == nil, let batch = fullBatches.take() {
                 commitQueued(batch)
+            } else if events != nil {
+                // With events to store, wake now and then: events come without batches too
+                // (a lost link when all traffic stops).
+                let (batch, closed) = fullBatches.take(waitingAtMost: Limits.Events.storeWaitMax)
+                if let batch { commitQueued(batch) } else if closed { break } else { storeEvents() }
             } else {
                 break
             }
         }
         // Closed: what is still spilled is stored before the loop ends (SIGTERM drains it).
         while !gaveUp && storeOneSpilled() {}
+        if !gaveUp { storeEvents() }
         if gaveUp {
             hooks.onError("the database is still unavailable at shutdown; \(spill?.pendingRecords ?? 0) batches stay in the spill file for the next start")
         } else {
@@ -198,8 +212,33 @@ public final class CommitLoop: @unchecked Sendable {
         }
         batch.reset()
         freeBatches.put(batch)
+        storeEvents()
         compact(force: false)
         hooks.afterCommit(started)
+    }
+
+    /// Writes the events waiting in `events` (after a commit, or when no batch came for a while).
+    /// An outage leaves them queued; a refused write drops them, counted.
+    private func storeEvents() {
+        guard let events, !storeAway.load(ordering: .relaxed), events.count > 0 else { return }
+        // Bounded: each pass removes up to storeWriteMax events or stops.
+        while events.count > 0 {
+            let taken = events.peek(max: Limits.Events.storeWriteMax)
+            do {
+                let written = try store.writeEvents(taken)
+                eventsStored.add(UInt64(written), ordering: .relaxed)
+                events.remove(count: taken.count)
+            } catch where error.isUnavailable {
+                return
+            } catch {
+                eventsStoreFailed.add(UInt64(taken.count), ordering: .relaxed)
+                events.remove(count: taken.count)
+                let message = "storing \(taken.count) events failed: \(error)"
+                firstError.withLock { first in if first == nil { first = message } }
+                hooks.onError(message)
+                return
+            }
+        }
     }
 
     /// Stores the oldest spilled batch, if there is one. Returns false when none waits.
@@ -227,6 +266,7 @@ public final class CommitLoop: @unchecked Sendable {
         }
         spillBatch.reset()
         spill.didStore()
+        storeEvents()
         compact(force: false)
         hooks.afterCommit(started)
         return true

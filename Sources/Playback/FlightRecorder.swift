@@ -12,8 +12,8 @@ import Telemetry
 /// recording and counted in `datagramsNotRecorded`; the ingest accounting is not affected.
 /// docs/architecture.md, "Recording", explains the choice.
 public final class FlightRecorder: @unchecked Sendable {
-    // @unchecked: `writer` is written only by the recorder thread (through `drain`); `directory`
-    // is immutable.
+    // @unchecked: `writer` is used only by the recorder thread (through `drain`); other threads
+    // read only its immutable `directory`, `options` and `counters` (atomics).
     let drain: RecordingDrain
     let writer: RecordingDirectoryWriter
 
@@ -32,17 +32,32 @@ public final class FlightRecorder: @unchecked Sendable {
     }
 
     public var datagramsRecorded: UInt64 { drain.datagramsRecorded }
+    /// Bytes of the datagrams recorded, as received (before compression).
+    public var datagramBytesRecorded: UInt64 { drain.datagramBytesRecorded }
     public var datagramsNotRecorded: UInt64 { drain.datagramsNotRecorded }
+    /// Datagrams left out because the recorder's ring was full, or after a write failed.
+    public func datagramsNotRecorded(_ reason: RecordingDrain.NotRecordedReason) -> UInt64 {
+        drain.datagramsNotRecorded(reason)
+    }
     /// Why recording stopped, if it did.
     public var failure: String? { drain.failure }
+    public var isFailed: Bool { drain.isFailed }
     public var directory: String { writer.directory }
+    /// Bytes written, chunks, files started, rotated and deleted, the current file: atomics the
+    /// recorder thread updates, readable from any thread.
+    public var files: RecordingDirectoryCounters { writer.counters }
+    /// The directory budget (`--record-max-mib`) in bytes.
+    public var directoryBytesMax: Int { writer.options.directoryBytesMax }
+    /// Datagrams copied by the tap and not yet written, and the ring's slots.
+    public var ringDepth: Int { drain.ring.count }
+    public var ringCapacity: Int { drain.ring.capacity }
 
     /// The processor's tap: copies the first `count` of `slots` (in the portable source form) into
     /// the recorder's ring. Processor thread only; never blocks, allocates nothing.
     public func copy(_ slots: PacketRing.Slots, count: Int) {
         guard count > 0 else { return }
         guard !drain.isFailed else {
-            drain.countNotRecorded(count)
+            drain.countNotRecorded(count, because: .writeFailed)
             return
         }
         let ring = drain.ring
@@ -58,7 +73,7 @@ public final class FlightRecorder: @unchecked Sendable {
             to.sourceAddressLength = RecordedSource.compact(sockaddr: from.sourceAddress, into: to.sourceAddressBuffer)
         }
         ring.publish(count: free.count)
-        if free.count < count { drain.countNotRecorded(count - free.count) }
+        if free.count < count { drain.countNotRecorded(count - free.count, because: .ringFull) }
     }
 
     /// The recorder thread's body: writes what the tap copied until `requestStop()`, then what is

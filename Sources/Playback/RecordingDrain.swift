@@ -10,7 +10,7 @@ import Telemetry
 ///
 /// A write error (a full disk) stops the recording, never the caller: the error is kept in
 /// `failure` and passed to `onFailure`, and every datagram from then on (and those of the pass
-/// that failed) is counted in `datagramsNotRecorded` and released.
+/// that failed) is counted in `datagramsNotRecorded` (as `writeFailed`) and released.
 public final class RecordingDrain: @unchecked Sendable {
     // @unchecked: `sink` and `sourceScratch` are touched only by the recorder thread; the rest is
     // atomic or immutable.
@@ -23,12 +23,30 @@ public final class RecordingDrain: @unchecked Sendable {
         case portable
     }
 
+    /// Why a datagram is not in the recording.
+    public enum NotRecordedReason: Sendable, CaseIterable {
+        /// The ring's producer found it full: the disk was slower than the traffic.
+        case ringFull
+        /// A write failed (a full disk), which stopped the recording.
+        case writeFailed
+
+        /// The name in `/api/stats` and `/metrics`.
+        public var name: String {
+            switch self {
+            case .ringFull: "ring_full"
+            case .writeFailed: "write_failed"
+            }
+        }
+    }
+
     public let ring: PacketRing
     let sink: any RecordingSink
     let sourceForm: SourceForm
     let onFailure: @Sendable (RecordingError) -> Void
     let recorded = Atomic<UInt64>(0)
-    let notRecorded = Atomic<UInt64>(0)
+    let recordedBytes = Atomic<UInt64>(0)
+    let notRecordedRingFull = Atomic<UInt64>(0)
+    let notRecordedWriteFailed = Atomic<UInt64>(0)
     let stopRequested = Atomic<Bool>(false)
     let hasFailed = Atomic<Bool>(false)
     private let failureText = Mutex<String?>(nil)
@@ -48,15 +66,28 @@ public final class RecordingDrain: @unchecked Sendable {
     deinit { sourceScratch.deallocate() }
 
     public var datagramsRecorded: UInt64 { recorded.load(ordering: .relaxed) }
-    public var datagramsNotRecorded: UInt64 { notRecorded.load(ordering: .relaxed) }
+    /// Bytes of the datagrams recorded (as received, before compression).
+    public var datagramBytesRecorded: UInt64 { recordedBytes.load(ordering: .relaxed) }
+    /// Datagrams left out of the recording, for either reason.
+    public var datagramsNotRecorded: UInt64 { datagramsNotRecorded(.ringFull) + datagramsNotRecorded(.writeFailed) }
+    public func datagramsNotRecorded(_ reason: NotRecordedReason) -> UInt64 {
+        switch reason {
+        case .ringFull: notRecordedRingFull.load(ordering: .relaxed)
+        case .writeFailed: notRecordedWriteFailed.load(ordering: .relaxed)
+        }
+    }
     /// Whether a write failed (recording stopped); checked by the processor tap without a lock.
     public var isFailed: Bool { hasFailed.load(ordering: .relaxed) }
     /// Why recording stopped, if it did.
     public var failure: String? { failureText.withLock { $0 } }
 
-    /// Counts datagrams left out before they reached the ring (its producer found it full).
-    public func countNotRecorded(_ count: Int) {
-        notRecorded.add(UInt64(count), ordering: .relaxed)
+    /// Counts datagrams left out: before they reached the ring (its producer found it full, or
+    /// found the recording stopped), or taken from it after a write failed.
+    public func countNotRecorded(_ count: Int, because reason: NotRecordedReason) {
+        switch reason {
+        case .ringFull: notRecordedRingFull.add(UInt64(count), ordering: .relaxed)
+        case .writeFailed: notRecordedWriteFailed.add(UInt64(count), ordering: .relaxed)
+        }
     }
 
     /// Asks `run()` to write what is left and close the sink. The ring's producer must have
@@ -73,7 +104,7 @@ public final class RecordingDrain: @unchecked Sendable {
             if !isFailed {
                 write(slots, nowNanoseconds: SystemClock.realtimeNanoseconds())
             } else if !slots.isEmpty {
-                countNotRecorded(slots.count)
+                countNotRecorded(slots.count, because: .writeFailed)
             }
             ring.release(count: slots.count)
             if slots.isEmpty {
@@ -88,13 +119,16 @@ public final class RecordingDrain: @unchecked Sendable {
 
     private func write(_ slots: PacketRing.Slots, nowNanoseconds now: UInt64) {
         do throws(RecordingError) {
+            var bytes = 0
             for slot in slots {
                 try sink.append(
                     receivedNanoseconds: slot.receiveTimestampNanoseconds, source: portableSource(of: slot),
                     datagram: slot.datagram, isTruncated: slot.isTruncated, nowNanoseconds: now)
+                bytes &+= slot.byteCount
             }
             try sink.writeChunkIfDue(nowNanoseconds: now)
             recorded.add(UInt64(slots.count), ordering: .relaxed)
+            recordedBytes.add(UInt64(bytes), ordering: .relaxed)
         } catch {
             fail(error, lost: slots.count)
         }
@@ -112,7 +146,7 @@ public final class RecordingDrain: @unchecked Sendable {
 
     private func fail(_ error: RecordingError, lost: Int) {
         hasFailed.store(true, ordering: .relaxed)
-        countNotRecorded(lost)
+        countNotRecorded(lost, because: .writeFailed)
         failureText.withLock { text in if text == nil { text = error.description } }
         onFailure(error)
     }

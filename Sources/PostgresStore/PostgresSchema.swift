@@ -52,6 +52,19 @@ enum PostgresSchema {
             """,
             "CREATE TABLE skygate_spill (gateway text PRIMARY KEY, committed bigint NOT NULL)",
         ],
+        // 3: events (rules and zone crossings). The unique key is the event's identity: two
+        // gateways that hear the same frames raise the same event, stored once.
+        [
+            """
+            CREATE TABLE events (
+              id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              time_us bigint NOT NULL, protocol smallint NOT NULL, drone bigint NOT NULL, kind smallint NOT NULL,
+              zone text NOT NULL, alarm boolean NOT NULL, value double precision NOT NULL,
+              latitude_e7 integer NOT NULL, longitude_e7 integer NOT NULL, altitude_mm integer NOT NULL,
+              UNIQUE (protocol, drone, kind, zone, time_us))
+            """,
+            "CREATE INDEX events_time ON events (time_us)",
+        ],
     ]
 
     /// The stored version (0: an empty database).

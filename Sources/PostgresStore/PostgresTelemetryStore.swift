@@ -254,8 +254,12 @@ public final class PostgresTelemetryStore: TelemetryStoring {
         let cutoffDay = Int64(cutoffMicroseconds / Limits.Postgres.partitionMicroseconds)
         try loadPartitions()
         let old = partitions.filter { $0 < cutoffDay }.sorted()
-        guard !old.isEmpty else { return StoreRetentionResult(rowsDeleted: 0, transactions: 0) }
         let logger = logger
+        // Events are few: a plain DELETE by the time index.
+        try run("delete old events") { connection in
+            try await connection.query("DELETE FROM events WHERE time_us < \(Int64(clamping: cutoffMicroseconds))", logger: logger)
+        }
+        guard !old.isEmpty else { return StoreRetentionResult(rowsDeleted: 0, transactions: 0) }
         let dropped = try transaction("drop old partitions") { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
             var rows: Int64 = 0

@@ -1,11 +1,12 @@
 import Foundation
+import MAVLinkWire
 import Telemetry
 import TelemetryWire
 
-/// Turns a `POST /api/telemetry` body into ring-slot-sized datagrams of Skygate frames, or says
-/// why it cannot. The pipeline still decodes, validates and counts every frame; this only checks
-/// what must hold before bytes may enter the ring, so a malformed body gets a 400 with the reason
-/// instead of a silent rejection counter.
+/// Turns a `POST /api/telemetry` body into ring-slot-sized datagrams of Skygate or MAVLink frames
+/// (`IngestBody+MAVLink.swift`), or says why it cannot. The pipeline still decodes, validates and
+/// counts every frame; this only checks what must hold before bytes may enter the ring, so a
+/// malformed body gets a 400 with the reason instead of a silent rejection counter.
 public enum IngestBody {
     /// A body that cannot enter the pipeline; `message` is the 400 response.
     public struct Malformed: Error, Equatable, Sendable {
@@ -36,6 +37,10 @@ public enum IngestBody {
                     length = try FrameDecoder.decodeFrame(rest, into: scratch, authenticator: &authenticator).length
                 } catch {
                     guard error.isFrameIntact else {
+                        if rest[0] == MAVLinkFormat.startV1 || rest[0] == MAVLinkFormat.startV2 {
+                            return Malformed(
+                                "frame \(frameIndex) at byte \(offset): a MAVLink frame in a Skygate body: send one protocol per request")
+                        }
                         return Malformed("frame \(frameIndex) at byte \(offset): \(error.name)")
                     }
                     length = Int(UInt16(littleEndian: rest.loadUnaligned(

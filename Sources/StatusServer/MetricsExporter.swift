@@ -103,8 +103,69 @@ final class MetricsExporter: Sendable {
             gauge("store_unavailable", "bool", "1 while the database is away.").set(to: report.store_unavailable ? 1 : 0)
             gauge("uptime", "seconds", "Seconds since the gateway started.").set(to: report.uptime_seconds)
             gauge("accounting_balanced", "bool", "1 when received = stored + duplicate + rejected + dropped.").set(to: report.balanced ? 1 : 0)
+            if let recorder = report.recorder { exportRecorder(recorder, in: &state) }
+            if let events = report.events { exportEvents(events, in: &state) }
+            if let webhooks = report.webhooks { exportWebhooks(webhooks, in: &state) }
             return registry.emitToString() + Self.histogram(buckets)
         }
+    }
+
+    /// Events by kind, their drops and consumers.
+    private func exportEvents(_ events: StatsReport.Events, in state: inout Exported) {
+        for kind in EventKind.allCases {
+            advance(
+                counter("events", "Events raised (rules and zone crossings), by kind.", labels: [("kind", kind.name)]),
+                key: "ev." + kind.name, to: events.by_kind[kind.name] ?? 0, in: &state)
+        }
+        for (reason, count) in events.dropped.sorted(by: { $0.key < $1.key }) {
+            advance(counter("events_dropped", "Events lost, by reason.", labels: [("reason", reason)]), key: "ev.dropped." + reason, to: count, in: &state)
+        }
+        advance(counter("events_stored", "Events written to the store (a shared store's copies once)."), key: "ev.stored", to: events.stored, in: &state)
+        gauge("events_store_queue", "count", "Events waiting for the store writer.").set(to: Double(events.store_queue))
+        gauge("event_stream_clients", "count", "Server-Sent-Events clients connected.").set(to: Double(events.stream_clients))
+        gauge("zones", "count", "Geofence zones loaded.").set(to: Double(events.zones))
+    }
+
+    /// Webhook delivery, per URL.
+    private func exportWebhooks(_ webhooks: StatsReport.Webhooks, in state: inout Exported) {
+        for (index, endpoint) in webhooks.endpoints.enumerated() {
+            let labels = [("webhook", endpoint.url ?? "\(index)")]
+            func count(_ name: String, _ help: String, _ value: UInt64) {
+                advance(counter(name, help, labels: labels), key: "wh.\(index).\(name)", to: value, in: &state)
+            }
+            count("webhook_events_accepted", "Events queued for the webhook.", endpoint.accepted)
+            count("webhook_events_delivered", "Events the webhook acknowledged (2xx).", endpoint.delivered)
+            count("webhook_dead_letters", "Events given up on (refused, or retries spent).", endpoint.dead_letters)
+            count("webhook_events_dropped_queue_full", "Events dropped because the webhook's queue was full.", endpoint.dropped_queue_full)
+            count("webhook_events_dropped_shutdown", "Events still queued when the gateway stopped.", endpoint.dropped_shutdown)
+            count("webhook_requests", "POSTs sent to the webhook.", endpoint.requests)
+            count("webhook_request_failures", "POSTs that failed (connection, timeout, non-2xx).", endpoint.request_failures)
+            count("webhook_retries", "POSTs retried after a failure.", endpoint.retries)
+            gauge("webhook_pending", "count", "Events queued or in flight for the webhook.", labels: labels).set(to: Double(endpoint.pending))
+        }
+    }
+
+    /// The flight recorder's counters and gauges (`serve --record`); not exported without it.
+    private func exportRecorder(_ recorder: StatsReport.Recorder, in state: inout Exported) {
+        advance(counter("recorder_datagrams_recorded", "Datagrams written into the flight recording."), key: "rec.datagrams", to: recorder.datagrams_recorded, in: &state)
+        advance(counter("recorder_recorded_bytes", "Bytes of the datagrams recorded, as received."), key: "rec.datagramBytes", to: recorder.datagram_bytes_recorded, in: &state)
+        for (reason, count) in recorder.datagrams_dropped.sorted(by: { $0.key < $1.key }) {
+            advance(
+                counter("recorder_datagrams_dropped", "Datagrams left out of the recording (not the database), by reason.", labels: [("reason", reason)]),
+                key: "rec.dropped." + reason, to: count, in: &state)
+        }
+        advance(counter("recorder_written_bytes", "Bytes written into recording files."), key: "rec.written", to: recorder.bytes_written, in: &state)
+        advance(counter("recorder_chunks_written", "Compressed chunks written into recording files."), key: "rec.chunks", to: recorder.chunks_written, in: &state)
+        advance(counter("recorder_files_started", "Recording files started."), key: "rec.started", to: recorder.files_started, in: &state)
+        advance(counter("recorder_files_rotated", "Recording files closed at their size or age limit."), key: "rec.rotated", to: recorder.files_rotated, in: &state)
+        advance(counter("recorder_files_deleted", "Recordings deleted to keep the directory under its budget."), key: "rec.deleted", to: recorder.files_deleted, in: &state)
+        advance(counter("recorder_deleted_bytes", "Bytes of the recordings deleted for the budget."), key: "rec.deletedBytes", to: recorder.bytes_deleted, in: &state)
+        gauge("recorder_directory", "bytes", "Bytes the recordings in the directory take.").set(to: Double(recorder.directory_bytes))
+        gauge("recorder_directory_max", "bytes", "The recording directory's budget.").set(to: Double(recorder.directory_bytes_max))
+        gauge("recorder_current_file", "bytes", "Bytes of the recording file being written.").set(to: Double(recorder.current_file_bytes))
+        gauge("recorder_ring_depth", "slots", "Datagrams waiting in the recorder's ring.").set(to: Double(recorder.ring_depth))
+        gauge("recorder_ring_capacity", "slots", "Slots of the recorder's ring.").set(to: Double(recorder.ring_capacity))
+        gauge("recorder_failed", "bool", "1 after a write failed and recording stopped.").set(to: recorder.failure == nil ? 0 : 1)
     }
 
     /// The commit latency as a Prometheus histogram, summed from the gateway's finer buckets

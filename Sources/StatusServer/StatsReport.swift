@@ -51,6 +51,12 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var samples_already_stored: UInt64 = 0
     /// How long compactions of recent blocks into chunks take.
     public var compaction_duration_ms = Quantiles(p50: nil, p99: nil)
+    /// The flight recorder (`serve --record`); nil, and absent from the JSON, when not recording.
+    public var recorder: Recorder?
+    /// Events raised (by kind), dropped (by reason), stored, and their consumers (docs/events.md).
+    public var events: Events?
+    /// Webhook delivery, per endpoint and in sum; nil without `--webhook`.
+    public var webhooks: Webhooks?
     /// Rates over the last 1, 5 and 15 minutes (keys "1m", "5m", "15m"), from the per-second
     /// history; a window shorter than the uptime covers the uptime only. Empty until sampled.
     public var windows: [String: StatsWindow] = [:]
@@ -104,3 +110,70 @@ public struct StatsReport: Codable, Sendable, Equatable {
     }
 }
 
+extension StatsReport {
+    /// `events` in `/api/stats`.
+    public struct Events: Codable, Sendable, Equatable {
+        public var total: UInt64
+        public var by_kind: [String: UInt64]
+        /// "burst" (more than a batch may raise), "store_queue_full" (a long store outage),
+        /// "stream" (a slow SSE client's), "store_failed" (a refused write).
+        public var dropped: [String: UInt64]
+        public var stored: UInt64
+        public var store_queue: Int
+        public var stream_clients: Int
+        public var zones: Int
+        public var zones_loaded_us: UInt64
+
+        public init(
+            total: UInt64, by_kind: [String: UInt64], dropped: [String: UInt64], stored: UInt64, store_queue: Int,
+            stream_clients: Int, zones: Int, zones_loaded_us: UInt64
+        ) {
+            self.total = total
+            self.by_kind = by_kind
+            self.dropped = dropped
+            self.stored = stored
+            self.store_queue = store_queue
+            self.stream_clients = stream_clients
+            self.zones = zones
+            self.zones_loaded_us = zones_loaded_us
+        }
+    }
+
+    /// `webhooks` in `/api/stats`: one entry per URL and their sum.
+    public struct Webhooks: Codable, Sendable, Equatable {
+        public struct Counts: Codable, Sendable, Equatable {
+            public var url: String?
+            public var accepted: UInt64
+            public var delivered: UInt64
+            public var dead_letters: UInt64
+            public var dropped_queue_full: UInt64
+            public var dropped_shutdown: UInt64
+            public var pending: UInt64
+            public var requests: UInt64
+            public var request_failures: UInt64
+            public var retries: UInt64
+
+            public init(
+                url: String?, accepted: UInt64, delivered: UInt64, dead_letters: UInt64, dropped_queue_full: UInt64,
+                dropped_shutdown: UInt64, pending: UInt64, requests: UInt64, request_failures: UInt64, retries: UInt64
+            ) {
+                self.url = url
+                self.accepted = accepted
+                self.delivered = delivered
+                self.dead_letters = dead_letters
+                self.dropped_queue_full = dropped_queue_full
+                self.dropped_shutdown = dropped_shutdown
+                self.pending = pending
+                self.requests = requests
+                self.request_failures = request_failures
+                self.retries = retries
+            }
+        }
+        public var total: Counts
+        public var endpoints: [Counts]
+        public init(total: Counts, endpoints: [Counts]) {
+            self.total = total
+            self.endpoints = endpoints
+        }
+    }
+}

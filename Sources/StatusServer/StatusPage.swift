@@ -2,8 +2,11 @@ import Hummingbird
 
 /// `GET /`: the ops page, one self-contained document (inline CSS and script; no CDN, font or
 /// tile server unless the config names a tile URL). It polls `/api/drones` and `/api/stats` every
-/// second and `/api/stats/history` every five. Every string that came off the air reaches the
-/// DOM through `textContent` or `setAttribute`, never `innerHTML`.
+/// second, `/api/stats/history` every five and `/api/zones` every thirty (zones reload on SIGHUP);
+/// it fills the events panel from `/api/events` and then follows `/api/events/stream` (SSE),
+/// polling `/api/events` every five seconds while the stream is down. Every string that came off
+/// the air or from a file (drone ids, zone names, event fields) reaches the DOM through
+/// `textContent` or `setAttribute`, never `innerHTML`.
 enum StatusPage {
     /// The page as a buffer built once; every response shares it.
     static let body = ByteBuffer(string: html)
@@ -11,7 +14,7 @@ enum StatusPage {
     static let html = #"""
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Skygate status</title>
+<title>Skygate status</title><link rel="icon" href="data:,">
 <style>
 :root{--bg:#0f1419;--panel:#182029;--fg:#d8dee6;--dim:#8a96a3;--ok:#3fb950;--warn:#d29922;--bad:#f85149;--acc:#58a6ff}
 *{box-sizing:border-box}body{margin:0;font:13px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;background:var(--bg);color:var(--fg)}
@@ -39,16 +42,26 @@ input{background:#10161d;color:var(--fg);border:1px solid #2d3a48;border-radius:
 #map .marker{fill:var(--acc);stroke:#fff;stroke-width:1}#map .marker.stale{fill:var(--warn)}#map .marker.offline{fill:var(--bad)}
 #map .label{fill:var(--fg);font-size:10px;paint-order:stroke;stroke:#0b1015;stroke-width:3}
 #map .scale{stroke:var(--fg);stroke-width:2}#map .scaletext{fill:var(--fg);font-size:10px}
+#map .zone{stroke-width:1.5;fill-rule:evenodd}#map .zone.keep-out{fill:rgba(248,81,73,.18);stroke:var(--bad)}
+#map .zone.keep-in{fill:none;stroke:var(--ok);stroke-dasharray:6 3}
+#map .zonelabel{font-size:10px;paint-order:stroke;stroke:#0b1015;stroke-width:3;text-anchor:middle}
+#map .zonelabel.keep-out{fill:#ffb3ad}#map .zonelabel.keep-in{fill:#8fe39c}
+#map .evmark{fill:none;stroke:var(--warn);stroke-width:1.5}#map .evmark.alarm{stroke:var(--bad);fill:rgba(248,81,73,.35)}
+#events{grid-column:1/3}#events .scroll{max-height:300px;overflow:auto}
+tr.alarm td{background:rgba(248,81,73,.10)}tr.alarm td.kind{color:#ffb3ad;font-weight:600}
+#alarms.some{color:var(--bad);font-weight:600}
 a{color:var(--acc)}small{color:var(--dim)}
 #reasons{color:var(--dim);margin-top:6px}
 </style></head>
 <body>
-<header><h1>Skygate</h1><span id="summary"></span><span id="conn">connecting…</span></header>
+<header><h1>Skygate</h1><span id="summary"></span><span id="alarms"></span><span id="conn">connecting…</span></header>
 <main>
 <section id="mapbox"><h2>Map <small id="mapinfo"></small></h2><svg id="map" role="img" aria-label="drone positions"></svg></section>
 <section id="health"><h2>Gateway health</h2><div class="cards" id="cards"></div><div class="charts" id="charts"></div>
 <table id="windows"><thead><tr><th>window</th><th>received/s</th><th>stored/s</th><th>rejected/s</th><th>dropped/s</th><th>kernel drops/s</th><th>ring max</th></tr></thead><tbody></tbody></table>
 <div id="reasons"></div></section>
+<section id="events"><h2>Events <small id="eventinfo"></small></h2><div class="scroll">
+<table id="eventlist"><thead><tr><th>time</th><th>drone</th><th>event</th><th>zone</th><th>value</th><th>position</th></tr></thead><tbody></tbody></table></div></section>
 <section id="fleet"><h2>Fleet <small id="fleetinfo"></small></h2>
 <p><input id="filter" type="search" placeholder="filter: id, protocol, state, alert" size="32"></p>
 <table id="drones"><thead><tr>
@@ -114,10 +127,12 @@ document.getElementById("filter").addEventListener("input", renderFleet);
 function merc(lat, lon) { const s = Math.sin(Math.max(-85, Math.min(85, lat)) * Math.PI / 180); return [(lon + 180) / 360, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)]; }
 function niceMetres(m) { const p = Math.pow(10, Math.floor(Math.log10(m))); for (const f of [5, 2, 1]) if (f * p <= m) return f * p; return p; }
 function renderMap() {
-  const svg = document.getElementById("map"); if (!fleet) return;
+  const svg = document.getElementById("map"); if (!fleet && !zones.length) return;
   const W = svg.clientWidth || 600, H = svg.clientHeight || 440, pad = 30;
-  const placed = fleet.drones.filter(d => d.has_fix || d.lat || d.lon);
+  const placed = fleet ? fleet.drones.filter(d => d.has_fix || d.lat || d.lon) : [];
   const pts = []; for (const d of placed) { pts.push(merc(d.lat, d.lon)); for (const p of trails.get(name(d)) || []) pts.push(p); }
+  // The zones' corners too, so a zone away from the fleet is still on the map.
+  for (const z of zones) { pts.push([z.box[0], z.box[1]]); pts.push([z.box[2], z.box[3]]); }
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   svg.setAttribute("viewBox", "0 0 " + W + " " + H);
   if (!pts.length) { svg.appendChild(sv("text", {x: 12, y: 22, class: "label"}, "no positions yet")); return; }
@@ -127,7 +142,7 @@ function renderMap() {
   const k = Math.min((W - 2 * pad) / Math.max(x1 - x0, span * 0.05), (H - 2 * pad) / Math.max(y1 - y0, span * 0.05));
   const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
   const P = ([x, y]) => [W / 2 + (x - cx) * k, H / 2 + (y - cy) * k];
-  if (fleet.tile_url) {
+  if (fleet && fleet.tile_url) {
     const z = Math.max(0, Math.min(19, Math.floor(Math.log2(k / 256)))), n = Math.pow(2, z);
     const tx0 = Math.floor((cx - W / 2 / k) * n), tx1 = Math.floor((cx + W / 2 / k) * n), ty0 = Math.floor((cy - H / 2 / k) * n), ty1 = Math.floor((cy + H / 2 / k) * n);
     if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) <= 64) for (let tx = tx0; tx <= tx1; tx++) for (let ty = ty0; ty <= ty1; ty++) {
@@ -136,10 +151,12 @@ function renderMap() {
       svg.appendChild(sv("image", {href: url, x: px, y: py, width: k / n + 0.5, height: k / n + 0.5, opacity: 0.6}));
     }
   }
+  drawZones(svg, P, k, H);
   for (const d of placed) {
     const t = trails.get(name(d)) || []; if (t.length < 2) continue;
     svg.appendChild(sv("polyline", {class: "trail", points: t.map(p => P(p).map(v => v.toFixed(1)).join(",")).join(" ")}));
   }
+  drawEventMarkers(svg, P);
   for (const d of placed) {
     const [px, py] = P(merc(d.lat, d.lon));
     const c = sv("circle", {class: "marker " + d.state, cx: px.toFixed(1), cy: py.toFixed(1), r: 5, "data-drone": name(d)});
@@ -152,7 +169,156 @@ function renderMap() {
   const m = niceMetres(mpp * W / 4), len = m / mpp;
   svg.appendChild(sv("line", {class: "scale", x1: 12, y1: H - 14, x2: 12 + len, y2: H - 14}));
   svg.appendChild(sv("text", {class: "scaletext", x: 12, y: H - 20}, m >= 1000 ? m / 1000 + " km" : m + " m"));
-  document.getElementById("mapinfo").textContent = placed.length + " drones with a position" + (fleet.tile_url ? " · tiles" : "");
+  document.getElementById("mapinfo").textContent = placed.length + " drones with a position · " + zones.length + " zones"
+    + (zonesError ? " (zones not reachable: " + zonesError + ")" : "") + (fleet && fleet.tile_url ? " · tiles" : "");
+}
+
+// ---- zones (GET /api/zones: GeoJSON geometries with [lon, lat] positions, or circles)
+const ZONES_MAX = 256, ZONE_VERTICES_MAX = 65536, EQUATOR_METRES = 40075016.7;
+let zones = [], zonesError = null;
+function position(p) { return Array.isArray(p) && typeof p[0] === "number" && typeof p[1] === "number" && isFinite(p[0]) && isFinite(p[1]) ? merc(p[1], p[0]) : null; }
+// Each zone in map units: its rings (or its circle), its bounding box, and the text shown for it.
+function parseZones(body) {
+  const out = []; let vertices = 0;
+  for (const z of (body && Array.isArray(body.zones) ? body.zones : []).slice(0, ZONES_MAX)) {
+    const g = z && z.geometry; if (!g || typeof g !== "object") continue;
+    const zone = {name: String(z.name === undefined || z.name === null ? "" : z.name), keepIn: z.kind === "keep-in", floor: num(z.floor_m), ceiling: num(z.ceiling_m), rings: [], circle: null, box: null};
+    if (g.type === "Circle") {
+      const c = position(g.center), radius = Number(g.radius_m); if (!c || !(radius > 0) || !isFinite(radius)) continue;
+      // Web Mercator is conformal: a circle stays a circle, its radius in map units set by the latitude.
+      const r = radius / (EQUATOR_METRES * Math.cos(g.center[1] * Math.PI / 180));
+      zone.circle = {c: c, r: r, radius: radius}; zone.box = [c[0] - r, c[1] - r, c[0] + r, c[1] + r];
+    } else {
+      const polygons = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+      for (const polygon of Array.isArray(polygons) ? polygons : []) for (const ring of Array.isArray(polygon) ? polygon : []) {
+        if (!Array.isArray(ring)) continue;
+        const pts = []; for (const p of ring) { if (vertices >= ZONE_VERTICES_MAX) break; const q = position(p); if (q) { pts.push(q); vertices++; } }
+        if (pts.length >= 3) zone.rings.push(pts);
+      }
+      if (!zone.rings.length) continue;
+      const b = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const ring of zone.rings) for (const [x, y] of ring) { b[0] = Math.min(b[0], x); b[1] = Math.min(b[1], y); b[2] = Math.max(b[2], x); b[3] = Math.max(b[3], y); }
+      zone.box = b;
+    }
+    const band = zone.floor === null && zone.ceiling === null ? "" : " · " + (zone.floor === null ? "ground" : fmt(zone.floor, 0) + " m") + " to " + (zone.ceiling === null ? "no ceiling" : fmt(zone.ceiling, 0) + " m");
+    zone.title = zone.name + " · " + (zone.keepIn ? "keep-in" : "keep-out") + (zone.circle ? " · radius " + fmt(zone.circle.radius, 0) + " m" : "") + band;
+    out.push(zone);
+  }
+  return out;
+}
+function drawZones(svg, P, k, H) {
+  const labels = [];
+  for (const z of zones) {
+    const kind = z.keepIn ? "keep-in" : "keep-out"; let shape, lx, ly;
+    if (z.circle) {
+      const [px, py] = P(z.circle.c), r = Math.max(1, z.circle.r * k);
+      shape = sv("circle", {class: "zone " + kind, cx: px.toFixed(1), cy: py.toFixed(1), r: r.toFixed(1)});
+      lx = px; ly = py - r - 4;
+    } else {
+      const d = z.rings.map(ring => "M" + ring.map(p => P(p).map(v => v.toFixed(1)).join(" ")).join("L") + "Z").join("");
+      shape = sv("path", {class: "zone " + kind, d: d});
+      const [x0, y0] = P([z.box[0], z.box[1]]), [x1] = P([z.box[2], z.box[3]]);
+      lx = (x0 + x1) / 2; ly = y0 - 4;
+    }
+    shape.setAttribute("data-zone", z.name);
+    shape.appendChild(sv("title", {}, z.title)); svg.appendChild(shape);
+    labels.push(sv("text", {class: "zonelabel " + kind, x: lx.toFixed(1), y: Math.max(12, Math.min(H - 30, ly)).toFixed(1)}, z.name));
+  }
+  for (const label of labels) svg.appendChild(label);
+}
+async function pollZones() {
+  try { zones = parseZones(await get("/api/zones")); zonesError = null; } catch (e) { zonesError = e.message; }
+  renderMap(); setTimeout(pollZones, 30000);
+}
+
+// ---- events (GET /api/events, then the SSE stream; polling while the stream is down)
+const EVENTS_MAX = 100, ALARMS_TRACKED_MAX = 10000, HOUR_US = 3600e6, EVENT_POLL_MS = 5000, STREAM_RETRY_POLLS = 12;
+const events = new Map(), alarmTimes = new Map();
+let eventStream = null, eventMode = "connecting", eventPollTimer = null, pollsSinceStream = 0, eventsError = null, alarmsSinceUs = 0, eventRenderPending = false;
+const UNITS = {low_battery: " %", lost_link: " s silent", overspeed: " m/s", altitude_ceiling: " m", sequence_gap_burst: " frames lost"};
+function nowUs() { return fleet ? fleet.generated_at_us : Date.now() * 1000; }
+function num(v) { return typeof v === "number" && isFinite(v) ? v : null; }
+// Keeps only the fields the page shows, as numbers and strings, whatever the body held.
+function normalEvent(e) {
+  if (!e || typeof e !== "object" || num(e.id) === null) return null;
+  return {id: e.id, time_us: num(e.time_us) || 0, protocol: String(e.protocol), drone: String(e.drone), kind: String(e.kind), zone: e.zone ? String(e.zone) : "",
+    alarm: e.alarm === true, value: num(e.value), lat: num(e.lat), lon: num(e.lon), alt_m: num(e.alt_m)};
+}
+function newestFirst() { return [...events.values()].sort((a, b) => b.time_us - a.time_us || b.id - a.id); }
+function when(us) { const d = new Date(us / 1000); return Math.abs(nowUs() - us) < 20 * HOUR_US ? d.toLocaleTimeString() : d.toLocaleString(); }
+function valueText(e) { return e.kind.startsWith("zone_") || e.value === null ? "" : fmt(e.value, Number.isInteger(e.value) ? 0 : 1) + (UNITS[e.kind] || ""); }
+function eventTitle(e) { return e.kind.replace(/_/g, " ") + " · " + e.protocol + "/" + e.drone + (e.zone ? " · " + e.zone : "") + (valueText(e) ? " · " + valueText(e) : "") + " · " + when(e.time_us); }
+// `fill` is a whole /api/events answer: when it came back full and its oldest event is within the
+// hour, the hour's alarm count from it is only a lower bound.
+function addEvents(list, fill) {
+  let oldest = Infinity;
+  for (const raw of (Array.isArray(list) ? list : []).slice(0, EVENTS_MAX)) {
+    const e = normalEvent(raw); if (!e) continue;
+    oldest = Math.min(oldest, e.time_us); events.set(e.id, e);
+    if (e.alarm) { alarmTimes.delete(e.id); alarmTimes.set(e.id, e.time_us); }
+  }
+  if (fill && Array.isArray(list) && list.length >= EVENTS_MAX) alarmsSinceUs = Math.max(alarmsSinceUs, oldest);
+  if (events.size > EVENTS_MAX) for (const e of newestFirst().slice(EVENTS_MAX)) events.delete(e.id);
+  for (const id of alarmTimes.keys()) { if (alarmTimes.size <= ALARMS_TRACKED_MAX) break; alarmTimes.delete(id); }
+  // A burst from the stream redraws once, not once per event.
+  if (!eventRenderPending) { eventRenderPending = true; setTimeout(() => { eventRenderPending = false; renderEvents(); renderMap(); }, 100); }
+}
+function renderEvents() {
+  const body = document.createElement("tbody"), list = newestFirst();
+  for (const e of list) {
+    const tr = el("tr", e.alarm ? {class: "alarm", "data-event": e.id} : {"data-event": e.id});
+    tr.appendChild(el("td", {}, when(e.time_us)));
+    const drone = el("td"); drone.appendChild(el("a", {href: withToken("/drones/" + encodeURIComponent(e.protocol) + "/" + encodeURIComponent(e.drone))}, e.protocol + "/" + e.drone)); tr.appendChild(drone);
+    tr.appendChild(el("td", {class: "kind"}, e.kind.replace(/_/g, " ") + (e.alarm ? " (alarm)" : "")));
+    tr.appendChild(el("td", {}, e.zone));
+    tr.appendChild(el("td", {}, valueText(e)));
+    tr.appendChild(el("td", {}, e.lat === null || e.lon === null ? "–" : fmt(e.lat, 5) + ", " + fmt(e.lon, 5) + (e.alt_m === null ? "" : " · " + fmt(e.alt_m, 0) + " m")));
+    body.appendChild(tr);
+  }
+  const table = document.getElementById("eventlist"); table.replaceChild(body, table.tBodies[0]);
+  renderEventInfo();
+}
+function renderEventInfo() {
+  const since = nowUs() - HOUR_US; let alarms = 0;
+  for (const [id, t] of alarmTimes) if (t < since) alarmTimes.delete(id); else alarms++;
+  const count = (alarmsSinceUs > since ? "≥ " : "") + alarms;
+  const mode = eventMode === "live" ? "live" : eventMode === "polling" ? "stream down, polling every 5 s" : "connecting";
+  document.getElementById("eventinfo").textContent = events.size + " latest · " + count + " alarms in the last hour · " + mode + (eventsError ? " · not reachable: " + eventsError : "");
+  const head = document.getElementById("alarms");
+  head.textContent = count + " alarms (1 h)"; head.className = alarms ? "some" : "";
+}
+function drawEventMarkers(svg, P) {
+  for (const e of events.values()) {
+    if (e.lat === null || e.lon === null || (e.lat === 0 && e.lon === 0)) continue;
+    const [x, y] = P(merc(e.lat, e.lon));
+    const mark = sv("path", {class: "evmark" + (e.alarm ? " alarm" : ""), "data-event": e.id, d: "M" + x.toFixed(1) + " " + (y - 7).toFixed(1) + "l6 11h-12z"});
+    mark.appendChild(sv("title", {}, eventTitle(e))); svg.appendChild(mark);
+  }
+}
+async function fillEvents() {
+  try { const body = await get("/api/events?limit=" + EVENTS_MAX); eventsError = null; addEvents(body.events, true); }
+  catch (e) { eventsError = e.message; renderEventInfo(); }
+}
+function openEventStream() {
+  if (typeof EventSource === "undefined") { pollEvents(); return; }
+  const stream = new EventSource(withToken("/api/events/stream")); eventStream = stream;
+  stream.addEventListener("open", () => {
+    // Whatever happened while the stream was down is in /api/events: fetch it once, then go live.
+    if (eventMode === "polling") fillEvents();
+    eventMode = "live"; clearTimeout(eventPollTimer); eventPollTimer = null; pollsSinceStream = 0; renderEventInfo();
+  });
+  stream.addEventListener("alert", m => { let e = null; try { e = JSON.parse(m.data); } catch (error) { return; } addEvents([e], false); });
+  stream.addEventListener("error", () => {
+    if (eventStream !== stream) return;
+    stream.close(); eventStream = null; eventMode = "polling"; renderEventInfo();
+    if (eventPollTimer === null) eventPollTimer = setTimeout(pollEvents, EVENT_POLL_MS);
+  });
+}
+async function pollEvents() {
+  eventPollTimer = null; await fillEvents();
+  // Try the stream again about once a minute; until it opens, keep polling.
+  if (++pollsSinceStream >= STREAM_RETRY_POLLS && eventStream === null) { pollsSinceStream = 0; openEventStream(); }
+  if (eventMode !== "live" && eventPollTimer === null) eventPollTimer = setTimeout(pollEvents, EVENT_POLL_MS);
 }
 
 // ---- health
@@ -238,11 +404,12 @@ async function loop() {
   try {
     await Promise.all([pollFleet(), pollStats(), tick % 5 === 0 ? pollHistory() : null]);
     document.getElementById("conn").textContent = "updated " + new Date().toLocaleTimeString();
+    renderEventInfo();   // alarms age out of the hour's count without new events
   } catch (e) { document.getElementById("conn").textContent = "not reachable: " + e.message; }
   tick++; setTimeout(loop, 1000);
 }
 window.addEventListener("resize", renderMap);
-loop();
+loop(); pollZones(); fillEvents().then(openEventStream);
 </script></body></html>
 """#
 }

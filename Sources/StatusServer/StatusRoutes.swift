@@ -56,6 +56,7 @@ public enum StatusRoutes {
                 status: .ok, headers: [.contentType: MetricsExporter.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source))))
         }
+        EventRoutes.add(to: router, source: source)
         router.post("/api/telemetry") { request, context in
             try await ingest(request, source: source)
         }
@@ -100,7 +101,8 @@ public enum StatusRoutes {
 
     /// `POST /api/telemetry`: 202 when every datagram is in the ingest ring, 400 with the reason
     /// when the body is malformed, 413 when too large, 415 for another content type, 503 when
-    /// the ring is full.
+    /// the ring is full. An `application/octet-stream` body is Skygate or MAVLink frames, told
+    /// apart by its first byte as UDP datagrams are (`IngestBody.datagrams(fromBinary:)`).
     static func ingest(_ request: Request, source: some StatusSource) async throws -> Response {
         let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
@@ -108,7 +110,7 @@ public enum StatusRoutes {
         guard contentType == "application/octet-stream" || contentType == "application/json" else {
             throw HTTPError(
                 .unsupportedMediaType,
-                message: "Content-Type must be application/octet-stream (Skygate frames) or application/json (samples)")
+                message: "Content-Type must be application/octet-stream (Skygate or MAVLink frames) or application/json (samples)")
         }
         let buffer = try await request.body.collect(upTo: Limits.Status.ingestBodyBytesMax)
         let body = Array(buffer.readableBytesView)
@@ -118,7 +120,7 @@ public enum StatusRoutes {
                 datagrams = try IngestBody.datagrams(
                     fromJSON: body, datagramBytesMax: source.ingestDatagramBytesMax, timeParser: TimeText.microseconds(from:))
             } else {
-                datagrams = try IngestBody.datagrams(fromFrames: body, datagramBytesMax: source.ingestDatagramBytesMax)
+                datagrams = try IngestBody.datagrams(fromBinary: body, datagramBytesMax: source.ingestDatagramBytesMax)
             }
         } catch {
             throw HTTPError(.badRequest, message: error.message)

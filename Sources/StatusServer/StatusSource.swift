@@ -18,13 +18,20 @@ public protocol StatusSource: Sendable {
     /// A store the track endpoint reads from (its own connection, closed after the request);
     /// by default the SQLite file at `databasePath`, read-only.
     func openStoreForReading() throws(StoreError) -> any TelemetryStoring
-    /// Hands datagrams (each at most `ingestDatagramBytesMax` bytes, Skygate frames) to the batch
-    /// processor through the HTTP ingest ring, with the same accounting as UDP.
+    /// Hands datagrams (each at most `ingestDatagramBytesMax` bytes of whole Skygate or MAVLink
+    /// frames) to the batch processor through the HTTP ingest ring, with the same accounting as UDP.
     func ingest(datagrams: [[UInt8]]) -> IngestOutcome
     /// Largest datagram `ingest(datagrams:)` takes (a ring slot).
     var ingestDatagramBytesMax: Int { get }
     /// Commit latency buckets: (upper bound in seconds, count in that bucket), ascending.
     func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)]
+    /// The zones in force as `/api/zones` serves them (JSON).
+    func zonesJSON() -> [UInt8]
+    /// Stored events, newest first (called off the server's pool: it may read the store).
+    func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent]
+    /// A live stream of events (after `lastID` from the recent ones remembered), or nil when
+    /// there is none or too many clients stream already.
+    func subscribeEvents(after lastID: UInt64?) -> EventSubscription?
 }
 
 /// What became of an HTTP ingest body.
@@ -48,6 +55,13 @@ extension StatusSource {
     public var ingestDatagramBytesMax: Int { 2_048 }
     public func ingest(datagrams: [[UInt8]]) -> IngestOutcome { .ringFull(accepted: 0) }
     public func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] { [] }
+    public func zonesJSON() -> [UInt8] { Array(#"{"zones":[]}"#.utf8) }
+    public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
+        let store = try openStoreForReading()
+        defer { store.close() }
+        return try store.readEvents(query)
+    }
+    public func subscribeEvents(after lastID: UInt64?) -> EventSubscription? { nil }
 }
 
 /// How the HTTP side presents and protects itself (from `GatewayConfiguration`).

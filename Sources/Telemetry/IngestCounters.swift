@@ -103,6 +103,7 @@ public final class IngestCounters: Sendable {
 }
 
 /// One atomic counter in a class, so counters can live in arrays (`Atomic` cannot be copied).
-final class AtomicCounter: Sendable {
-    let value = Atomic<UInt64>(0)
+public final class AtomicCounter: Sendable {
+    public let value = Atomic<UInt64>(0)
+    public init() {}
 }

@@ -289,6 +289,37 @@ extension Limits {
         public static let statsHistorySamples = 15 * 60 + 1
     }
 
+    /// Webhook delivery of alert events (`serve --webhook`, the `Webhooks` target); the defaults of
+    /// `WebhookSettings`, which tests shrink.
+    public enum Webhooks {
+        /// Events each endpoint's queue holds; more are dropped, counted `dropped_queue_full`, so a
+        /// slow or dead receiver costs at most this much memory (~80 bytes an event) and never
+        /// blocks the batch processor.
+        public static let queueCapacityEvents = 10_000
+        /// Events one POST carries at most: a burst of a whole fleet's alarms goes out in a few
+        /// requests, and a body stays around 20 KB.
+        public static let eventsPerRequestMax = 100
+        /// A request (connect, send, answer) that takes longer fails and is retried.
+        public static let requestTimeout: Duration = .seconds(5)
+        /// The first wait before a failed request is retried; it doubles up to the maximum, so a
+        /// restarting receiver is not hammered and a short blip is ridden out fast.
+        public static let backoffInitial: Duration = .milliseconds(500)
+        public static let backoffMax: Duration = .seconds(30)
+        /// Tries of one request before its events become dead letters: with the backoff above,
+        /// about a minute and a half of outage (0.5 + 1 + 2 + 4 + 8 + 16 + 30 s of waits).
+        public static let attemptsPerRequestMax = 8
+        /// At shutdown, how long delivery goes on for what is queued; the rest is counted
+        /// `dropped_shutdown`.
+        public static let shutdownDrainTimeout: Duration = .seconds(5)
+        /// Longest secret file (`--webhook-secret-file`): a secret is a few dozen bytes; a larger
+        /// file is the wrong file.
+        public static let secretBytesMax = 4_096
+        /// Bytes of a receiver's answer read at most (the rest is not read); only its status counts.
+        public static let responseBodyBytesMax = 64 * 1_024
+        /// Webhook endpoints one gateway may have (`--webhook` given this many times at most).
+        public static let endpointsMax = 16
+    }
+
     /// The drone simulator (`simulate`, `demo`, `bench`).
     public enum Simulator {
         /// Most drones in one run. A drone costs about 300 bytes of state (plus its held frames
@@ -314,6 +345,59 @@ extension Limits {
         public static let reorderHoldMax = 3
         /// How often the progress line is redrawn.
         public static let progressInterval: Duration = .seconds(1)
+    }
+
+    /// Geofence zones (`serve --zones FILE`, docs/events.md).
+    public enum Zones {
+        /// Largest zone file read: a few hundred detailed zones fit in well under 8 MiB of GeoJSON.
+        public static let fileBytesMax = 8 << 20
+        /// Most zones loaded at once; each drone keeps one bit per zone (32 bytes per drone).
+        public static let zonesMax = 256
+        /// Most vertices in one zone (all its rings): the self-intersection check at load is
+        /// quadratic in them, and the per-sample test linear in the edges of the zones hit.
+        public static let verticesPerZoneMax = 1_024
+        /// Most vertices in the whole file.
+        public static let verticesMax = 65_536
+        /// Largest circle radius, 100 km: beyond that the flat-earth distance is off by metres.
+        public static let radiusMaxMetres = 100_000.0
+        /// Cells per side of the grid that finds a sample's candidate zones (the prefilter
+        /// before each zone's own bounding box): 64 x 64 cells over the zones' extent.
+        public static let gridCellsPerSide = 64
+        /// Default hysteresis: a drone inside a zone leaves it only once this far outside it
+        /// (horizontally, or beyond the floor or ceiling), so GPS noise on an edge makes no flurry
+        /// of enter/exit events.
+        public static let hysteresisDefaultMetres = 5.0
+    }
+
+    /// Events (rules and zone crossings, docs/events.md).
+    public enum Events {
+        /// Events one batch may raise; more are counted `events_dropped{burst}` (a burst that size
+        /// means the thresholds are wrong, not that ops need each one).
+        public static let perBatchMax = 4_096
+        /// Events waiting for the store writer; beyond, counted `events_dropped{store_queue_full}`.
+        public static let storeQueueMax = 65_536
+        /// Events one store transaction writes at most.
+        public static let storeWriteMax = 4_096
+        /// Longest an event waits for the store writer when no batch comes to wake it.
+        public static let storeWaitMax: Duration = .milliseconds(250)
+        /// Recent events kept in memory for SSE clients that reconnect with Last-Event-ID.
+        public static let recentMax = 1_024
+        /// Events a slow SSE client may have waiting before the oldest are dropped for it.
+        public static let streamBufferEvents = 1_024
+        /// SSE clients at once; more get 503.
+        public static let streamClientsMax = 64
+        /// Comment line sent to idle SSE clients so proxies keep the connection.
+        public static let streamKeepalive: Duration = .seconds(15)
+        /// How often the processor checks for drones that fell silent (`lost_link`).
+        public static let lostLinkCheckInterval: Duration = .milliseconds(200)
+        /// Events `/api/events` returns by default, and at most.
+        public static let queryDefault = 100
+        public static let queryMax = 10_000
+        /// Re-arm margins of the threshold rules: a rule that fired fires again only after the
+        /// value came back past its threshold by this much.
+        public static let batteryRearmPercent: UInt8 = 5
+        public static let speedRearmFraction = 0.9
+        public static let altitudeRearmMetres = 5.0
     }
 
     /// Waits of the command-line tool's sessions (`demo`, `bench`, `record`).

@@ -85,6 +85,11 @@ final class SQLiteStatement {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    @inline(__always)
+    func bind(_ index: Int32, _ value: Double) {
+        sqlite3_bind_double(handle, index, value)
+    }
+
     func bind(_ index: Int32, _ text: String) throws(StoreError) {
         let code = text.withCString { sqlite3_bind_text(handle, index, $0, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self)) }
         if code != SQLITE_OK { throw connection.error(code, sql) }
@@ -121,6 +126,7 @@ final class SQLiteStatement {
     }
 
     @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    @inline(__always) func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
     @inline(__always) func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     /// A blob column's bytes, valid until the statement steps again or is reset.
     func blob(_ column: Int32) -> UnsafeRawBufferPointer {

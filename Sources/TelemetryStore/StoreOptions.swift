@@ -32,7 +32,7 @@ public struct StoreOptions: Sendable {
 /// the tests can write the files that v3 migrates.
 @_spi(Benchmarking)
 public enum StoreLayout: Sendable, CaseIterable {
-    /// Schema v3: recent batches as packed blocks, compacted into per-drone chunks.
+    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events).
     case chunks
     /// Schema v2: a rowid table with one row per sample and an index on (protocol, drone, time_us).
     case rows
@@ -40,7 +40,7 @@ public enum StoreLayout: Sendable, CaseIterable {
     /// The schema version the layout is written at.
     var schemaVersion: Int {
         switch self {
-        case .chunks: 3
+        case .chunks: 4
         case .rows: 2
         }
     }

@@ -28,7 +28,9 @@ extension TelemetryStore {
         precondition(stepRowsMaximum > 0 && stepRowsMaximum <= 1_000_000)
         let state = try openState()
         if state.layout == .chunks {
-            return try retainChunks(state, olderThanMicroseconds: cutoffMicroseconds, stepRowsMaximum: stepRowsMaximum)
+            let result = try retainChunks(state, olderThanMicroseconds: cutoffMicroseconds, stepRowsMaximum: stepRowsMaximum)
+            _ = try retainEvents(state, olderThanMicroseconds: cutoffMicroseconds)
+            return result
         }
         let connection = state.connection
         let delete = try connection.prepare("""

@@ -13,6 +13,7 @@ import TelemetryWire
 // v3: the chunk layout (docs/storage.md): `telemetry_recent` (packed blocks of each committed
 //     batch, one per group of 32 drone numbers), `telemetry_chunk` (packed per-drone chunks, indexed by (protocol, drone, end_us)),
 //     `store_meta` (the spill mark); v2's rows are moved into chunks and the row table dropped.
+// v4: `events` (rules and zone crossings, docs/events.md), unique per (drone, kind, zone, time).
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -55,6 +56,7 @@ extension TelemetryStore {
         case 0: try migrateToVersion1(connection, layout: layout)
         case 1: try migrateToVersion2(connection)
         case 2: try migrateToVersion3(connection)
+        case 3: try migrateToVersion4(connection)
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }
@@ -175,5 +177,27 @@ extension TelemetryStore {
         }
         try flush()
         try connection.execute("DROP TABLE telemetry")
+    }
+
+    /// v3 → v4: the events table. The unique key is the event's identity, so a retried write or a
+    /// second gateway's copy stores once; `time_us` serves ranges and retention.
+    private static func migrateToVersion4(_ connection: SQLiteConnection) throws(StoreError) {
+        try connection.execute("""
+            CREATE TABLE events (
+              id INTEGER PRIMARY KEY,
+              time_us INTEGER NOT NULL,        -- µs since the Unix epoch (UTC)
+              protocol INTEGER NOT NULL,       -- TelemetryProtocol raw value
+              drone INTEGER NOT NULL,
+              kind INTEGER NOT NULL,           -- EventKind raw value
+              zone TEXT NOT NULL,              -- the zone's name; '' for rules
+              alarm INTEGER NOT NULL,
+              value REAL NOT NULL,
+              latitude_e7 INTEGER NOT NULL,
+              longitude_e7 INTEGER NOT NULL,
+              altitude_mm INTEGER NOT NULL,
+              UNIQUE (protocol, drone, kind, zone, time_us)
+            );
+            CREATE INDEX events_time ON events (time_us);
+            """)
     }
 }

@@ -38,6 +38,29 @@ public protocol TelemetryStoring: AnyObject {
     /// A shared store's latest state of every drone any gateway stored; empty for a store only
     /// this gateway writes (its live fleet is in memory).
     func sharedFleet() throws(StoreError) -> [SharedDroneState]
+    /// Stores events in one transaction; an event the store already holds (same drone, kind,
+    /// zone and time: another gateway raised it too) is kept once. Returns how many were new.
+    /// Retention (`retain`) drops events with the telemetry.
+    @discardableResult
+    func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int
+    /// Stored events matching `query`, newest first.
+    func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent]
+}
+
+/// Which stored events `/api/events` wants.
+public struct EventQuery: Sendable, Equatable {
+    /// Event times, µs since the Unix epoch.
+    public var timeRangeMicroseconds: Range<UInt64>
+    public var drone: DroneIdentity?
+    public var kind: EventKind?
+    public var limit: Int
+
+    public init(timeRangeMicroseconds: Range<UInt64> = 0..<UInt64(Int64.max), drone: DroneIdentity? = nil, kind: EventKind? = nil, limit: Int = Limits.Events.queryDefault) {
+        self.timeRangeMicroseconds = timeRangeMicroseconds
+        self.drone = drone
+        self.kind = kind
+        self.limit = limit
+    }
 }
 
 /// One drone's latest stored state in a shared store, and which gateway stored it when.

@@ -31,6 +31,10 @@ struct BenchCommand: AsyncParsableCommand {
     var commitIntervalMs: Int?
     @Option(help: "Commit when a batch holds this many samples (default \(Limits().commitSamplesMax)).") var commitSamplesMax: Int?
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Option(help: "Evaluate these geofence zones (GeoJSON, as serve --zones) during the run.") var zones: String?
+    @Option(help: "POST events to this URL during the run, as serve --webhook (repeatable): a dead or slow receiver must not change the rate.")
+    var webhook: [String] = []
+    @Option(help: "Sign the bench's webhook POSTs with the key in this file, as serve --webhook-secret-file.") var webhookSecretFile: String?
     @Option(help: "Also serve the status page, API and /metrics on this HOST:PORT while the bench runs (port 0 picks one), so an HTTP load can be measured against full ingest; the URL goes to standard error once bound.")
     var http: String?
 
@@ -76,6 +80,7 @@ struct BenchCommand: AsyncParsableCommand {
             try await statusServer.task.value
         }
         let final = gateway.stop()
+        await gateway.stopWebhooks()
         let report = Report(
             command: self, gateway: gateway, final: final, outcome: outcome, sendSeconds: sendSeconds,
             totalSeconds: Date().timeIntervalSince(outcome.started), kernelDrops: kernelDrops, rss: rss)
@@ -103,6 +108,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if let commitIntervalMs { configuration.limits.commitInterval = .milliseconds(commitIntervalMs) }
         if let commitSamplesMax { configuration.limits.commitSamplesMax = commitSamplesMax }
+        configuration.zonesPath = zones
+        configuration.webhookURLs = webhook
+        configuration.webhookSecretFile = webhookSecretFile
         do { return try Gateway(configuration: configuration, logger: logger) } catch { throw ValidationError(error.description) }
     }
 

@@ -34,6 +34,11 @@ extension BenchCommand {
         /// SIGINT or SIGTERM ended the sending before the fleet had sent all of `--duration` (paced
         /// runs only: an unpaced flood runs to its end).
         var stopped_early: Bool
+        /// Events the run raised (with --zones), and webhook delivery (with --webhook).
+        var events: UInt64 = 0
+        var webhook_delivered: UInt64 = 0
+        var webhook_pending: UInt64 = 0
+        var webhook_request_failures: UInt64 = 0
     }
 
 }
@@ -62,6 +67,11 @@ extension BenchCommand.Report {
             compactions: gateway.compactionDuration.count,
             compaction_p99_ms: gateway.compactionDuration.quantile(0.99).map { $0 / 1_000 }, rss_megabytes: rss, balanced: final.isBalanced,
             stopped_early: !outcome.isFinished)
+        let stats = gateway.statsReport()
+        events = stats.events?.total ?? 0
+        webhook_delivered = stats.webhooks?.total.delivered ?? 0
+        webhook_pending = stats.webhooks?.total.pending ?? 0
+        webhook_request_failures = stats.webhooks?.total.request_failures ?? 0
     }
 
     /// The report as text lines (the final accounting follows it).
@@ -77,6 +87,9 @@ extension BenchCommand.Report {
             "latency:    receive→commit p50 \(ms(commit_latency_p50_ms)) ms, p99 \(ms(commit_latency_p99_ms)) ms; commit p99 \(ms(commit_duration_p99_ms)) ms",
             "store:      \(compactions) compactions into chunks (p99 \(ms(compaction_p99_ms)) ms), \(spill_batches) batches spilled",
         ]
+        if events > 0 || webhook_delivered + webhook_pending + webhook_request_failures > 0 {
+            lines.append("events:     \(events) raised; webhooks delivered \(webhook_delivered), pending \(webhook_pending), failed requests \(webhook_request_failures)")
+        }
         if stopped_early { lines.append("stopped:    by a signal after \(String(format: "%.2f", send_seconds)) s of sending (of \(requestedDuration) s)") }
         lines.append("memory:     RSS \(rss_megabytes.map { String(format: "%.0f", $0) } ?? "-") MB")
         return lines.joined(separator: "\n")

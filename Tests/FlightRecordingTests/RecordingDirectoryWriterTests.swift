@@ -59,6 +59,41 @@ struct RecordingDirectoryWriterTests {
         #expect(!recovered.isEmpty && recovered == Array(datagrams.suffix(recovered.count)))
     }
 
+    /// The counters other threads read agree with the directory at every step: while writing
+    /// (the current file's size as written so far) and after the close; files an earlier run left
+    /// count in the directory's bytes and, once deleted for the budget, in the deletions.
+    @Test("Counters: files started, rotated and deleted, bytes written and deleted, match the directory")
+    func countersMatchTheDirectory() throws {
+        let directory = TemporaryDirectory()
+        let earlier = directory.file("skygate-20250101T000000Z-000001.skyrec")
+        writeBytes([UInt8](repeating: 7, count: 10_000), to: earlier)
+        let writer = try RecordingDirectoryWriter(directory: directory.path, gatewayVersion: "test", options: Self.options())
+        let counters = writer.counters
+        #expect(counters.directoryBytes == 10_000 && counters.filesStarted == 0 && counters.currentFile == nil)
+        func onDisk() -> (files: Int, bytes: Int) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            let recordings = names.filter { $0.hasSuffix(".skyrec") }
+            return (recordings.count, recordings.reduce(0) { $0 + fileBytes(directory.file($1)).count })
+        }
+        let datagrams = makeDatagrams(count: 1_500, seed: 23, step: 1_000_000, maxLength: 200)
+        for part in stride(from: 0, to: datagrams.count, by: 100) {
+            try Self.append(Array(datagrams[part..<min(part + 100, datagrams.count)]), to: writer)
+            let (files, bytes) = onDisk()
+            #expect(counters.directoryBytes == bytes, "after \(part + 100) datagrams")
+            #expect(UInt64(files) == 1 + counters.filesStarted - counters.filesDeleted)
+            #expect(counters.currentFile.map { fileBytes(directory.file($0)).count } == counters.currentFileBytes)
+            #expect(counters.filesRotated == counters.filesStarted - 1)
+        }
+        try writer.close()
+        let (files, bytes) = onDisk()
+        #expect(counters.filesDeleted > 1 && !FileManager.default.fileExists(atPath: earlier), "the earlier run's file went first")
+        #expect(UInt64(files) == 1 + counters.filesStarted - counters.filesDeleted)
+        #expect(counters.bytesWritten + 10_000 - counters.bytesDeleted == UInt64(bytes))
+        #expect(counters.directoryBytes == bytes && counters.currentFile == nil && counters.currentFileBytes == 0)
+        #expect(counters.chunksWritten >= counters.filesStarted && counters.filesRotated == counters.filesStarted - 1)
+        #expect(writer.filesDeleted == Int(counters.filesDeleted))
+    }
+
     @Test("Rotation by recorded time starts a new file every fileDuration")
     func rotationByTime() throws {
         let directory = TemporaryDirectory()

@@ -43,6 +43,11 @@ final class SwitchableStore: TelemetryStoring {
     func latestSamples() throws(StoreError) -> [StoredSample] { try base.latestSamples() }
     func rowCount() throws(StoreError) -> Int { try base.rowCount() }
     func sharedFleet() throws(StoreError) -> [SharedDroneState] { [] }
+    func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int {
+        if isDown.load(ordering: .relaxed) { throw .unavailable("switched off by the test") }
+        return try base.writeEvents(events)
+    }
+    func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] { try base.readEvents(query) }
 }
 
 @Suite struct OutageTests {

@@ -160,7 +160,7 @@ struct PostgresMigrationTests {
             #expect(try database.integer("SELECT version FROM skygate_schema") == 1)
             let store = try database.open()
             defer { store.close() }
-            #expect(try database.integer("SELECT version FROM skygate_schema") == 2)
+            #expect(try database.integer("SELECT version FROM skygate_schema") == Int64(PostgresTelemetryStore.schemaVersion))
             #expect(try store.rowCount() == 2)
             let fleet = try store.sharedFleet()
             #expect(fleet.count == 1)
