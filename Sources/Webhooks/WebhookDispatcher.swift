@@ -66,24 +66,14 @@ public final class WebhookDispatcher: EventSink {
             return true
         }
         guard isFirst else { return }
-        // The client lives exactly as long as the loops, so it is always shut down.
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration(settings))
-        if queues.isEmpty {
-            await shutdownRequested.wait()
-        } else {
-            await deliverUntilDrained(client: client)
-        }
-        do {
-            try await client.shutdown()
-        } catch {
-            logger.warning("webhook HTTP client shutdown failed", metadata: ["error": "\(error)"])
-        }
-        finishStopping()
+        await deliverAndStop()
     }
 
     /// Stops taking new events (later ones are counted `dropped_shutdown`), delivers what is
     /// queued for up to `shutdownDrainTimeout`, counts the rest `dropped_shutdown`, and returns
-    /// once `run()` has shut its client down. Safe to call more than once, and without `run()`.
+    /// once the HTTP client is shut down. Safe to call more than once. Called before `run()` has
+    /// started (a `Task { await run() }` not yet scheduled, or no `run()` at all), it drains the
+    /// queues itself, so the outcome does not depend on that race; `run()` then returns at once.
     public func shutdown() async {
         let wasIdle = phase.withLock { phase in
             switch phase {
@@ -100,10 +90,28 @@ public final class WebhookDispatcher: EventSink {
         for queue in queues { queue.close() }
         shutdownRequested.set()
         if wasIdle {
-            finishStopping()
+            await deliverAndStop()
         } else {
             await stopped.wait()
         }
+    }
+
+    /// The delivery loops on one client, until they have drained after a shutdown request (or
+    /// were cancelled); then the client's shutdown and the final accounting.
+    private func deliverAndStop() async {
+        // The client lives exactly as long as the loops, so it is always shut down.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration(settings))
+        if queues.isEmpty {
+            await shutdownRequested.wait()
+        } else {
+            await deliverUntilDrained(client: client)
+        }
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.warning("webhook HTTP client shutdown failed", metadata: ["error": "\(error)"])
+        }
+        finishStopping()
     }
 
     /// The counters now, per endpoint and in total; each endpoint's balance is exact at any moment.
