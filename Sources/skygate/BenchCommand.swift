@@ -80,10 +80,12 @@ struct BenchCommand: AsyncParsableCommand {
             try await statusServer.task.value
         }
         let final = gateway.stop()
-        await gateway.stopWebhooks()
+        // Timed before the webhook drain (up to its 5 s timeout with a dead receiver): the
+        // figure is ingest's; webhook counters show what was still pending then.
         let report = Report(
             command: self, gateway: gateway, final: final, outcome: outcome, sendSeconds: sendSeconds,
             totalSeconds: Date().timeIntervalSince(outcome.started), kernelDrops: kernelDrops, rss: rss)
+        await gateway.stopWebhooks()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

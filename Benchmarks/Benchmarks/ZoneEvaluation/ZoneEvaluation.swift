@@ -14,14 +14,20 @@ import TelemetryWire
 let rows = 4_096
 let centre = (latitude: 47.397_742, longitude: 8.545_594)
 
-func zones(count: Int) -> [Zone] {
-    var state: UInt32 = 0x2468_ACE1
-    func next() -> Double {
+/// Seeded xorshift32 in [0, 1]: the same zones and samples every run.
+struct Unit {
+    var state: UInt32
+    mutating func next() -> Double {
         state ^= state << 13
         state ^= state >> 17
         state ^= state << 5
         return Double(state) / Double(UInt32.max)
     }
+}
+
+func zones(count: Int) -> [Zone] {
+    var random = Unit(state: 0x2468_ACE1)
+    func next() -> Double { random.next() }
     let metresPerDegree = 111_319.49
     let eastScale = cos(centre.latitude * .pi / 180)
     return (0..<count).map { index in
@@ -46,13 +52,8 @@ final class Batch: @unchecked Sendable {
     var speeds = [Float](repeating: 5, count: rows)
 
     init() {
-        var state: UInt32 = 0x1357_9BDF
-        func next() -> Double {
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            return Double(state) / Double(UInt32.max)
-        }
+        var random = Unit(state: 0x1357_9BDF)
+        func next() -> Double { random.next() }
         for row in 0..<rows {
             let lat = centre.latitude + (next() - 0.5) * 0.09, lon = centre.longitude + (next() - 0.5) * 0.13
             columns.append(
