@@ -106,7 +106,11 @@ import Testing
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let streamed = Mutex<[AlertEvent]>([])
         let stream = Task {
-            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/events/stream"), timeout: .seconds(120))
+            // Last-Event-ID 0: the gateway replays what it remembers, so a stream that connects
+            // after the first events (a loaded machine) still sees them all, once.
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/events/stream")
+            request.headers.add(name: "Last-Event-ID", value: "0")
+            let response = try await client.execute(request, timeout: .seconds(180))
             #expect(response.headers.first(name: "content-type") == "text/event-stream")
             var pending = ""
             for try await buffer in response.body {
@@ -121,12 +125,12 @@ import Testing
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        #expect(await poll { gateway.eventHub.snapshot().streamClients == 1 }, "the SSE client did not connect")
 
         // Half the fleet, the receiver killed, the other half, then the receiver back.
         let first = try fly(drones: 15, rate: 5, duration: 240, seed: 14, port: gateway.udpPort)
         #expect(await poll { gateway.counters.snapshot().received >= UInt64(first.totals.datagramsIntact) })
-        #expect(waitUntil { (gateway.webhooks?.snapshot().total.pending ?? 1) == 0 })
+        #expect(await poll { (gateway.webhooks?.snapshot().total.pending ?? 1) == 0 })
         receiver.kill()
         let second = try fly(drones: 15, rate: 5, duration: 240, seed: 14, firstDroneID: 16, port: gateway.udpPort)
         let intact = first.totals.datagramsIntact + second.totals.datagramsIntact

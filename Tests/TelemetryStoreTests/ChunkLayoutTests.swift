@@ -30,7 +30,7 @@ import Testing
             let before = try writeRowLayoutFile(path, drones: [5, 9, 2], perDrone: perDrone)
             #expect(before.count == 3 * perDrone)
             let store = try TelemetryStore(path: path)
-            #expect(try store.storedSchemaVersion() == 3)
+            #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
             let after = try readAll(store, pageSize: 1_000)
             #expect(after == before)
             #expect(try store.rowCount() == 3 * perDrone)

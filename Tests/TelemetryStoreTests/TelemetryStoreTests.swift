@@ -139,7 +139,7 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
                 INSERT INTO telemetry VALUES (2, 7, 2000, 2, 473977001, 85456001, 450001, 11, -21, 4, 9001, 15999, 79, 12, 5);
                 """)
             let store = try TelemetryStore(path: path)
-            #expect(try store.storedSchemaVersion() == 3)
+            #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
             let old = try readAll(store, drone: DroneIdentity(protocol: .mavlink, number: 7))
             #expect(old.count == 2)
             #expect(old.map(\.timestampMicroseconds) == [1000, 2000])
@@ -165,7 +165,7 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
         try withTemporaryDatabase { path in
             try rawSQL(path, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept')")
             let store = try TelemetryStore(path: path)
-            #expect(try store.storedSchemaVersion() == 3)
+            #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
             store.close()
             #expect(try rawInteger(path, "SELECT count(*) FROM notes") == 1)
         }
