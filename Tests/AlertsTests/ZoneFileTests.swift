@@ -42,6 +42,14 @@ import Testing
         if case .polygon(let rings) = zones[2].shape { #expect(rings.count == 2) } else { Issue.record("not a polygon") }
     }
 
+    /// The benchmark's zone file (Scripts/make-bench-zones.py) loads whole: 34 circles, 66 polygons.
+    @Test func benchZoneFixtureLoads() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fixtures/zones/bench100.geojson").standardized.path
+        let zones = try ZoneFile.load(path: path)
+        #expect(zones.count == 100)
+        #expect(zones.count { if case .circle = $0.shape { true } else { false } } == 34)
+    }
+
     @Test func invalidJSONNamesLineAndColumn() {
         let message = Self.problem("{\n  \"type\": \"FeatureCollection\",\n  \"features\": [,]\n}")
         #expect(message.hasPrefix("--zones zones.geojson: not valid JSON"), "\(message)")
