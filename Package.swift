@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "Playback", targets: ["Playback"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .library(name: "Alerts", targets: ["Alerts"]),
+        .library(name: "StoreWriter", targets: ["StoreWriter"]),
+        .library(name: "IngestFraming", targets: ["IngestFraming"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,8 +47,9 @@ let package = Package(
             name: "MAVLinkSigning",
             dependencies: ["MAVLinkWire", "WireAuthentication", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // The shared vocabulary of the stages: drone identity, protocols, outcomes and counters.
-        .target(name: "Telemetry"),
+        // The shared vocabulary of the stages: drone identity, protocols, outcomes and counters, every
+        // limit, the clocks, civil time, and the one thread helper (thread names need CThreadShims).
+        .target(name: "Telemetry", dependencies: ["CThreadShims"]),
         // HMAC-SHA256 frame tags and per-drone replay windows for the gateway and the simulator.
         .target(
             name: "WireAuthentication",
@@ -75,23 +78,26 @@ let package = Package(
         // Every socket call: addresses, the receive thread (recvmmsg into the ring), the sender
         // (sendmmsg), kernel drop counters, the demo's port probe.
         .target(name: "UDPTransport", dependencies: ["PacketRing", "Telemetry", "CSocketShims"]),
+        // POST /api/telemetry bodies (octet-stream frames of either protocol, JSON samples) framed into
+        // ring-slot datagrams, beside the wire codecs: the HTTP side hands bodies over and frames nothing.
+        .target(name: "IngestFraming", dependencies: ["Telemetry", "TelemetryWire", "MAVLinkWire"]),
         // The HTTP side: status page, JSON API, /metrics, HTTP ingest and health endpoints.
         .target(
             name: "StatusServer",
             dependencies: [
-                "Pipeline", "Telemetry", "TelemetryWire", "MAVLinkWire", "TelemetryStore", "TelemetryExport",
+                "Telemetry", "TelemetryStore", "TelemetryExport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // SHA-256 of the pages' inline script and style, for the Content-Security-Policy.
                 .product(name: "Crypto", package: "swift-crypto"),
-                "CThreadShims",
             ]
         ),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
-        .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "CZlib"]),
+        // The flight recorder (the processor's tap and its drain thread) is recording, so it lives here.
+        .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "MAVLinkWire", "PacketRing", "CZlib"]),
         // The shared store past one machine: PostgreSQL through postgres-nio (COPY per batch, daily
         // partitions, the fleet's latest state), and the one place a `--db` value is opened.
         .target(
@@ -107,17 +113,19 @@ let package = Package(
         // Geofence zones (GeoJSON file, compiled for a grid prefilter), rules and the event
         // engine that evaluates them per batch, and the hub that numbers events and fans them out
         // (store queue, webhook sinks, SSE streams).
-        .target(name: "Alerts", dependencies: ["Telemetry", "TelemetryWire"]),
+        .target(name: "Alerts", dependencies: ["Telemetry", "TelemetryWire", "Pipeline"]),
         // Stored tracks as CSV, GeoJSON, GPX and KML (export command, track API).
         .target(name: "TelemetryExport", dependencies: ["Telemetry", "TelemetryStore", "TelemetryWire"]),
-        // Everything that plays traffic or records it, and the loops the gateway shares with it:
-        // record and replay sessions, the flight recorder, the commit loop (batches → store writer
-        // thread) and the recording drain loop, simulated fleets flown over UDP.
+        // The store writer: commit batches handed over whole by the process loop, the writer thread
+        // (one transaction per batch), the spill file, outages and reconnects, event storage.
+        .target(name: "StoreWriter", dependencies: ["Pipeline", "TelemetryStore", "Telemetry", "TelemetryWire"]),
+        // Replay into a socket or through the process loop into a store, record sessions, simulated
+        // fleets flown over UDP.
         .target(
             name: "Playback",
             dependencies: [
-                "Pipeline", "TelemetryStore", "FlightRecording", "UDPTransport", "DroneSimulator", "PacketRing", "Telemetry",
-                "TelemetryWire", "MAVLinkWire", "CThreadShims",
+                "Pipeline", "StoreWriter", "Alerts", "TelemetryStore", "FlightRecording", "UDPTransport", "DroneSimulator",
+                "PacketRing", "Telemetry", "TelemetryWire", "MAVLinkWire", "WireAuthentication", "MAVLinkSigning",
             ]
         ),
         // Webhook delivery of alert events (docs/events.md): a bounded queue per endpoint that the
@@ -138,8 +146,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Pipeline", "Playback", "UDPTransport", "TelemetryStore", "PacketRing", "Telemetry", "WireAuthentication",
-                "MAVLinkSigning", "StatusServer", "FlightRecording", "PostgresStore", "Alerts", "Webhooks",
+                "Pipeline", "StoreWriter", "UDPTransport", "TelemetryStore", "PacketRing", "Telemetry", "TelemetryWire", "WireAuthentication",
+                "MAVLinkSigning", "StatusServer", "IngestFraming", "FlightRecording", "PostgresStore", "Alerts", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -154,6 +162,7 @@ let package = Package(
                 "DroneSimulator",
                 "Gateway",
                 "Playback",
+                "StoreWriter",
                 "UDPTransport",
                 "TelemetryExport",
                 "TelemetryStore",
@@ -191,13 +200,18 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
-        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Telemetry", "TelemetryWire"]),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Pipeline", "Telemetry", "TelemetryWire"]),
+        .testTarget(
+            name: "StoreWriterTests",
+            dependencies: ["StoreWriter", "SkygateTestSupport", "Pipeline", "PacketRing", "TelemetryStore", "Telemetry", "TelemetryWire", "MAVLinkWire"]
+        ),
+        .testTarget(name: "IngestFramingTests", dependencies: ["IngestFraming", "Telemetry", "TelemetryWire", "MAVLinkWire"]),
         .testTarget(name: "TelemetryExportTests", dependencies: ["TelemetryExport", "TelemetryStore", "Telemetry", "TelemetryWire"]),
-        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry"]),
+        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry", "PacketRing"]),
         .testTarget(
             name: "StatusServerTests",
             dependencies: [
-                "StatusServer", "Pipeline", "Telemetry", "TelemetryWire", "MAVLinkWire", "TelemetryStore",
+                "StatusServer", "IngestFraming", "Pipeline", "Telemetry", "TelemetryWire", "MAVLinkWire", "TelemetryStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -224,7 +238,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "SkygateTestSupport", "Playback", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire",
-                "FlightRecording", "StatusServer", "MAVLinkWire",
+                "FlightRecording", "StatusServer", "IngestFraming", "MAVLinkWire", "StoreWriter", "Alerts", "Pipeline",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

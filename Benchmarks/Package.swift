@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Alerts", package: "Skygate"),
+                .product(name: "Pipeline", package: "Skygate"),
                 .product(name: "Telemetry", package: "Skygate"),
                 .product(name: "TelemetryWire", package: "Skygate"),
             ],

@@ -1,3 +1,4 @@
+import Pipeline
 import Synchronization
 import Telemetry
 import TelemetryWire
@@ -177,15 +178,20 @@ public final class EventEngine {
             latitudeE7: lastLatitudes[drone], longitudeE7: lastLongitudes[drone], altitudeMM: lastAltitudes[drone]))
     }
 
-    /// Evaluates the rows `rows` of one protocol's columns, in arrival order.
-    /// - Parameters:
-    ///   - fleetRows: each row's fleet row (parallel to the columns).
-    ///   - groundSpeeds: each row's derived ground speed, m/s.
-    ///   - nowNanoseconds: the processor's clock, for `lost_link`.
-    public func evaluate(
-        _ columns: SampleColumns, rows: Range<Int>, protocol telemetryProtocol: TelemetryProtocol,
-        fleetRows: UnsafePointer<Int32>, groundSpeeds: UnsafePointer<Float>, nowNanoseconds: UInt64
-    ) {
+    /// Evaluates a batch the processor completed: each protocol's rows in arrival order, with the
+    /// fleet row and derived ground speed the processor put beside each row.
+    /// - Parameter nowNanoseconds: the source's clock (wall clock live, the recording's in a
+    ///   replay), for `lost_link`.
+    public func evaluate(_ batch: TelemetryBatch, nowNanoseconds: UInt64) {
+        evaluate(batch.skygatePart, nowNanoseconds: nowNanoseconds)
+        evaluate(batch.mavlinkPart, nowNanoseconds: nowNanoseconds)
+    }
+
+    /// Evaluates one protocol's rows of a batch, in arrival order.
+    public func evaluate(_ part: TelemetryBatch.Part, nowNanoseconds: UInt64) {
+        let columns = part.columns, telemetryProtocol = part.protocol
+        let fleetRows = part.fleetRows, groundSpeeds = part.groundSpeeds
+        let rows = 0..<part.count
         guard !rows.isEmpty else { return }
         refreshZones()
         let latitudes = columns.latitudesE7, longitudes = columns.longitudesE7, altitudes = columns.altitudesMM

@@ -1,19 +1,13 @@
-/// Just enough MAVLink framing to cut a .tlog into frames and to count messages by id for
-/// `inspect`: start byte, payload length, signature flag, sequence, system, component and
-/// message id. Decoding payloads and checking CRCs (which needs each message's CRC_EXTRA) is
+import MAVLinkWire
+
+/// MAVLink framing as the players need it, to cut a .tlog into frames and to count messages by
+/// id for `inspect`: the frame length comes from MAVLinkWire's rule, the header fields are read
+/// here (v1: start, length, sequence, system, component, message id; v2: start, length, two flag
+/// bytes, sequence, system, component, a 3-byte message id). Decoding payloads and checking CRCs (which needs each message's CRC_EXTRA) is
 /// `MAVLinkWire`'s job in the gateway's pipeline, not this.
 public enum MAVLinkFraming {
-    public static let startV1: UInt8 = 0xFE
-    public static let startV2: UInt8 = 0xFD
-    /// v1: start, length, sequence, system, component, message id; then payload and CRC (2).
-    static let headerLengthV1 = 6
-    /// v2: start, length, incompatibility flags, compatibility flags, sequence, system,
-    /// component, message id (3 bytes, little-endian); then payload, CRC (2), signature (13).
-    static let headerLengthV2 = 10
-    static let checksumLength = 2
-    static let signatureLength = 13
-    /// v2 incompatibility flag: the frame carries a signature.
-    static let flagSigned: UInt8 = 0x01
+    public static let startV1 = MAVLinkFormat.startV1
+    public static let startV2 = MAVLinkFormat.startV2
 
     public enum FrameLength: Equatable {
         case frame(Int)
@@ -21,25 +15,16 @@ public enum MAVLinkFraming {
         case notAFrame
     }
 
-    /// The length of the frame starting at `bytes[0]`, from its header.
+    /// How long the frame at the start of `bytes` is, by MAVLinkWire's one framing rule
+    /// (`MAVLinkFrameDecoder.declaredLength`): its length once all of it is there, `needMoreBytes`
+    /// while its header or body is cut short, `notAFrame` when the first byte is no start byte.
     public static func frameLength(_ bytes: UnsafeRawBufferPointer) -> FrameLength {
         guard let start = bytes.first else { return .needMoreBytes }
-        let length: Int
-        switch start {
-        case startV1:
-            guard bytes.count >= 2 else { return .needMoreBytes }
-            length = headerLengthV1 + Int(bytes[1]) + checksumLength
-        case startV2:
-            guard bytes.count >= 3 else { return .needMoreBytes }
-            let signed = bytes[2] & flagSigned != 0
-            length = headerLengthV2 + Int(bytes[1]) + checksumLength + (signed ? signatureLength : 0)
-        default:
-            return .notAFrame
-        }
+        guard start == startV1 || start == startV2 else { return .notAFrame }
+        guard let length = MAVLinkFrameDecoder.declaredLength(bytes) else { return .needMoreBytes }
         return bytes.count >= length ? .frame(length) : .needMoreBytes
     }
 
-    /// The header fields of a whole frame at `bytes[0]` (checked with `frameLength`).
     public struct Header: Equatable, Sendable {
         public var version: Int
         public var sequence: UInt8
@@ -57,6 +42,6 @@ public enum MAVLinkFraming {
         let messageID = UInt32(bytes[7]) | UInt32(bytes[8]) << 8 | UInt32(bytes[9]) << 16
         return Header(
             version: 2, sequence: bytes[4], systemID: bytes[5], componentID: bytes[6], messageID: messageID,
-            isSigned: bytes[2] & flagSigned != 0)
+            isSigned: bytes[MAVLinkFormat.HeaderV2Offset.incompatibilityFlags] & MAVLinkFormat.incompatibilityFlagSigned != 0)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Webhooks
 import MAVLinkSigning
-import Playback
+import StoreWriter
 import Telemetry
 import TelemetryStore
 import WireAuthentication
@@ -73,8 +73,6 @@ extension Gateway {
             atEnd: retain, onError: { logger.error("\($0)") }, commitDelay: configuration.testCommitDelay)
     }
 
-    /// The spill file, or nil when `spillBudgetBytes` is 0. Records a previous run left unstored
-    /// (kill -9 while the writer caught up) are stored first, by the writer thread.
     /// The webhook dispatcher for `--webhook` URLs (nil without any).
     static func makeWebhooks(configuration: GatewayConfiguration, logger: Logger) throws(GatewayError) -> WebhookDispatcher? {
         guard !configuration.webhookURLs.isEmpty else {
@@ -90,21 +88,8 @@ extension Gateway {
         }
     }
 
-    /// The zones (from `--zones`, checked whole), the event engine and the hub.
-    static func makeEvents(
-        configuration: GatewayConfiguration, limits: ValidLimits, sinks: [any EventSink]
-    ) throws(GatewayError) -> (ZoneSource, EventEngine, EventHub) {
-        let problems = configuration.rules.problems()
-        if !problems.isEmpty { throw GatewayError(problems.joined(separator: "; ")) }
-        var zones: [Zone] = []
-        if let path = configuration.zonesPath {
-            do { zones = try ZoneFile.load(path: path) } catch { throw GatewayError(error.description) }
-        }
-        let source = ZoneSource(ZoneSet(zones: zones, hysteresisMetres: configuration.rules.zoneHysteresisMetres), path: configuration.zonesPath)
-        let engine = EventEngine(capacity: limits.value.dronesMax, rules: configuration.rules, zones: source)
-        return (source, engine, EventHub(sinks: sinks))
-    }
-
+    /// The spill file, or nil when `spillBudgetBytes` is 0. Records a previous run left unstored
+    /// (kill -9 while the writer caught up) are stored first, by the writer thread.
     static func makeSpill(configuration: GatewayConfiguration, limits: ValidLimits, store: any TelemetryStoring, logger: Logger)
         throws(GatewayError) -> SpillFile?
     {
@@ -115,7 +100,7 @@ extension Gateway {
             spill = try SpillFile(
                 path: path, budgetBytes: configuration.spillBudgetBytes, samplesMax: limits.value.commitSamplesMax,
                 committedSequence: try store.spillCommittedSequence())
-        } catch let error as PlaybackError {
+        } catch let error as StoreWriterError {
             throw GatewayError(error.description)
         } catch {
             throw GatewayError("--db \(configuration.storeRequest.displayName): \(error)")

@@ -4,8 +4,9 @@ import Glibc
 import Alerts
 import FlightRecording
 import Foundation
+import IngestFraming
 import Pipeline
-import Playback
+import StoreWriter
 import PostgresStore
 import StatusServer
 import Telemetry
@@ -39,7 +40,7 @@ extension Gateway: StatusSource {
         }
         report.recovered = snapshot.recovered
         report.samples_recovered = snapshot.samplesRecovered
-        report.store = commits.store.isShared ? "postgres" : "sqlite"
+        report.store = commits.store is any SharedFleetReading ? "postgres" : "sqlite"
         report.store_unavailable = commits.isStoreUnavailable
         report.store_outages = commits.outageCount
         report.store_reconnects = commits.reconnectCount
@@ -112,19 +113,35 @@ extension Gateway: StatusSource {
         return sharedFleet.merged(with: local.map { [$0] } ?? []).first { $0.drone == drone }
     }
 
-    public var databasePath: String? { configuration.databasePath }
-
-    public func openStoreForReading() throws(StoreError) -> any TelemetryStoring {
+    public func openStoreForReading() throws(StoreError) -> any TelemetryStoreReading {
         var request = configuration.storeRequest
         request.options.isReadOnly = true
         request.options.cacheSizeKiB = Limits.Store.readerCacheKiB
         return try StoreOpener.open(request, logger: logger)
     }
 
-    public var ingestDatagramBytesMax: Int { configuration.limits.datagramBytesMax }
+    /// Frames the body into ring-slot datagrams (`IngestFraming`: a malformed body is refused
+    /// whole, with the reason) and pushes them through the HTTP ingest ring, all or none.
+    /// Stored events, newest first, from a reader opened for the request (called off the
+    /// server's pool; the HTTP side bounds how many run at once).
+    public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
+        let store = try openStoreForReading()
+        defer { store.close() }
+        return try store.readEvents(query)
+    }
 
-    public func ingest(datagrams: [[UInt8]]) -> IngestOutcome {
-        httpIngest.push(datagrams, nowNanoseconds: SystemClock.realtimeNanoseconds())
+    public func ingest(body: [UInt8], format: IngestBodyFormat) -> IngestOutcome {
+        let datagramBytesMax = limits.value.datagramBytesMax
+        let datagrams: [[UInt8]]
+        do {
+            switch format {
+            case .frames: datagrams = try IngestBody.datagrams(fromBinary: body, datagramBytesMax: datagramBytesMax)
+            case .json: datagrams = try IngestBody.datagrams(fromJSON: body, datagramBytesMax: datagramBytesMax, timeParser: TimeText.microseconds(from:))
+            }
+        } catch {
+            return .malformed(error.message)
+        }
+        return httpIngest.push(datagrams, nowNanoseconds: SystemClock.realtimeNanoseconds())
             ? .accepted(datagrams: datagrams.count) : .ringFull(accepted: 0)
     }
 

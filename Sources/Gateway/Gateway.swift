@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import PostgresStore
 import MAVLinkSigning
-import Playback
+import StoreWriter
 import PacketRing
 import Pipeline
 import StatusServer
@@ -36,15 +36,17 @@ public final class Gateway: @unchecked Sendable {
     public let processor: GatewayProcessor
     /// Commit batches, the writer thread and its figures.
     public let commits: CommitLoop
+    /// The one process loop (docs/architecture.md, "One way in"): both rings, the events, the hand-off.
+    let processLoop: ProcessLoop<HMACAuthenticator, MAVLinkSHA256Verifier>
     /// With a shared store: the whole fleet as the store shows it, refreshed on its own thread.
     let sharedFleet: SharedFleetView?
     /// The flight recorder when `recordDirectory` is set (docs/architecture.md, "Recording").
     public let recorder: FlightRecorder?
-    /// The zones in force (reloaded on SIGHUP), the engine that evaluates them and the rules on
-    /// the processor thread, and the hub its events go out through (docs/events.md).
-    public let zones: ZoneSource
-    let eventEngine: EventEngine
-    public let eventHub: EventHub
+    /// The event engine (zones reloaded on SIGHUP, rules) on the processor thread, and the hub
+    /// its events go out through (docs/events.md).
+    public let events: EventStage
+    public var zones: ZoneSource { events.zones }
+    public var eventHub: EventHub { events.hub }
     /// Webhook delivery (`--webhook`): a sink of the hub, delivering on its own task.
     public let webhooks: WebhookDispatcher?
     private let webhookTask = Mutex<Task<Void, Never>?>(nil)
@@ -87,18 +89,23 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             throw GatewayError("--db \(configuration.storeRequest.displayName): \(error)")
         }
-        sharedFleet = store.isShared ? SharedFleetView(request: configuration.storeRequest, logger: logger) : nil
+        sharedFleet = store is any SharedFleetReading ? SharedFleetView(request: configuration.storeRequest, logger: logger) : nil
         let spill = try Self.makeSpill(configuration: configuration, limits: limits, store: store, logger: logger)
         webhooks = try Self.makeWebhooks(configuration: configuration, logger: logger)
-        (zones, eventEngine, eventHub) = try Self.makeEvents(
-            configuration: configuration, limits: limits, sinks: sinks + (webhooks.map { [$0] } ?? []))
-
+        do {
+            events = try EventStage.make(
+                zonesPath: configuration.zonesPath, rules: configuration.rules, capacity: limitValues.dronesMax,
+                sinks: sinks + (webhooks.map { [$0] } ?? []))
+        } catch {
+            throw GatewayError(error.description)
+        }
         commits = CommitLoop(
             store: store, limits: limits, counters: counters,
             hooks: Self.commitHooks(configuration: configuration, store: store, logger: logger), spill: spill,
-            events: eventHub.storeQueue)
+            events: events.hub.storeQueue)
         processor = GatewayProcessor(
             limits: limits, counters: counters, authenticator: authenticator, verifier: verifier, batch: commits.firstBatch)
+        processLoop = ProcessLoop(processor: processor, sink: commits, observer: events)
         recorder = try Self.makeRecorder(configuration: configuration, limits: limits, processor: processor, logger: logger)
     }
 
@@ -112,7 +119,7 @@ public final class Gateway: @unchecked Sendable {
         precondition(threads.isEmpty, "started twice")
         threads = [
             ThreadHandle.start(name: "skygate-receive") { [receiver] in receiver.run() },
-            ThreadHandle.start(name: "skygate-process") { [self] in processLoop() },
+            ThreadHandle.start(name: "skygate-process") { [self] in runProcessLoop() },
         ]
         commits.start(threadName: "skygate-write")
         if let recorder { recorderThread = ThreadHandle.start(name: "skygate-record") { recorder.run() } }
@@ -180,44 +187,12 @@ public final class Gateway: @unchecked Sendable {
 
     // MARK: The processor thread
 
-    private func processLoop() {
-        // Bounded by the stop protocol: after the receiver stops, the ring only empties.
-        while true {
-            let now = SystemClock.realtimeNanoseconds()
-            var taken = processor.drain(ring, nowNanoseconds: now)
-            if processor.isBatchDue(nowNanoseconds: now) { handOff(now) }
-            // HTTP ingest's ring, drained after the UDP ring so a busy socket keeps priority.
-            taken += processor.drain(httpIngest.ring, nowNanoseconds: now)
-            if processor.isBatchDue(nowNanoseconds: now) { handOff(now) }
-            eventEngine.checkLostLinks(nowNanoseconds: now)
-            publishEvents()
-            if taken == 0 {
-                if receiverStopped.load(ordering: .acquiring) && ring.isEmpty && httpIngest.closeIfEmpty() {
-                    handOff(now)
-                    break
-                }
-                SystemClock.sleep(for: Limits.Threads.processorIdleSleep)
-            }
+    private func runProcessLoop() {
+        // The UDP ring first, so a busy socket keeps priority over HTTP ingest. Finished once the
+        // receiver has stopped and both rings are empty (HTTP ingest then closes for good).
+        processLoop.run([ring, httpIngest.ring]) {
+            receiverStopped.load(ordering: .acquiring) && ring.isEmpty && httpIngest.closeIfEmpty()
         }
-    }
-
-    /// Evaluates zones and rules over the batch, publishes what they raised, hands the batch off.
-    private func handOff(_ now: UInt64) {
-        let batch = processor.batch
-        eventEngine.evaluate(
-            batch.skygate, rows: 0..<batch.skygate.count, protocol: .skygate, fleetRows: processor.skygateFleetRows,
-            groundSpeeds: processor.skygateGroundSpeeds, nowNanoseconds: now)
-        eventEngine.evaluate(
-            batch.mavlink, rows: 0..<batch.mavlink.count, protocol: .mavlink, fleetRows: processor.mavlinkFleetRows,
-            groundSpeeds: processor.mavlinkGroundSpeedColumn, nowNanoseconds: now)
-        publishEvents()
-        commits.handOff(from: processor)
-    }
-
-    private func publishEvents() {
-        eventHub.countBurstDropped(eventEngine.takeDroppedBurst())
-        let hub = eventHub
-        eventEngine.takeEvents { events in hub.publish(events) }
     }
 }
 

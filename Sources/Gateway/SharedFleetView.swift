@@ -1,9 +1,9 @@
 import Logging
 import Pipeline
-import Playback
 import PostgresStore
 import Synchronization
 import Telemetry
+import TelemetryWire
 import TelemetryStore
 
 /// The fleet every gateway sharing one store wrote: a thread of its own reads `drone_latest`
@@ -64,9 +64,6 @@ final class SharedFleetView: Sendable {
         }
     }
 
-    /// `StatusFlags.gpsFix` (docs/protocol.md: status bit 2).
-    static let gpsFixBit: UInt32 = 1 << 2
-
     static func status(_ state: SharedDroneState) -> DroneStatus {
         let sample = state.latest.sample
         let north = Float(sample.velocityNorthCMS) / 100
@@ -75,20 +72,29 @@ final class SharedFleetView: Sendable {
             drone: state.latest.drone, firstSeenNanoseconds: state.firstStoredMicroseconds &* 1_000,
             lastSeenNanoseconds: state.lastStoredMicroseconds &* 1_000, framesReceived: 0, framesLost: 0, framesDuplicate: 0,
             samplesReceived: 0, lastSampleMicroseconds: state.latest.timestampMicroseconds,
-            hasFix: sample.status.rawValue & Self.gpsFixBit != 0, latitudeE7: sample.latitudeE7,
+            hasFix: sample.status.contains(.gpsFix), latitudeE7: sample.latitudeE7,
             longitudeE7: sample.longitudeE7, altitudeMM: sample.altitudeMM, headingCentidegrees: sample.headingCentidegrees,
             batteryMillivolts: sample.batteryMillivolts, batteryPercent: sample.batteryPercent, satellites: sample.satellites,
             status: sample.status.rawValue, groundSpeedMetresPerSecond: (north * north + east * east).squareRoot(),
-            climbRateMetresPerSecond: -Float(sample.velocityDownCMS) / 100, distanceFlownMetres: 0)
+            climbRateMetresPerSecond: -Float(sample.velocityDownCMS) / 100, distanceFlownMetres: 0,
+            reportsLowBattery: sample.status.contains(.lowBattery), reportsFailsafe: sample.status.contains(.failsafe))
     }
 
     private func run() {
-        var store: (any TelemetryStoring)?
+        var store: (any SharedFleetReading & TelemetryStoreReading)?
         var lastError = ""
         // Bounded: one read per interval until stop.
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                if store == nil { store = try StoreOpener.open(request, logger: logger) }
+                if store == nil {
+                    let opened = try StoreOpener.open(request, logger: logger)
+                    guard let shared = opened as? any SharedFleetReading & TelemetryStoreReading else {
+                        opened.close()
+                        logger.error("the store at \(opened.location) is not shared; no fleet to read")
+                        return
+                    }
+                    store = shared
+                }
                 let fleet = try store!.sharedFleet()
                 var table: [DroneIdentity: SharedDroneState] = [:]
                 table.reserveCapacity(fleet.count)

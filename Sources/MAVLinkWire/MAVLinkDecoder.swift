@@ -35,8 +35,8 @@ public final class MAVLinkDecoder {
         _ bytes: UnsafeRawBufferPointer, receivedMicroseconds: UInt64, into columns: SampleColumns,
         verifier: inout Verifier, onFrame: (MAVLinkFrame, MAVLinkMessage, Range<Int>) -> Bool,
         onRejection: (MAVLinkError) -> Void
-    ) -> MAVLinkDecodeResult {
-        var result = MAVLinkDecodeResult()
+    ) -> DatagramDecodeResult {
+        var result = DatagramDecodeResult()
         if bytes.isEmpty {
             result.framesRejected = 1
             onRejection(.truncated)
@@ -83,7 +83,7 @@ public final class MAVLinkDecoder {
     @inlinable
     func accept(
         _ frame: MAVLinkFrame, _ message: MAVLinkMessage, receivedMicroseconds: UInt64, into columns: SampleColumns,
-        onFrame: (MAVLinkFrame, MAVLinkMessage, Range<Int>) -> Bool, result: inout MAVLinkDecodeResult
+        onFrame: (MAVLinkFrame, MAVLinkMessage, Range<Int>) -> Bool, result: inout DatagramDecodeResult
     ) {
         let isAutopilot = frame.componentID == MAVLinkFormat.autopilotComponentID
         let first = columns.count
@@ -120,20 +120,4 @@ public final class MAVLinkDecoder {
             system: system, timeBootMilliseconds: position.timeBootMilliseconds, receivedMicroseconds: receivedMicroseconds)
         columns.append(sample, header: FrameHeader(droneID: UInt32(system), sequence: UInt32(frame.sequence), timestampMicroseconds: time))
     }
-}
-
-/// Counts from decoding one datagram.
-public struct MAVLinkDecodeResult: Equatable, Sendable {
-    /// Intact frames that `onFrame` accepted.
-    public var framesAccepted = 0
-    /// Rejected units: frames, garbage runs and unframeable rests.
-    public var framesRejected = 0
-    /// Intact frames that `onFrame` refused.
-    public var framesRefused = 0
-    /// Rows appended (and kept).
-    public var samplesAccepted = 0
-    /// Bytes looked at; less than the input only when the columns filled up.
-    public var bytesConsumed = 0
-
-    @inlinable public init() {}
 }

@@ -39,16 +39,11 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// thread; it must copy what it needs and return without blocking.
     public var slotTap: ((_ slots: PacketRing.Slots, _ count: Int) -> Void)?
 
-    // Scratch columns parallel to the batch's Skygate rows, allocated once.
-    let rowDrones: UnsafeMutablePointer<Int32>
+    // Scratch columns for deriving a pass's rows (either protocol's, in turn), allocated once.
     let fromLatitudes: UnsafeMutablePointer<Int32>
     let fromLongitudes: UnsafeMutablePointer<Int32>
     let stepDistances: UnsafeMutablePointer<Float>
     let hasStep: UnsafeMutablePointer<Bool>
-    // The fleet row of each MAVLink row, and their ground speeds (the batch's `groundSpeeds` is
-    // parallel to the Skygate rows); the other scratch columns serve both protocols in turn.
-    let mavlinkRowDrones: UnsafeMutablePointer<Int32>
-    let mavlinkGroundSpeeds: UnsafeMutablePointer<Float>
 
     /// - Parameters:
     ///   - authenticator: checks Skygate frame tags (and says which drones must send them).
@@ -71,8 +66,6 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         self.authenticator = authenticator
         self.batch = batch
         let capacity = batch.skygate.capacity
-        rowDrones = .allocate(capacity: capacity)
-        rowDrones.initialize(repeating: 0, count: capacity)
         fromLatitudes = .allocate(capacity: capacity)
         fromLatitudes.initialize(repeating: 0, count: capacity)
         fromLongitudes = .allocate(capacity: capacity)
@@ -81,28 +74,14 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         stepDistances.initialize(repeating: 0, count: capacity)
         hasStep = .allocate(capacity: capacity)
         hasStep.initialize(repeating: false, count: capacity)
-        mavlinkRowDrones = .allocate(capacity: capacity)
-        mavlinkRowDrones.initialize(repeating: 0, count: capacity)
-        mavlinkGroundSpeeds = .allocate(capacity: capacity)
-        mavlinkGroundSpeeds.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
-        rowDrones.deallocate()
         fromLatitudes.deallocate()
         fromLongitudes.deallocate()
         stepDistances.deallocate()
         hasStep.deallocate()
-        mavlinkRowDrones.deallocate()
-        mavlinkGroundSpeeds.deallocate()
     }
-
-    /// The fleet row of each Skygate and each MAVLink row of the current batch, and their
-    /// derived ground speeds (m/s): what the event engine evaluates before the batch is handed off.
-    public var skygateFleetRows: UnsafePointer<Int32> { UnsafePointer(rowDrones) }
-    public var skygateGroundSpeeds: UnsafePointer<Float> { UnsafePointer(batch.groundSpeeds) }
-    public var mavlinkFleetRows: UnsafePointer<Int32> { UnsafePointer(mavlinkRowDrones) }
-    public var mavlinkGroundSpeedColumn: UnsafePointer<Float> { UnsafePointer(mavlinkGroundSpeeds) }
 
     /// Whether the current batch must be committed now: full enough that the next datagram might
     /// not fit, or its first unit has waited `Limits.commitInterval`.
@@ -114,9 +93,11 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         return nowNanoseconds &- opened >= commitIntervalNanoseconds
     }
 
-    /// Hands out the current batch and continues with `fresh` (which must be empty).
-    public func swapBatch(_ fresh: TelemetryBatch) -> TelemetryBatch {
-        precondition(fresh.units == 0 && fresh.sampleCount == 0, "a fresh batch must be empty")
+    /// Hands out the current batch whole and continues with `fresh` (which must be empty and of
+    /// the same capacity): the only way a batch leaves the processor.
+    public func takeBatch(replacingWith fresh: TelemetryBatch) -> TelemetryBatch {
+        precondition(fresh.isEmpty, "a fresh batch must be empty")
+        precondition(fresh.skygate.capacity == batch.skygate.capacity, "batches are of one size")
         let full = batch
         batch = fresh
         batchOpenedNanoseconds = nil
@@ -136,11 +117,9 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
             for slot in slots {
                 guard hasRoomForDatagram else { break }
                 taken += 1
-                if slot.isTruncated {
-                    counters.countRejected(.oversized)
-                    continue
-                }
-                process(slot.datagram, receivedNanoseconds: slot.receiveTimestampNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+                admit(
+                    slot.datagram, isTruncated: slot.isTruncated, receivedNanoseconds: slot.receiveTimestampNanoseconds,
+                    nowNanoseconds: nowNanoseconds, table: table)
             }
             derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
@@ -151,7 +130,7 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
 
     /// Whether the batch can take the largest datagram a slot holds: room for its rows (Skygate
     /// or MAVLink) and for its units (MAVLink state frames are units without rows). A caller of
-    /// `process(datagram:)` hands the batch off (`swapBatch`) while this is false.
+    /// `process(datagram:)` hands the batch off (`takeBatch`) while this is false.
     public var hasRoomForDatagram: Bool {
         batch.skygate.remainingCapacity >= limits.samplesPerDatagramMax
             && batch.mavlink.remainingCapacity >= mavlinkRowsPerDatagramMax
@@ -165,20 +144,29 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// HEARTBEATs and the like are units without rows, so units can outnumber rows).
     var unitsPerDatagramMax: Int { limits.datagramBytesMax / MAVLinkFormat.frameLengthMin + 1 }
 
-    /// Processes one datagram that did not come through a ring (HTTP ingest, replay, tests).
-    public func process(datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64) {
-        precondition(hasRoomForDatagram, "swap the batch first")
+    /// Processes one datagram that did not come through a ring (replay, log imports, tests).
+    /// `isTruncated`: the datagram was cut to fit (a slot, a recording), so it is `oversized`.
+    public func process(
+        datagram: UnsafeRawBufferPointer, isTruncated: Bool = false, receivedNanoseconds: UInt64, nowNanoseconds: UInt64
+    ) {
+        precondition(hasRoomForDatagram, "take the batch first")
         let passStart = batch.skygate.count
         let mavlinkPassStart = batch.mavlink.count
         fleet.withTable { table in
-            process(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+            admit(datagram, isTruncated: isTruncated, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
             derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
     }
 
-    private func process(
-        _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
+    /// The one entry of every datagram, whatever its source: a datagram longer than a slot is
+    /// `oversized`, an empty one `truncated`; otherwise its first byte picks the decoder.
+    private func admit(
+        _ datagram: UnsafeRawBufferPointer, isTruncated: Bool, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
+        if isTruncated || datagram.count > limits.datagramBytesMax {
+            counters.countRejected(.oversized)
+            return
+        }
         guard let first = datagram.first else {
             counters.countRejected(.truncated)
             return
@@ -196,32 +184,16 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     private func decodeSkygate(
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
-        let columns = batch.skygate
+        let part = batch.skygatePart
         let latestMicroseconds = nowNanoseconds / 1_000 &+ futureToleranceMicroseconds
         let counters = self.counters
-        let batch = self.batch
-        let rowDrones = self.rowDrones
         let result = FrameDecoder.decodeDatagram(
-            datagram, into: columns, authenticator: &authenticator,
+            datagram, into: part.columns, authenticator: &authenticator,
             onFrame: { frame, rows in
-                guard let drone = table.findOrInsert(protocol: .skygate, number: frame.header.droneID, now: receivedNanoseconds) else {
-                    counters.countRejected(.tooManyDrones)
-                    return false
-                }
-                if let reason = Self.validate(columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds) {
-                    counters.countRejected(reason)
-                    return false
-                }
-                if table.isDuplicate(row: drone, sequence: frame.header.sequence, timestamp: frame.header.timestampMicroseconds) {
-                    table.framesDuplicate[drone] &+= 1
-                    counters.countDuplicate(units: 1)
-                    return false
-                }
-                table.countFrame(row: drone, sequence: frame.header.sequence, modulus: 1 << 32, now: receivedNanoseconds)
-                table.samplesReceived[drone] &+= UInt64(rows.count)
-                for row in rows { rowDrones[row] = Int32(drone) }
-                batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
-                return true
+                admitFrame(
+                    part: part, rows: rows, number: frame.header.droneID, duplicateKey: frame.header.sequence,
+                    duplicateContent: frame.header.timestampMicroseconds, lossSequence: frame.header.sequence, lossModulus: 1 << 32,
+                    receivedNanoseconds: receivedNanoseconds, latestMicroseconds: latestMicroseconds, table: table)
             },
             onRejection: { error in counters.countRejected(RejectionReason(error)) })
         if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
@@ -238,45 +210,59 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     private func decodeMAVLink(
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
     ) {
-        let columns = batch.mavlink
+        let part = batch.mavlinkPart
         let latestMicroseconds = nowNanoseconds / 1_000 &+ futureToleranceMicroseconds
         let counters = self.counters
-        let batch = self.batch
-        let rowDrones = self.mavlinkRowDrones
         let result = mavlinkDecoder.decodeDatagram(
-            datagram, receivedMicroseconds: receivedNanoseconds / 1_000, into: columns, verifier: &mavlinkVerifier,
+            datagram, receivedMicroseconds: receivedNanoseconds / 1_000, into: part.columns, verifier: &mavlinkVerifier,
             onFrame: { frame, _, rows in
                 guard frame.componentID == MAVLinkFormat.autopilotComponentID else {
                     counters.countRejected(.mavlinkNotAutopilot)
                     return false
                 }
-                guard let drone = table.findOrInsert(protocol: .mavlink, number: UInt32(frame.systemID), now: receivedNanoseconds) else {
-                    counters.countRejected(.tooManyDrones)
-                    return false
-                }
-                if !rows.isEmpty, let reason = Self.validate(columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds) {
-                    counters.countRejected(reason)
-                    return false
-                }
                 // A duplicate repeats sequence, message and content: the CRC stands for the
                 // content, the signature timestamp (0 when unsigned) tells signed copies apart.
-                let key = UInt32(frame.sequence) | frame.messageID << 8
-                let content = UInt64(frame.checksum) | frame.signatureTimestamp << 16
-                if table.isDuplicate(row: drone, sequence: key, timestamp: content) {
-                    table.framesDuplicate[drone] &+= 1
-                    counters.countDuplicate(units: 1)
-                    return false
-                }
-                table.countFrame(row: drone, sequence: UInt32(frame.sequence), modulus: 256, now: receivedNanoseconds)
-                table.samplesReceived[drone] &+= UInt64(rows.count)
-                for row in rows { rowDrones[row] = Int32(drone) }
-                batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
-                return true
+                return admitFrame(
+                    part: part, rows: rows, number: UInt32(frame.systemID), duplicateKey: UInt32(frame.sequence) | frame.messageID << 8,
+                    duplicateContent: UInt64(frame.checksum) | frame.signatureTimestamp << 16, lossSequence: UInt32(frame.sequence),
+                    lossModulus: 256, receivedNanoseconds: receivedNanoseconds, latestMicroseconds: latestMicroseconds, table: table)
             },
             onRejection: { error in counters.countRejected(RejectionReason(error)) })
         if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
         // The decoder stops early only when the columns are full, which `hasRoomForDatagram` rules out.
         assert(result.bytesConsumed == datagram.count)
+    }
+
+    /// The one admission rule for a frame the decoder found intact and authentic, either
+    /// protocol: its rows must validate, then its drone is found (or given a fleet row only now,
+    /// once the frame has passed every check), a repeat within the duplicate window is
+    /// `duplicate`, and an accepted frame counts towards its drone's link figures and is one unit
+    /// of the batch. Returns whether the frame (and its rows) stay.
+    @inline(__always)
+    private func admitFrame(
+        part: TelemetryBatch.Part, rows: Range<Int>, number: UInt32, duplicateKey: UInt32, duplicateContent: UInt64,
+        lossSequence: UInt32, lossModulus: UInt64, receivedNanoseconds: UInt64, latestMicroseconds: UInt64, table: FleetTable
+    ) -> Bool {
+        if !rows.isEmpty,
+            let reason = Self.validate(part.columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds)
+        {
+            counters.countRejected(reason)
+            return false
+        }
+        guard let drone = table.findOrInsert(protocol: part.protocol, number: number, now: receivedNanoseconds) else {
+            counters.countRejected(.tooManyDrones)
+            return false
+        }
+        if table.isDuplicate(row: drone, sequence: duplicateKey, timestamp: duplicateContent) {
+            table.framesDuplicate[drone] &+= 1
+            counters.countDuplicate(units: 1)
+            return false
+        }
+        table.countFrame(row: drone, sequence: lossSequence, modulus: lossModulus, now: receivedNanoseconds)
+        table.samplesReceived[drone] &+= UInt64(rows.count)
+        for row in rows { part.fleetRowColumn[row] = Int32(drone) }
+        batch.noteUnit(receivedNanoseconds: receivedNanoseconds)
+        return true
     }
 
     /// The first validation failure among `rows`, or nil.
@@ -300,11 +286,11 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// drone's last sample forward. Three passes: gather each row's previous fix (scalar, by
     /// drone), compute speeds and step lengths over whole columns (vectorisable), then scatter
     /// the results back to the drones (scalar).
-    private func derive(
-        rows: Range<Int>, columns: SampleColumns, rowDrones: UnsafeMutablePointer<Int32>,
-        groundSpeeds: UnsafeMutablePointer<Float>, table: FleetTable
-    ) {
+    private func derive(rows: Range<Int>, part: TelemetryBatch.Part, table: FleetTable) {
         guard !rows.isEmpty else { return }
+        let columns = part.columns
+        let rowDrones = part.fleetRowColumn
+        let groundSpeeds = part.groundSpeedColumn
         let latitudes = columns.latitudesE7
         let longitudes = columns.longitudesE7
         let timestamps = columns.timestampsMicroseconds
@@ -355,12 +341,8 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// Derives the rows a pass added, Skygate's and MAVLink's (each drone's rows are in one
     /// protocol's columns only, since the protocol is part of the drone's identity).
     private func derivePass(skygateStart: Int, mavlinkStart: Int, table: FleetTable) {
-        derive(
-            rows: skygateStart..<batch.skygate.count, columns: batch.skygate, rowDrones: rowDrones,
-            groundSpeeds: batch.groundSpeeds, table: table)
-        derive(
-            rows: mavlinkStart..<batch.mavlink.count, columns: batch.mavlink, rowDrones: mavlinkRowDrones,
-            groundSpeeds: mavlinkGroundSpeeds, table: table)
+        derive(rows: skygateStart..<batch.skygate.count, part: batch.skygatePart, table: table)
+        derive(rows: mavlinkStart..<batch.mavlink.count, part: batch.mavlinkPart, table: table)
     }
 }
 

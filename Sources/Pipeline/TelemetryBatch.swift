@@ -1,17 +1,58 @@
 import Telemetry
 import TelemetryWire
 
-/// One commit's worth of accepted samples: what the store writes in a single transaction.
+/// One commit's worth of accepted samples: what the store writes in a single transaction, and
+/// what the event engine evaluates before it goes.
 ///
-/// Allocated at start-up (`Limits.commitBatchesInFlight` of them) and reused; the processor fills
-/// one while the store writer commits another.
+/// Allocated at start-up (`Limits.commitBatchesInFlight + 1` of them, by the store writer) and
+/// reused: the process loop hands a full batch to the writer and takes an empty one back
+/// (`BatchProcessor.takeBatch(replacingWith:)`), so each batch belongs to one thread at a time.
 public final class TelemetryBatch: @unchecked Sendable {
-    // @unchecked: a batch is owned by one thread at a time, handed over through `BatchExchange`.
+    // @unchecked: a batch is owned by one thread at a time, handed over whole through the store
+    // writer's queues.
+
+    /// One protocol's rows: the samples, and beside each row the fleet row of its drone and its
+    /// derived ground speed (filled by the processor, read by the event engine).
+    public struct Part {
+        public let `protocol`: TelemetryProtocol
+        public let columns: SampleColumns
+        @usableFromInline let fleetRowColumn: UnsafeMutablePointer<Int32>
+        @usableFromInline let groundSpeedColumn: UnsafeMutablePointer<Float>
+
+        init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int) {
+            self.protocol = telemetryProtocol
+            columns = SampleColumns(capacity: capacity)
+            fleetRowColumn = .allocate(capacity: capacity)
+            fleetRowColumn.initialize(repeating: 0, count: capacity)
+            groundSpeedColumn = .allocate(capacity: capacity)
+            groundSpeedColumn.initialize(repeating: 0, count: capacity)
+        }
+
+        func deallocate() {
+            fleetRowColumn.deallocate()
+            groundSpeedColumn.deallocate()
+        }
+
+        /// Rows in this part.
+        public var count: Int { columns.count }
+        /// The fleet row (`FleetState`'s index of the drone) of each row.
+        public var fleetRows: UnsafeBufferPointer<Int32> { .init(start: fleetRowColumn, count: columns.count) }
+        /// The derived ground speed (m/s) of each row.
+        public var groundSpeeds: UnsafeBufferPointer<Float> { .init(start: groundSpeedColumn, count: columns.count) }
+
+        /// Sets what the processor derives for row `row` (for a batch built by hand: tests and
+        /// benchmarks of the stages after the processor).
+        public func setDerived(row: Int, fleetRow: Int32, groundSpeed: Float) {
+            precondition(row >= 0 && row < columns.capacity)
+            fleetRowColumn[row] = fleetRow
+            groundSpeedColumn[row] = groundSpeed
+        }
+    }
 
     /// Samples from Skygate drones.
-    public let skygate: SampleColumns
+    public let skygatePart: Part
     /// Samples from MAVLink vehicles (drone id = system id).
-    public let mavlink: SampleColumns
+    public let mavlinkPart: Part
     /// Frames (units) whose samples are in this batch: counted `stored` once the batch commits.
     public internal(set) var units = 0
     /// Receive time (ns, CLOCK_REALTIME) of the oldest datagram with a sample in the batch.
@@ -19,26 +60,30 @@ public final class TelemetryBatch: @unchecked Sendable {
     /// Receive time of each unit, for sample-to-commit latency (bounded by `unitCapacity`).
     let unitReceiveNanoseconds: UnsafeMutablePointer<UInt64>
     let unitCapacity: Int
-    /// Derived per-sample ground speed in m/s, parallel to `skygate` rows (scratch for the fleet).
-    let groundSpeeds: UnsafeMutablePointer<Float>
 
     public init(samplesMax: Int) {
-        skygate = SampleColumns(capacity: samplesMax)
-        mavlink = SampleColumns(capacity: samplesMax)
+        skygatePart = Part(protocol: .skygate, capacity: samplesMax)
+        mavlinkPart = Part(protocol: .mavlink, capacity: samplesMax)
         unitCapacity = samplesMax
         unitReceiveNanoseconds = .allocate(capacity: samplesMax)
         unitReceiveNanoseconds.initialize(repeating: 0, count: samplesMax)
-        groundSpeeds = .allocate(capacity: samplesMax)
-        groundSpeeds.initialize(repeating: 0, count: samplesMax)
     }
 
     deinit {
+        skygatePart.deallocate()
+        mavlinkPart.deallocate()
         unitReceiveNanoseconds.deallocate()
-        groundSpeeds.deallocate()
     }
+
+    /// Skygate samples (what the store and the spill file write).
+    public var skygate: SampleColumns { skygatePart.columns }
+    /// MAVLink samples.
+    public var mavlink: SampleColumns { mavlinkPart.columns }
 
     /// Samples in the batch, both protocols.
     public var sampleCount: Int { skygate.count + mavlink.count }
+    /// Whether the batch holds nothing to commit (no unit and no sample).
+    public var isEmpty: Bool { units == 0 && sampleCount == 0 }
 
     /// Receive times of the batch's units (of the first `unitCapacity` of them).
     public var unitReceiveTimes: UnsafeBufferPointer<UInt64> { .init(start: unitReceiveNanoseconds, count: min(units, unitCapacity)) }

@@ -34,25 +34,27 @@ public enum FleetSender {
         do { sender = try UDPSender(destination: destination) } catch { throw PlaybackError("--to \(destination): \(error)") }
         // The fleet, the sender and the prepared batches move to the sending thread and are used
         // only there until the continuation resumes.
-        nonisolated(unsafe) let fleet = fleet
-        nonisolated(unsafe) var sink = sender
+        // The work is built here, where the encoder's type is known, and only then handed to the
+        // thread, so the thread's closure captures no generic metatype (which is not Sendable).
+        var sink = sender
+        let work: () -> Outcome
         if pacing == .asFastAsPossible {
-            nonisolated(unsafe) let prepared = prepareAll(fleet)
-            return await withCheckedContinuation { continuation in
-                Thread.detachNewThread {
-                    let started = Date()
-                    for batch in prepared { sink.send(batch) }
-                    continuation.resume(returning: Outcome(summary: fleet.makeSummary(run: nil), started: started, isFinished: true))
-                }
+            let prepared = prepareAll(fleet)
+            work = {
+                let started = Date()
+                for batch in prepared { sink.send(batch) }
+                return Outcome(summary: fleet.makeSummary(run: nil), started: started, isFinished: true)
             }
-        }
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
+        } else {
+            work = {
                 let started = Date()
                 let report = SimulationRunner.run(fleet, into: &sink, clock: MonotonicClock(), pacing: pacing, shouldStop: shouldStop)
-                continuation.resume(
-                    returning: Outcome(summary: fleet.makeSummary(run: report), started: started, isFinished: fleet.isFinished))
+                return Outcome(summary: fleet.makeSummary(run: report), started: started, isFinished: fleet.isFinished)
             }
+        }
+        nonisolated(unsafe) let unsafeWork = work
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: unsafeWork()) }
         }
     }
 

@@ -1,6 +1,9 @@
+import Alerts
 import FlightRecording
 import MAVLinkWire
 import Pipeline
+import StoreWriter
+import Synchronization
 import Telemetry
 import TelemetryStore
 import TelemetryWire
@@ -10,54 +13,67 @@ import TelemetryWire
 /// a recording made before a key was rotated must still replay).
 public typealias ReplayProcessor = BatchProcessor<NoAuthentication, MAVLinkNoSigning>
 
-/// `replay --db`: feeds recorded datagrams through the gateway's own `BatchProcessor` into a
-/// `TelemetryStore`, without a socket, as fast as the store takes them. The caller's thread
-/// decodes; the shared `CommitLoop` commits full batches on its writer thread (double
-/// buffering, as in the gateway), so decoding and SQLite overlap on two cores.
+/// `replay --db`: feeds recorded datagrams through the gateway's own process loop
+/// (`ProcessLoop`: the same admission checks, derivations, zone and rule events and accounting as
+/// live traffic) into a store, without a socket, as fast as the store takes them. The caller's
+/// thread decodes; the store writer (`CommitLoop`) commits full batches on its own thread
+/// (double buffering, as in the gateway), so decoding and SQLite overlap on two cores. Events
+/// are stored beside the telemetry, as the live gateway stores them.
 ///
 /// Deterministic: each datagram is processed with its recorded receive time as both the receive
-/// time and "now" (the future-timestamp check and the batch clock use recorded time, not the
-/// wall clock), and batches are committed only when full, so the same file gives the same rows.
+/// time and "now" (the future-timestamp check, the lost-link rule and the event times use
+/// recorded time, not the wall clock), and batches are committed only when full, so the same
+/// file gives the same rows and the same events.
 public final class ReplayRunner: @unchecked Sendable {
-    // @unchecked: the processor is used by the feeding thread only; the store by the commit
-    // loop's writer thread until `finish()` joins it.
+    // @unchecked: the loop is used by the feeding thread only; the store by the writer thread
+    // until `finish()` joins it.
 
     public let counters = IngestCounters()
     public let limits: Limits
-    public let processor: ReplayProcessor
+    let loop: ProcessLoop<NoAuthentication, MAVLinkNoSigning>
     let commits: CommitLoop
+    /// The zones and rules evaluated over the replayed batches, and the hub that numbers and
+    /// queues their events for the store.
+    public let events: EventStage
     private var isFinished = false
 
+    public var processor: ReplayProcessor { loop.processor }
+    /// Events written to the store (after `finish()`, all that were raised unless a write failed).
+    public var eventsStored: UInt64 { commits.eventsStored.load(ordering: .relaxed) }
+
     /// Opens (creating and migrating if needed) the SQLite database at `databasePath`.
-    public convenience init(databasePath: String, limits validLimits: ValidLimits = .defaults) throws(PlaybackError) {
+    public convenience init(
+        databasePath: String, limits validLimits: ValidLimits = .defaults, zonesPath: String? = nil, rules: RuleSettings = RuleSettings()
+    ) throws(PlaybackError) {
         let store: TelemetryStore
         do { store = try TelemetryStore(path: databasePath) } catch { throw PlaybackError("--db \(databasePath): \(error)") }
-        self.init(store: store, limits: validLimits)
+        try self.init(store: store, limits: validLimits, zonesPath: zonesPath, rules: rules)
     }
 
-    /// Replays into an open store (SQLite or the shared PostgreSQL store).
-    public init(store: any TelemetryStoring, limits validLimits: ValidLimits = .defaults) {
+    /// Replays into an open store (SQLite or the shared PostgreSQL store), evaluating the zones
+    /// at `zonesPath` (nil: none) and `rules` as `serve` would with the same options.
+    public init(
+        store: any TelemetryStoring, limits validLimits: ValidLimits = .defaults, zonesPath: String? = nil,
+        rules: RuleSettings = RuleSettings()
+    ) throws(PlaybackError) {
         limits = validLimits.value
-        commits = CommitLoop(store: store, limits: validLimits, counters: counters, hooks: .init(recordsLatency: false))
-        processor = ReplayProcessor(limits: validLimits, counters: counters, batch: commits.firstBatch)
+        do {
+            events = try EventStage.make(zonesPath: zonesPath, rules: rules, capacity: limits.dronesMax, sinks: [])
+        } catch {
+            store.close()
+            throw PlaybackError(error.description)
+        }
+        commits = CommitLoop(
+            store: store, limits: validLimits, counters: counters, hooks: .init(recordsLatency: false), events: events.hub.storeQueue)
+        let processor = ReplayProcessor(limits: validLimits, counters: counters, batch: commits.firstBatch)
+        loop = ProcessLoop(processor: processor, sink: commits, observer: events)
         commits.start(threadName: "skygate-replay")
     }
 
     /// Processes one recorded datagram as the gateway would have on receiving it.
     public func feed(_ datagram: RecordedDatagram) {
         precondition(!isFinished, "feed after finish")
-        // The processor's own test: MAVLink needs room for more rows per datagram than Skygate,
-        // and for units without rows (HEARTBEAT and the like).
-        if !processor.hasRoomForDatagram { commits.handOff(from: processor) }
-        counters.countDatagram(bytes: datagram.bytes.count)
-        // The live receive thread keeps at most a slot's worth and marks the rest truncated; a
-        // replayed datagram gets the same outcome.
-        if datagram.isTruncated || datagram.bytes.count > limits.datagramBytesMax {
-            counters.countRejected(.oversized)
-            return
-        }
-        processor.process(
-            datagram: datagram.bytes, receivedNanoseconds: datagram.receivedNanoseconds, nowNanoseconds: datagram.receivedNanoseconds)
+        loop.feed(datagram.bytes, isTruncated: datagram.isTruncated, receivedNanoseconds: datagram.receivedNanoseconds)
     }
 
     /// Feeds every datagram of `readers` in `from..<until` (ns, nil = unbounded), file after file,
@@ -86,7 +102,7 @@ public final class ReplayRunner: @unchecked Sendable {
     public func finish() -> IngestCounters.Snapshot {
         if !isFinished {
             isFinished = true
-            commits.handOff(from: processor)
+            loop.finishFeeding()
             commits.finish()
             do { try commits.store.checkpoint() } catch { checkpointError = "checkpoint: \(error)" }
             commits.store.close()

@@ -3,7 +3,7 @@ import Telemetry
 import TelemetryStore
 
 extension PostgresTelemetryStore {
-    /// See `TelemetryStoring.writeEvents`: one INSERT ... ON CONFLICT DO NOTHING of every event.
+    /// See `TelemetryStoreWriting.writeEvents`: one INSERT ... ON CONFLICT DO NOTHING of every event.
     @discardableResult
     public func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int {
         guard !events.isEmpty else { return 0 }
@@ -42,7 +42,7 @@ extension PostgresTelemetryStore {
         }
     }
 
-    /// See `TelemetryStoring.readEvents`.
+    /// See `TelemetryStoreReading.readEvents`.
     public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
         let logger = logger
         var bindings = PostgresBindings(capacity: 6)

@@ -26,14 +26,13 @@ import TelemetryWire
 ///
 /// Calls block the calling thread; make them from a thread of your own (the writer thread, a
 /// Dispatch worker), never from a Swift concurrency task.
-public final class PostgresTelemetryStore: TelemetryStoring {
+public final class PostgresTelemetryStore: TelemetryStoreWriting, TelemetryStoreReading, ReconnectingStore, SharedFleetReading {
     public static let schemaVersion = PostgresSchema.migrations.count
 
     public let postgres: PostgresLocation
     /// Who writes: the spill mark and `drone_latest.gateway` are kept under this name.
     public let gatewayName: String
     public var location: String { postgres.redacted }
-    public var isShared: Bool { true }
 
     let logger: Logger
     private let group: MultiThreadedEventLoopGroup

@@ -1,6 +1,4 @@
-import Pipeline
 import Telemetry
-import TelemetryWire
 
 /// One drone as `/api/drones` shows it: the live fleet state in the API's units, with its
 /// online/stale/offline state and alerts worked out here so the page and scripts agree.
@@ -53,10 +51,10 @@ public struct DroneReport: Codable, Sendable, Equatable {
         lat = Double(status.latitudeE7) / 1e7
         lon = Double(status.longitudeE7) / 1e7
         alt_m = Double(status.altitudeMM) / 1_000
-        heading_deg = status.headingCentidegrees == WireSample.headingUnknown ? nil : Double(status.headingCentidegrees) / 100
+        heading_deg = status.headingCentidegrees == DroneStatus.headingUnknown ? nil : Double(status.headingCentidegrees) / 100
         ground_speed_mps = Double(status.groundSpeedMetresPerSecond)
         climb_rate_mps = Double(status.climbRateMetresPerSecond)
-        battery_percent = status.batteryPercent == WireSample.batteryPercentUnknown ? nil : Int(status.batteryPercent)
+        battery_percent = status.batteryPercent == DroneStatus.batteryPercentUnknown ? nil : Int(status.batteryPercent)
         battery_v = Double(status.batteryMillivolts) / 1_000
         satellites = status.satellites == 0xFF ? nil : Int(status.satellites)
         self.status = status.status
@@ -67,14 +65,13 @@ public struct DroneReport: Codable, Sendable, Equatable {
         samples_received = status.samplesReceived
         sample_rate_hz = lifetime > 0 ? Double(status.samplesReceived) / lifetime : 0
         distance_flown_m = status.distanceFlownMetres
-        let flags = StatusFlags(rawValue: status.status)
         var alerts: [String] = []
-        if let percent = battery_percent, percent <= Self.lowBatteryPercent { alerts.append("low_battery") } else if flags.contains(.lowBattery) {
+        if let percent = battery_percent, percent <= Self.lowBatteryPercent { alerts.append("low_battery") } else if status.reportsLowBattery {
             alerts.append("low_battery")
         }
         if state != "online" || status.linkQuality < Self.linkQualityAlert { alerts.append("lost_link") }
         if !status.hasFix { alerts.append("no_fix") }
-        if flags.contains(.failsafe) { alerts.append("failsafe") }
+        if status.reportsFailsafe { alerts.append("failsafe") }
         self.alerts = alerts
     }
 }

@@ -1,4 +1,3 @@
-import Pipeline
 import Prometheus
 import Synchronization
 import Telemetry

@@ -1,4 +1,3 @@
-import CThreadShims
 import Foundation
 import Hummingbird
 import Synchronization
@@ -69,10 +68,7 @@ final class ResponseCache: Sendable {
             return (fresh ? state.body : nil, start)
         }
         if startRefresher {
-            Thread.detachNewThread { [self] in
-                _ = skygate_set_current_thread_name(name)
-                refreshLoop()
-            }
+            ThreadHandle.detach(name: name) { [self] in refreshLoop() }
         }
         if let cached { return cached }
         return building.withLock { _ in

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Pipeline
 import Telemetry
 import TelemetryExport
 
@@ -102,7 +101,7 @@ public enum StatusRoutes {
     /// `POST /api/telemetry`: 202 when every datagram is in the ingest ring, 400 with the reason
     /// when the body is malformed, 413 when too large, 415 for another content type, 503 when
     /// the ring is full. An `application/octet-stream` body is Skygate or MAVLink frames, told
-    /// apart by its first byte as UDP datagrams are (`IngestBody.datagrams(fromBinary:)`).
+    /// apart by its first byte as UDP datagrams are; the gateway frames it (`IngestFraming`).
     static func ingest(_ request: Request, source: some StatusSource) async throws -> Response {
         let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
@@ -114,18 +113,9 @@ public enum StatusRoutes {
         }
         let buffer = try await request.body.collect(upTo: Limits.Status.ingestBodyBytesMax)
         let body = Array(buffer.readableBytesView)
-        let datagrams: [[UInt8]]
-        do {
-            if contentType == "application/json" {
-                datagrams = try IngestBody.datagrams(
-                    fromJSON: body, datagramBytesMax: source.ingestDatagramBytesMax, timeParser: TimeText.microseconds(from:))
-            } else {
-                datagrams = try IngestBody.datagrams(fromBinary: body, datagramBytesMax: source.ingestDatagramBytesMax)
-            }
-        } catch {
-            throw HTTPError(.badRequest, message: error.message)
-        }
-        switch source.ingest(datagrams: datagrams) {
+        switch source.ingest(body: body, format: contentType == "application/json" ? .json : .frames) {
+        case .malformed(let message):
+            throw HTTPError(.badRequest, message: message)
         case .accepted(let count):
             return jsonResponse(IngestReply(accepted_datagrams: count, bytes: body.count), status: .accepted)
         case .ringFull(let accepted):

@@ -1,10 +1,9 @@
-import Pipeline
 import Telemetry
 import TelemetryStore
 
 /// What the HTTP side needs from the gateway; the gateway conforms (Gateway+Status.swift), tests
-/// substitute a double. Every requirement is bounded work from memory, except `databasePath`,
-/// which the track endpoint opens read-only per request.
+/// substitute a double. Every requirement is required (no default does a silent nothing), and is
+/// bounded work from memory, except the reads, which open the store per request.
 public protocol StatusSource: Sendable {
     func statsReport() -> StatsReport
     /// Socket bound, database writable, ring not saturated.
@@ -13,16 +12,12 @@ public protocol StatusSource: Sendable {
     func droneStatuses() -> [DroneStatus]
     /// A copy of one drone, or nil when it was never seen.
     func droneStatus(of drone: DroneIdentity) -> DroneStatus?
-    /// The SQLite file the track endpoint reads; nil when there is none.
-    var databasePath: String? { get }
-    /// A store the track endpoint reads from (its own connection, closed after the request);
-    /// by default the SQLite file at `databasePath`, read-only.
-    func openStoreForReading() throws(StoreError) -> any TelemetryStoring
-    /// Hands datagrams (each at most `ingestDatagramBytesMax` bytes of whole Skygate or MAVLink
-    /// frames) to the batch processor through the HTTP ingest ring, with the same accounting as UDP.
-    func ingest(datagrams: [[UInt8]]) -> IngestOutcome
-    /// Largest datagram `ingest(datagrams:)` takes (a ring slot).
-    var ingestDatagramBytesMax: Int { get }
+    /// A store the track and event endpoints read from (its own connection, closed after the
+    /// request).
+    func openStoreForReading() throws(StoreError) -> any TelemetryStoreReading
+    /// Hands a `POST /api/telemetry` body to the gateway, which frames it (`IngestFraming`) and
+    /// puts its datagrams through the HTTP ingest ring, with the same accounting as UDP.
+    func ingest(body: [UInt8], format: IngestBodyFormat) -> IngestOutcome
     /// Commit latency buckets: (upper bound in seconds, count in that bucket), ascending.
     func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)]
     /// The zones in force as `/api/zones` serves them (JSON).
@@ -34,34 +29,23 @@ public protocol StatusSource: Sendable {
     func subscribeEvents(after lastID: UInt64?) -> EventSubscription?
 }
 
+/// What a `POST /api/telemetry` body holds, by its Content-Type.
+public enum IngestBodyFormat: Sendable, Equatable {
+    /// `application/octet-stream`: concatenated Skygate or MAVLink frames (one protocol a body).
+    case frames
+    /// `application/json`: samples, turned into Skygate frames.
+    case json
+}
+
 /// What became of an HTTP ingest body.
 public enum IngestOutcome: Sendable, Equatable {
+    /// The body cannot enter the pipeline (the message is the 400 response's).
+    case malformed(String)
     /// Every datagram is in the ring; the processor will count each frame's outcome.
     case accepted(datagrams: Int)
     /// The ring had no room for all of them: the first `accepted` went in, the rest were
     /// counted as dropped (`ring_full`).
     case ringFull(accepted: Int)
-}
-
-extension StatusSource {
-    public var databasePath: String? { nil }
-    public func openStoreForReading() throws(StoreError) -> any TelemetryStoring {
-        guard let path = databasePath else { throw .closed }
-        var options = StoreOptions()
-        options.isReadOnly = true
-        options.cacheSizeKiB = Limits.Store.readerCacheKiB
-        return try TelemetryStore(path: path, options: options)
-    }
-    public var ingestDatagramBytesMax: Int { 2_048 }
-    public func ingest(datagrams: [[UInt8]]) -> IngestOutcome { .ringFull(accepted: 0) }
-    public func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] { [] }
-    public func zonesJSON() -> [UInt8] { Array(#"{"zones":[]}"#.utf8) }
-    public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
-        let store = try openStoreForReading()
-        defer { store.close() }
-        return try store.readEvents(query)
-    }
-    public func subscribeEvents(after lastID: UInt64?) -> EventSubscription? { nil }
 }
 
 /// How the HTTP side presents and protects itself (from `GatewayConfiguration`).

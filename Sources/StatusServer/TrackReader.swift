@@ -128,7 +128,7 @@ final class TrackReader: Sendable {
         }
     }
 
-    static func readNow(store: any TelemetryStoring, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
+    static func readNow(store: any TelemetryStoreReading, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
         defer { store.close() }
         // Buckets span from the first stored row (not `from`) to `until`, so a wide range over a
         // short flight still gets up to `points` points.

@@ -189,6 +189,14 @@ extension Limits {
 
     /// The SQLite store (`TelemetryStore`).
     public enum Store {
+        /// Outages of a store that can go away (a network database; a local SQLite file never
+        /// reports one): the writer's first wait before reconnecting; it doubles up to the
+        /// maximum, so a restarting server is not hammered and a short blip is ridden out fast.
+        public static let reconnectBackoffInitial: Duration = .milliseconds(100)
+        public static let reconnectBackoffMax: Duration = .seconds(2)
+        /// At shutdown with the store away, the writer tries this long before it leaves the rest
+        /// in the spill file for the next start.
+        public static let shutdownReconnectWait: Duration = .seconds(5)
         /// Rows per multi-row INSERT statement (one prepared statement, reused): SQLite's C limit
         /// run (`sqlite_multi64`, ~988k rows/s) is about 1.5 times its single-row figure (~654k).
         public static let rowsPerStatement = 64
@@ -221,13 +229,6 @@ extension Limits {
         /// Any one call (a batch's whole transaction, a read page) that gets no answer this long
         /// closes the connection and counts as an outage, so no thread waits on a dead server.
         public static let operationTimeout: Duration = .seconds(20)
-        /// The writer's first wait before reconnecting after an outage; it doubles up to the
-        /// maximum, so a restarting server is not hammered and a short blip is ridden out fast.
-        public static let reconnectBackoffInitial: Duration = .milliseconds(100)
-        public static let reconnectBackoffMax: Duration = .seconds(2)
-        /// At shutdown with the database away, the writer tries this long before it leaves the
-        /// rest in the spill file for the next start.
-        public static let shutdownReconnectWait: Duration = .seconds(5)
         /// How often a gateway reads the whole fleet's latest state back (`/api/drones`): the
         /// page is at most this, one commit interval and the fleet body's refresh old (~1 s;
         /// the goal is 2 s). One read of `drone_latest`, ~10 ms at 10,000 drones.

@@ -2,7 +2,7 @@ import CSQLite
 import Telemetry
 
 extension TelemetryStore {
-    /// See `TelemetryStoring.writeEvents`.
+    /// See `TelemetryStoreWriting.writeEvents`.
     @discardableResult
     public func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int {
         guard !events.isEmpty else { return 0 }
@@ -34,7 +34,7 @@ extension TelemetryStore {
         }
     }
 
-    /// See `TelemetryStoring.readEvents`.
+    /// See `TelemetryStoreReading.readEvents`.
     public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
         let state = try openState()
         guard state.layout == .chunks else { return [] }

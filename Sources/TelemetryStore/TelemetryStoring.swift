@@ -1,12 +1,18 @@
 import Telemetry
 
-/// The store seam: what the commit loop, replay, export and the status page need from a store.
-/// The SQLite `TelemetryStore` (one machine, the default) and the PostgreSQL store (several
-/// gateways sharing one database, `PostgresStore`) both conform.
+/// The store seam, in two halves: what the store writer needs (`TelemetryStoreWriting`) and
+/// what readers need (`TelemetryStoreReading`: replay's checks, export, the status page's track
+/// and event endpoints). The SQLite `TelemetryStore` (one machine, the default) and the
+/// PostgreSQL store (several gateways sharing one database, `PostgresStore`) both conform to
+/// both. What only a network store can do is a protocol of its own, which SQLite does not
+/// pretend to: `ReconnectingStore` and `SharedFleetReading`.
 ///
 /// Every call is synchronous and made from one thread at a time (the writer thread, or a
 /// reader's own thread): a store is not shared between threads.
-public protocol TelemetryStoring: AnyObject {
+public typealias TelemetryStoring = TelemetryStoreWriting & TelemetryStoreReading
+
+/// What the store writer needs: batches and events in, spill marks, housekeeping.
+public protocol TelemetryStoreWriting: AnyObject {
     /// What the store was opened from, without any secret (for messages).
     var location: String { get }
     /// Writes every row of `parts` in one transaction, all or nothing; with `spillSequence`, the
@@ -23,8 +29,17 @@ public protocol TelemetryStoring: AnyObject {
     /// Makes what was committed durable in the main file (SQLite's WAL checkpoint).
     func checkpoint() throws(StoreError)
     func close()
-    /// After `StoreError.unavailable`: connects again. Throws while the store is still away.
-    func reconnect() throws(StoreError)
+    /// Stores events in one transaction; an event the store already holds (same drone, kind,
+    /// zone and time: another gateway raised it too) is kept once. Returns how many were new.
+    /// Retention (`retain`) drops events with the telemetry.
+    @discardableResult
+    func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int
+}
+
+/// What readers need: samples, the drones stored, events.
+public protocol TelemetryStoreReading: AnyObject {
+    /// What the store was opened from, without any secret (for messages).
+    var location: String { get }
     /// See `TelemetryStore.readSamples`.
     @discardableResult
     func readSamples(
@@ -33,55 +48,25 @@ public protocol TelemetryStoring: AnyObject {
     func droneSummaries() throws(StoreError) -> [StoredDroneSummary]
     func latestSamples() throws(StoreError) -> [StoredSample]
     func rowCount() throws(StoreError) -> Int
-    /// Whether other gateways write into the same store, so the fleet is read from it.
-    var isShared: Bool { get }
-    /// A shared store's latest state of every drone any gateway stored; empty for a store only
-    /// this gateway writes (its live fleet is in memory).
-    func sharedFleet() throws(StoreError) -> [SharedDroneState]
-    /// Stores events in one transaction; an event the store already holds (same drone, kind,
-    /// zone and time: another gateway raised it too) is kept once. Returns how many were new.
-    /// Retention (`retain`) drops events with the telemetry.
-    @discardableResult
-    func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int
     /// Stored events matching `query`, newest first.
     func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent]
+    func close()
 }
 
-/// Which stored events `/api/events` wants.
-public struct EventQuery: Sendable, Equatable {
-    /// Event times, µs since the Unix epoch.
-    public var timeRangeMicroseconds: Range<UInt64>
-    public var drone: DroneIdentity?
-    public var kind: EventKind?
-    public var limit: Int
-
-    public init(timeRangeMicroseconds: Range<UInt64> = 0..<UInt64(Int64.max), drone: DroneIdentity? = nil, kind: EventKind? = nil, limit: Int = Limits.Events.queryDefault) {
-        self.timeRangeMicroseconds = timeRangeMicroseconds
-        self.drone = drone
-        self.kind = kind
-        self.limit = limit
-    }
+/// A store that can go away and come back (a network database): after `StoreError.unavailable`
+/// the writer calls `reconnect()` until it stops throwing. A local file never goes away, so
+/// SQLite does not conform.
+public protocol ReconnectingStore: AnyObject {
+    func reconnect() throws(StoreError)
 }
 
-/// One drone's latest stored state in a shared store, and which gateway stored it when.
-public struct SharedDroneState: Sendable, Equatable {
-    /// The latest sample (greatest sample time).
-    public var latest: StoredSample
-    /// Wall-clock µs of the first and the latest commit that carried the drone.
-    public var firstStoredMicroseconds: UInt64
-    public var lastStoredMicroseconds: UInt64
-    /// The `--gateway-name` of the gateway that stored the latest sample.
-    public var gateway: String
-
-    public init(latest: StoredSample, firstStoredMicroseconds: UInt64, lastStoredMicroseconds: UInt64, gateway: String) {
-        self.latest = latest
-        self.firstStoredMicroseconds = firstStoredMicroseconds
-        self.lastStoredMicroseconds = lastStoredMicroseconds
-        self.gateway = gateway
-    }
+/// A store other gateways write into too, so the whole fleet is read from it (`/api/drones`).
+public protocol SharedFleetReading: AnyObject {
+    /// The latest state of every drone any gateway stored.
+    func sharedFleet() throws(StoreError) -> [SharedDroneState]
 }
 
-extension TelemetryStoring {
+extension TelemetryStoreReading {
     @discardableResult
     public func readSamples(
         drone: DroneIdentity? = nil, timeRangeMicroseconds: Range<UInt64> = 0..<UInt64(Int64.max), _ body: (_ page: [StoredSample]) -> Bool
@@ -90,12 +75,8 @@ extension TelemetryStoring {
     }
 }
 
-extension TelemetryStore: TelemetryStoring {
+extension TelemetryStore: TelemetryStoreWriting, TelemetryStoreReading {
     public var location: String { path }
-    public var isShared: Bool { false }
-    public func sharedFleet() throws(StoreError) -> [SharedDroneState] { [] }
-    /// A local file is never away: a failed open is an error, not an outage.
-    public func reconnect() throws(StoreError) {}
     public func retain(olderThanMicroseconds cutoffMicroseconds: UInt64) throws(StoreError) -> StoreRetentionResult {
         try retain(olderThanMicroseconds: cutoffMicroseconds, stepRowsMaximum: Limits.Store.retentionStepRowsMax)
     }

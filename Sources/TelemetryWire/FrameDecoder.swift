@@ -188,19 +188,3 @@ public enum FrameDecoder {
         return result
     }
 }
-
-/// Counts from decoding one datagram.
-public struct DatagramDecodeResult: Equatable, Sendable {
-    /// Frames whose samples were appended.
-    public var framesAccepted = 0
-    /// Rejected units: intact frames rejected for what they said, plus at most one unframeable rest.
-    public var framesRejected = 0
-    /// Frames decoded intact but refused by the caller's `onFrame` (their rows were removed).
-    public var framesRefused = 0
-    /// Samples appended to the columns.
-    public var samplesAccepted = 0
-    /// Bytes decoded or rejected; less than the datagram only when the columns filled up.
-    public var bytesConsumed = 0
-
-    @inlinable public init() {}
-}

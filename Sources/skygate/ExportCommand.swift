@@ -27,7 +27,10 @@ struct ExportCommand: ParsableCommand {
         }
         _ = try parsedDrone()
         _ = try parsedRange()
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("--db: no database at '\(db)'") }
+        // A SQLite file must exist (export never creates one); a postgres:// URL is checked when opened.
+        if !StoreOpener.Request(db: db).isPostgres && !FileManager.default.fileExists(atPath: db) {
+            throw ValidationError("--db: no database at '\(db)'")
+        }
     }
 
     func parsedDrone() throws -> DroneIdentity? {

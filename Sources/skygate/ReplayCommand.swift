@@ -2,6 +2,7 @@ import ArgumentParser
 import FlightRecording
 import Foundation
 import Playback
+import TelemetryStore
 import PostgresStore
 import Telemetry
 import TelemetryExport
@@ -32,6 +33,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Start at this time.") var from: String?
     @Option(help: "Stop before this time.") var until: String?
     @Flag(help: "Start again from the beginning after the last file (--to only), until SIGINT.") var loop = false
+    /// With --db: the zones and rules `serve` takes, evaluated over the replayed batches.
+    @OptionGroup(title: "Events (with --db, as serve takes them)") var events: EventOptions
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("FILE: give at least one recording or .tlog") }
@@ -41,6 +44,7 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("--speed: --db replays as fast as it can; pace with --to instead (got '\(speed)')")
         }
         if db != nil && loop { throw ValidationError("--loop: only with --to (looping into a database would store duplicates)") }
+        if to != nil && events.zones != nil { throw ValidationError("--zones: only with --db (a gateway at --to evaluates its own zones)") }
         if speed != "max" {
             guard let value = Double(speed), value > 0, value <= 10_000 else {
                 throw ValidationError("--speed must be a number above 0 and at most 10000, or 'max', got '\(speed)'")
@@ -89,12 +93,15 @@ struct ReplayCommand: ParsableCommand {
     // MARK: --db
 
     func replayIntoDatabase(_ readers: [any RecordingReader], path: String, from: UInt64?, until: UInt64?) throws {
-        let runner: ReplayRunner
+        let (zonesPath, rules) = try events.resolve()
+        let store: any TelemetryStoring
         do {
-            runner = ReplayRunner(store: try StoreOpener.open(StoreOpener.Request(db: path, passwordFile: dbPasswordFile)))
+            store = try StoreOpener.open(StoreOpener.Request(db: path, passwordFile: dbPasswordFile))
         } catch {
             throw ValidationError("--db \(StoreOpener.Request(db: path).displayName): \(error)")
         }
+        let runner: ReplayRunner
+        do { runner = try ReplayRunner(store: store, zonesPath: zonesPath, rules: rules) } catch { throw ValidationError(error.description) }
         var progress = ProgressLine()
         let started = Date()
         var flightStart: UInt64?
@@ -112,6 +119,8 @@ struct ReplayCommand: ParsableCommand {
             "replayed \(final.datagramsReceived) datagrams (\(frames) frames) into \(path) in \(String(format: "%.2f", seconds)) s: "
                 + "\(Int(Double(frames) / max(seconds, 1e-9))) frames/s, \(Int(Double(final.samplesStored) / max(seconds, 1e-9))) positions/s stored")
         print(FinalAccounting.text(final))
+        let events = runner.events.hub.snapshot()
+        if events.total > 0 { print("events: \(events.total) raised, \(runner.eventsStored) stored") }
         if let error = runner.storeError {
             print("error: \(error)")
             throw ExitCode(1)

@@ -1,4 +1,5 @@
 import Alerts
+import Pipeline
 import Foundation
 import Telemetry
 import TelemetryWire
@@ -18,28 +19,21 @@ import Testing
     ]
 
     final class Feed {
-        let columns = SampleColumns(capacity: 4_096)
-        var rows: [Int32] = []
-        var speeds: [Float] = []
+        let batch = TelemetryBatch(samplesMax: 4_096)
+        var columns: SampleColumns { batch.skygate }
         func add(drone: UInt32, sequence: UInt32, time: UInt64, latitude: Double, longitude: Double, altitude: Double = 500,
                  battery: UInt8 = 90, speed: Float = 5, fix: Bool = true) {
             columns.append(
                 WireSample(latitudeE7: Int32((latitude * 1e7).rounded()), longitudeE7: Int32((longitude * 1e7).rounded()),
                            altitudeMM: Int32(altitude * 1_000), batteryPercent: battery, status: fix ? .gpsFix : []),
                 droneID: drone, sequence: sequence, timestampMicroseconds: time)
-            rows.append(Int32(drone))
-            speeds.append(speed)
+            batch.skygatePart.setDerived(row: columns.count - 1, fleetRow: Int32(drone), groundSpeed: speed)
         }
         func run(_ engine: EventEngine, now: UInt64 = 1_000) -> [AlertEvent] {
-            rows.withUnsafeBufferPointer { fleetRows in
-                speeds.withUnsafeBufferPointer { ground in
-                    engine.evaluate(columns, rows: 0..<columns.count, protocol: .skygate, fleetRows: fleetRows.baseAddress!,
-                                    groundSpeeds: ground.baseAddress!, nowNanoseconds: now)
-                }
-            }
+            engine.evaluate(batch, nowNanoseconds: now)
             var events: [AlertEvent] = []
             engine.takeEvents { events = Array($0) }
-            columns.removeAll(); rows.removeAll(); speeds.removeAll()
+            batch.reset()
             return events
         }
     }

@@ -136,7 +136,14 @@ import Testing
         #expect(targets["Pipeline"]?.dependencies.contains { $0.contains("Authentication") || $0.contains("Signing") } == false)
         #expect(targets["DroneSimulator"]?.dependencies.contains("UDPTransport") == false)
         #expect(targets["TelemetryWire"]?.dependencies.isEmpty == true)
-        #expect(targets["Telemetry"]?.dependencies.isEmpty == true)
+        #expect(targets["Telemetry"]?.dependencies.allSatisfy { $0.hasPrefix("C") } == true, "Telemetry imports C shims at most")
+        // The HTTP side frames nothing: no wire target, no pipeline (issue 19).
+        for wire in ["TelemetryWire", "MAVLinkWire", "Pipeline", "IngestFraming"] {
+            #expect(targets["StatusServer"]?.dependencies.contains(wire) == false, "StatusServer imports \(wire)")
+        }
+        // The gateway's writer is its own target; Playback is replay, record sessions, fleets.
+        #expect(targets["Gateway"]?.dependencies.contains("Playback") == false)
+        #expect(targets["StoreWriter"]?.dependencies.contains("Playback") == false)
     }
 
     @Test func theGraphHasNoCycle() throws {
@@ -174,7 +181,7 @@ import Testing
         let targets = Dictionary(uniqueKeysWithValues: try Self.packageTargets().map { ($0.name, $0) })
         let gateway = try #require(targets["Gateway"])
         #expect(gateway.kind == "target")
-        #expect(gateway.dependencies.contains("Playback") && gateway.dependencies.contains("Logging"))
+        #expect(gateway.dependencies.contains("StoreWriter") && gateway.dependencies.contains("Logging"))
         #expect(targets["CSQLite"]?.kind == "systemLibrary")
         #expect(targets["skygate"]?.kind == "executableTarget")
     }

@@ -35,7 +35,7 @@ enum DecodedUnit: Equatable, CustomStringConvertible {
 func decodeAll<Verifier: MAVLinkSignatureVerifier>(
     _ datagram: [UInt8], decoder: MAVLinkDecoder = MAVLinkDecoder(), verifier: Verifier = MAVLinkNoSigning(),
     columns: SampleColumns = SampleColumns(capacity: 1_024), receivedMicroseconds: UInt64 = 1_763_700_000_000_000
-) -> (units: [DecodedUnit], columns: SampleColumns, result: MAVLinkDecodeResult) {
+) -> (units: [DecodedUnit], columns: SampleColumns, result: DatagramDecodeResult) {
     var units: [DecodedUnit] = []
     var verifier = verifier
     let result = datagram.withUnsafeBytes { bytes in

@@ -140,7 +140,7 @@ struct BatchProcessorTests {
         feed(processor, [frame(drone: 1, sequence: 0)])
         #expect(!processor.isBatchDue(nowNanoseconds: Self.now + 99_000_000))
         #expect(processor.isBatchDue(nowNanoseconds: Self.now + 100_000_000))
-        let full = processor.swapBatch(TelemetryBatch(samplesMax: 4_096))
+        let full = processor.takeBatch(replacingWith: TelemetryBatch(samplesMax: 4_096))
         #expect(full.units == 1 && processor.batch.units == 0 && !processor.isBatchDue(nowNanoseconds: Self.now + 10_000_000_000))
     }
 }

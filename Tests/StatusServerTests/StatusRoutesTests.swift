@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IngestFraming
 import HummingbirdTesting
 import StatusServer
 import Telemetry

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IngestFraming
 import MAVLinkWire
 import Pipeline
 import StatusServer
@@ -58,9 +59,37 @@ final class PipelineSource: StatusSource, @unchecked Sendable {
     var isReady: Bool { true }
     func droneStatuses() -> [DroneStatus] { processor.fleet.snapshot() }
     func droneStatus(of drone: DroneIdentity) -> DroneStatus? { processor.fleet.status(of: drone) }
-    var databasePath: String? { path }
+    func openStoreForReading() throws(StoreError) -> any TelemetryStoreReading {
+        var options = StoreOptions()
+        options.isReadOnly = true
+        return try TelemetryStore(path: path, options: options)
+    }
+    func zonesJSON() -> [UInt8] { Array(#"{"zones":[]}"#.utf8) }
+    func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
+        let store = try openStoreForReading()
+        defer { store.close() }
+        return try store.readEvents(query)
+    }
+    func subscribeEvents(after lastID: UInt64?) -> EventSubscription? { nil }
     func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] { [(0.0009, 3), (0.003, 2), (20, 1)] }
 
+    /// Frames the body as the gateway does (`IngestFraming`), then processes its datagrams.
+    func ingest(body: [UInt8], format: IngestBodyFormat) -> IngestOutcome {
+        let datagrams: [[UInt8]]
+        do {
+            switch format {
+            case .frames: datagrams = try IngestBody.datagrams(fromBinary: body, datagramBytesMax: Limits().datagramBytesMax)
+            case .json:
+                datagrams = try IngestBody.datagrams(
+                    fromJSON: body, datagramBytesMax: Limits().datagramBytesMax, timeParser: TimeText.microseconds(from:))
+            }
+        } catch {
+            return .malformed(error.message)
+        }
+        return ingest(datagrams: datagrams)
+    }
+
+    /// Processes framed datagrams at once and commits them (or drops them all, `ringFull`).
     func ingest(datagrams: [[UInt8]]) -> IngestOutcome {
         if ringFull.load(ordering: .relaxed) {
             for datagram in datagrams {
@@ -76,7 +105,7 @@ final class PipelineSource: StatusSource, @unchecked Sendable {
             counters.countDatagram(bytes: datagram.count)
             datagram.withUnsafeBytes { processor.process(datagram: $0, receivedNanoseconds: now, nowNanoseconds: now) }
         }
-        let batch = processor.swapBatch(TelemetryBatch(samplesMax: processor.limits.commitSamplesMax))
+        let batch = processor.takeBatch(replacingWith: TelemetryBatch(samplesMax: processor.limits.commitSamplesMax))
         _ = try? store.write([
             StoreBatchPart(protocol: .skygate, columns: batch.skygate), StoreBatchPart(protocol: .mavlink, columns: batch.mavlink),
         ])

@@ -72,7 +72,7 @@ final class Workload<Authenticator: FrameAuthenticator, Verifier: MAVLinkSignatu
     }
 
     func rotate() {
-        let full = processor.swapBatch(spare)
+        let full = processor.takeBatch(replacingWith: spare)
         // Every datagram was accepted: none was a duplicate or out of range.
         precondition(full.units == datagramsPerBatch, "only \(full.units) of \(datagramsPerBatch) accepted: \(counters.snapshot())")
         full.reset()

@@ -1,4 +1,5 @@
 import Alerts
+import Pipeline
 import Benchmark
 import Foundation
 import Telemetry
@@ -47,28 +48,22 @@ func zones(count: Int) -> [Zone] {
 }
 
 final class Batch: @unchecked Sendable {
-    let columns = SampleColumns(capacity: rows)
-    var fleetRows = [Int32](repeating: 0, count: rows)
-    var speeds = [Float](repeating: 5, count: rows)
+    let batch = TelemetryBatch(samplesMax: rows)
 
     init() {
         var random = Unit(state: 0x1357_9BDF)
         func next() -> Double { random.next() }
         for row in 0..<rows {
             let lat = centre.latitude + (next() - 0.5) * 0.09, lon = centre.longitude + (next() - 0.5) * 0.13
-            columns.append(
+            batch.skygate.append(
                 WireSample(latitudeE7: Int32(lat * 1e7), longitudeE7: Int32(lon * 1e7), altitudeMM: 520_000, batteryPercent: 80, status: .gpsFix),
                 droneID: UInt32(row + 1), sequence: 1, timestampMicroseconds: 1_800_000_000_000_000)
-            fleetRows[row] = Int32(row)
+            batch.skygatePart.setDerived(row: row, fleetRow: Int32(row), groundSpeed: 5)
         }
     }
 
     func run(_ engine: EventEngine) {
-        fleetRows.withUnsafeBufferPointer { fleet in
-            speeds.withUnsafeBufferPointer { speeds in
-                engine.evaluate(columns, rows: 0..<rows, protocol: .skygate, fleetRows: fleet.baseAddress!, groundSpeeds: speeds.baseAddress!, nowNanoseconds: 1)
-            }
-        }
+        engine.evaluate(batch, nowNanoseconds: 1)
         engine.takeEvents { blackHole($0.count) }
     }
 }

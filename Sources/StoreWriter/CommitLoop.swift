@@ -69,7 +69,7 @@ public final class CommitLoop: @unchecked Sendable {
     public let eventsStored = Atomic<UInt64>(0)
     public let eventsStoreFailed = Atomic<UInt64>(0)
     /// The batch spilled records are read back into (writer thread only).
-    private let spillBatch: TelemetryBatch?
+    let spillBatch: TelemetryBatch?
     let lastWriteFailed = Atomic<Bool>(false)
     /// The database is away (a network store's outage): batches go to the spill file.
     let storeAway = Atomic<Bool>(false)
@@ -77,10 +77,10 @@ public final class CommitLoop: @unchecked Sendable {
     let reconnects = Atomic<UInt64>(0)
     let rowsAlreadyStored = Atomic<UInt64>(0)
     /// Set when shutdown found the database still away: what is left stays in the spill file.
-    private var gaveUp = false
+    var gaveUp = false
     let batchesCommitted = Atomic<UInt64>(0)
     let lastBatchSamples = Atomic<Int>(0)
-    private let firstError = Mutex<String?>(nil)
+    let firstError = Mutex<String?>(nil)
     /// Latency scratch, one entry per unit a batch can hold; allocated once.
     private var latencies: [UInt64]
     private var writerThread: ThreadHandle?
@@ -110,32 +110,6 @@ public final class CommitLoop: @unchecked Sendable {
     public func start(threadName: String) {
         precondition(writerThread == nil, "started twice")
         writerThread = ThreadHandle.start(name: threadName) { [self] in run() }
-    }
-
-    /// Gives the processor's batch to the writer and the processor a free one. When all are in
-    /// flight it spills the batch (and empties it for reuse), or without a spill file waits for a
-    /// free one. An empty batch is not handed off.
-    public func handOff<Authenticator, Verifier>(from processor: BatchProcessor<Authenticator, Verifier>) {
-        let batch = processor.batch
-        guard batch.units > 0 || batch.sampleCount > 0 else { return }
-        if let spill {
-            if let fresh = freeBatches.tryTake() {
-                fullBatches.put(processor.swapBatch(fresh))
-                return
-            }
-            switch spill.append(batch) {
-            case .spilled: break
-            case .full: counters.countDropped(storeAway.load(ordering: .relaxed) ? .storeUnavailable : .spillFull, units: batch.units)
-            case .failed: counters.countDropped(.spillFailed, units: batch.units)
-            }
-            // Empty the batch and hand it back as the fresh one, so the processor's batch clock
-            // starts again with the next datagram.
-            batch.reset()
-            _ = processor.swapBatch(batch)
-            return
-        }
-        guard let fresh = freeBatches.take() else { return }
-        fullBatches.put(processor.swapBatch(fresh))
     }
 
     /// Lets the writer commit what was handed off, then waits for it to end. Idempotent.
@@ -217,62 +191,7 @@ public final class CommitLoop: @unchecked Sendable {
         hooks.afterCommit(started)
     }
 
-    /// Writes the events waiting in `events` (after a commit, or when no batch came for a while).
-    /// An outage leaves them queued; a refused write drops them, counted.
-    private func storeEvents() {
-        guard let events, !storeAway.load(ordering: .relaxed), events.count > 0 else { return }
-        // Bounded: each pass removes up to storeWriteMax events or stops.
-        while events.count > 0 {
-            let taken = events.peek(max: Limits.Events.storeWriteMax)
-            do {
-                let written = try store.writeEvents(taken)
-                eventsStored.add(UInt64(written), ordering: .relaxed)
-                events.remove(count: taken.count)
-            } catch where error.isUnavailable {
-                return
-            } catch {
-                eventsStoreFailed.add(UInt64(taken.count), ordering: .relaxed)
-                events.remove(count: taken.count)
-                let message = "storing \(taken.count) events failed: \(error)"
-                firstError.withLock { first in if first == nil { first = message } }
-                hooks.onError(message)
-                return
-            }
-        }
-    }
-
-    /// Stores the oldest spilled batch, if there is one. Returns false when none waits.
-    private func storeOneSpilled() -> Bool {
-        guard let spill, let spillBatch, let taken = spill.takeNext(into: spillBatch) else { return false }
-        let started = SystemClock.realtimeNanoseconds()
-        if let record = taken.record {
-            let outcome = commit(spillBatch, spillSequence: record.sequence, startedNanoseconds: started,
-                                 recovered: record.sequence < spill.firstSequenceOfRun)
-            if outcome == .unavailable {
-                // Still spilled: it is the next record taken once the database is back.
-                spill.putBack()
-                spillBatch.reset()
-                awaitStore()
-                return !gaveUp
-            }
-        } else {
-            let message = "a spilled batch could not be read back from \(spill.path)"
-            // Units this run spilled are counted; an earlier run's were never counted here.
-            if taken.unreadableUnits > 0, let sequence = taken.sequence, sequence >= spill.firstSequenceOfRun {
-                counters.countDropped(.spillFailed, units: taken.unreadableUnits)
-            }
-            firstError.withLock { first in if first == nil { first = message } }
-            hooks.onError(message)
-        }
-        spillBatch.reset()
-        spill.didStore()
-        storeEvents()
-        compact(force: false)
-        hooks.afterCommit(started)
-        return true
-    }
-
-    private func compact(force: Bool) {
+    func compact(force: Bool) {
         do {
             let started = ContinuousClock.now
             let result = force ? try store.compactAll() : try store.compactIfDue()
@@ -285,68 +204,10 @@ public final class CommitLoop: @unchecked Sendable {
         }
     }
 
-    /// Appends a batch the database could not take now to the spill file; beyond its budget
-    /// the batch is lost and counted `dropped{store_unavailable}`.
-    private func park(_ batch: TelemetryBatch) {
-        guard let spill else { return }
-        switch spill.append(batch) {
-        case .spilled: break
-        case .full: counters.countDropped(.storeUnavailable, units: batch.units)
-        case .failed: counters.countDropped(.spillFailed, units: batch.units)
-        }
-    }
-
-    /// After a commit found the database away: not ready, reconnect with doubling waits.
-    /// Meanwhile queued batches go to the spill file, so the processor always has a free batch.
-    /// Returns false at shutdown once `Limits.Postgres.shutdownReconnectWait` has passed.
-    @discardableResult
-    private func awaitStore() -> Bool {
-        if gaveUp { return false }
-        if !storeAway.exchange(true, ordering: .relaxed) { outages.add(1, ordering: .relaxed) }
-        var delay = Limits.Postgres.reconnectBackoffInitial
-        var closedAt: ContinuousClock.Instant?
-        var lastMessage = ""
-        // Bounded: every pass sleeps; after close the shutdown wait ends it.
-        while true {
-            if spill != nil, let queued = fullBatches.tryTake() {
-                park(queued)
-                queued.reset()
-                freeBatches.put(queued)
-                continue
-            }
-            SystemClock.sleep(for: delay)
-            do {
-                try store.reconnect()
-                storeAway.store(false, ordering: .relaxed)
-                reconnects.add(1, ordering: .relaxed)
-                return true
-            } catch {
-                let message = "\(error)"
-                if message != lastMessage { hooks.onError("reconnecting to \(store.location): \(message)") }
-                lastMessage = message
-            }
-            delay = min(delay * 2, Limits.Postgres.reconnectBackoffMax)
-            if fullBatches.closed {
-                let now = ContinuousClock.now
-                if closedAt == nil { closedAt = now }
-                if now - closedAt! >= Limits.Postgres.shutdownReconnectWait {
-                    // Whatever is still queued goes to the spill file for the next start.
-                    while spill != nil, let queued = fullBatches.tryTake() {
-                        park(queued)
-                        queued.reset()
-                        freeBatches.put(queued)
-                    }
-                    gaveUp = true
-                    return false
-                }
-            }
-        }
-    }
-
     enum CommitOutcome: Equatable { case committed, failed, unavailable }
 
     @discardableResult
-    private func commit(
+    func commit(
         _ batch: TelemetryBatch, spillSequence: UInt64?, startedNanoseconds started: UInt64, recovered: Bool = false
     ) -> CommitOutcome {
         if hooks.commitDelay > .zero { SystemClock.sleep(for: hooks.commitDelay) }

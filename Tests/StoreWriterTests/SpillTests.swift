@@ -1,6 +1,6 @@
 import Foundation
 import Pipeline
-import Playback
+import StoreWriter
 import SkygateTestSupport
 import Telemetry
 import TelemetryStore
@@ -63,7 +63,7 @@ import Testing
         #expect(spill.append(batch) == .spilled)
         #expect(spill.append(batch) == .full)
         #expect(spill.pendingRecords == 1)
-        #expect(throws: PlaybackError.self) {
+        #expect(throws: StoreWriterError.self) {
             _ = try SpillFile(path: directory.file("t.spill"), budgetBytes: budget - 1, samplesMax: 64, committedSequence: 0)
         }
     }
@@ -110,11 +110,11 @@ import Testing
         let commits = CommitLoop(
             store: store, limits: limits, counters: counters, hooks: CommitLoop.Hooks(recordsLatency: true, commitDelay: .milliseconds(30)),
             spill: spill)
-        let processor = ReplayProcessor(limits: limits, counters: counters, batch: commits.firstBatch)
+        let processor = TestProcessor(limits: limits, counters: counters, batch: commits.firstBatch)
         commits.start(threadName: "skygate-test-slow")
         let frames = 20_000
         for _ in 0..<frames { counters.countDatagram(bytes: 80) }
-        SharedLoopTests.feed(frames, processor: processor, commits: commits)
+        CommitLoopTests.feed(frames, processor: processor, commits: commits)
         // The processor did not wait for the writer: the feeding is over while spilled batches
         // still wait (at 30 ms a commit the writer needs ~1.5 s for the ~50 batches).
         #expect(spill.spilledBatchCount > 0, "the slow writer never fell behind")

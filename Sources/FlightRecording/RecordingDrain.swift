@@ -1,4 +1,3 @@
-import FlightRecording
 import PacketRing
 import Synchronization
 import Telemetry

@@ -1,6 +1,6 @@
 import Foundation
 import Pipeline
-import Playback
+import StoreWriter
 import SkygateTestSupport
 import Synchronization
 import Telemetry
@@ -10,14 +10,13 @@ import Testing
 
 /// A store that can be switched away, as a PostgreSQL restart is: while it is down every write
 /// and every reconnect fails with `.unavailable`. Rows go to a real SQLite store underneath.
-final class SwitchableStore: TelemetryStoring {
+final class SwitchableStore: TelemetryStoreWriting, TelemetryStoreReading, ReconnectingStore {
     let base: TelemetryStore
     let isDown = Atomic<Bool>(false)
     let failedWrites = Atomic<Int>(0)
     init(_ base: TelemetryStore) { self.base = base }
 
     var location: String { "switchable:" + base.path }
-    var isShared: Bool { false }
     func write(_ parts: [StoreBatchPart], spillSequence: UInt64?) throws(StoreError) -> StoreWriteResult {
         if isDown.load(ordering: .relaxed) {
             failedWrites.add(1, ordering: .relaxed)
@@ -42,7 +41,6 @@ final class SwitchableStore: TelemetryStoring {
     func droneSummaries() throws(StoreError) -> [StoredDroneSummary] { try base.droneSummaries() }
     func latestSamples() throws(StoreError) -> [StoredSample] { try base.latestSamples() }
     func rowCount() throws(StoreError) -> Int { try base.rowCount() }
-    func sharedFleet() throws(StoreError) -> [SharedDroneState] { [] }
     func writeEvents(_ events: [AlertEvent]) throws(StoreError) -> Int {
         if isDown.load(ordering: .relaxed) { throw .unavailable("switched off by the test") }
         return try base.writeEvents(events)
@@ -61,13 +59,13 @@ final class SwitchableStore: TelemetryStoring {
         let spill = try SpillFile(
             path: directory.file("outage.spill"), budgetBytes: spillBudget, samplesMax: 512, committedSequence: 0)
         let commits = CommitLoop(store: store, limits: limits, counters: counters, hooks: CommitLoop.Hooks(recordsLatency: true), spill: spill)
-        let processor = ReplayProcessor(limits: limits, counters: counters, batch: commits.firstBatch)
+        let processor = TestProcessor(limits: limits, counters: counters, batch: commits.firstBatch)
         commits.start(threadName: "skygate-test-outage")
         for _ in 0..<frames { counters.countDatagram(bytes: 80) }
         // A third before the outage, a third during it, a third after the store is back.
-        SharedLoopTests.feed(frames / 3, processor: processor, commits: commits, firstIndex: 0)
+        CommitLoopTests.feed(frames / 3, processor: processor, commits: commits, firstIndex: 0)
         store.isDown.store(true, ordering: .relaxed)
-        SharedLoopTests.feed(frames / 3, processor: processor, commits: commits, firstIndex: frames / 3)
+        CommitLoopTests.feed(frames / 3, processor: processor, commits: commits, firstIndex: frames / 3)
         // The writer notices at its next commit; the gateway is then not ready.
         let deadline = ContinuousClock.now + .seconds(10)
         while !commits.isStoreUnavailable && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
@@ -75,7 +73,7 @@ final class SwitchableStore: TelemetryStoring {
         #expect(commits.lastCommitFailed)
         Thread.sleep(forTimeInterval: 0.3)
         store.isDown.store(false, ordering: .relaxed)
-        SharedLoopTests.feed(frames - 2 * (frames / 3), processor: processor, commits: commits, firstIndex: 2 * (frames / 3))
+        CommitLoopTests.feed(frames - 2 * (frames / 3), processor: processor, commits: commits, firstIndex: 2 * (frames / 3))
         commits.finish()
         #expect(!commits.isStoreUnavailable)
         return (counters.snapshot(), commits, store, spill)

@@ -59,15 +59,15 @@ public final class SpillFile: @unchecked Sendable {
     /// Opens (creating) the spill file and finds the records not yet stored: those numbered above
     /// `committedSequence` (the store's `spillCommittedSequence()`). A torn or damaged tail (a
     /// write cut short by kill -9) is cut off; records before it stay.
-    public init(path: String, budgetBytes: Int, samplesMax: Int, committedSequence: UInt64) throws(PlaybackError) {
+    public init(path: String, budgetBytes: Int, samplesMax: Int, committedSequence: UInt64) throws(StoreWriterError) {
         let recordMax = Self.recordBytesMax(samplesMax: samplesMax)
         guard budgetBytes >= recordMax else {
-            throw PlaybackError("--spill-budget \(budgetBytes) bytes cannot hold one full batch (\(recordMax) bytes)")
+            throw StoreWriterError("--spill-budget \(budgetBytes) bytes cannot hold one full batch (\(recordMax) bytes)")
         }
         self.path = path
         self.budgetBytes = budgetBytes
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw PlaybackError("--spill \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw StoreWriterError("--spill \(path): \(String(cString: strerror(errno)))") }
         self.descriptor = descriptor
         writeBuffer = .allocate(byteCount: recordMax, alignment: 16)
         writeBuffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -90,7 +90,7 @@ public final class SpillFile: @unchecked Sendable {
         }
         if ftruncate(descriptor, off_t(offset)) != 0 {
             close(descriptor)
-            throw PlaybackError("--spill \(path): \(String(cString: strerror(errno)))")
+            throw StoreWriterError("--spill \(path): \(String(cString: strerror(errno)))")
         }
         scan.writeOffset = offset
         state = Mutex(scan)

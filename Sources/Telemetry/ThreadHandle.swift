@@ -36,4 +36,10 @@ public final class ThreadHandle: @unchecked Sendable {
     public func join() {
         pthread_join(thread, nil)
     }
+
+    /// Starts `body` on a new named thread that nobody joins: its resources go back to the system
+    /// when it ends (a helper that ends by itself, as the status page's refresher does).
+    public static func detach(name: String, _ body: @escaping @Sendable () -> Void) {
+        pthread_detach(start(name: name, body).thread)
+    }
 }

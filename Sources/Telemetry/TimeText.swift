@@ -1,4 +1,3 @@
-import Telemetry
 
 /// Parses the times users type for --from/--until and `from=`/`until=`: ISO 8601 UTC
 /// (`2026-01-01T12:00:00Z`, optional fraction, `Z` or `+00:00`; a date alone means midnight) or

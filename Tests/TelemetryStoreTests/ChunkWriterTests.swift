@@ -1,0 +1,50 @@
+@testable import TelemetryStore
+import Telemetry
+import TelemetryWire
+import Testing
+
+/// The chunk writer directly, under its store: each commit appends recent blocks and counts their
+/// samples; compaction is due by size, moves every recent sample into chunks in one step when
+/// they fit, leaves none behind, and reads back every sample, bit for bit, in time order.
+@Suite struct ChunkWriterTests {
+    @Test func appendsCountsCompactsAndReadsBack() throws {
+        try withTemporaryDatabase { path in try appendsCountsCompactsAndReadsBack(path: path) }
+    }
+
+    func appendsCountsCompactsAndReadsBack(path: String) throws {
+        var options = StoreOptions()
+        options.compactionSamples = 2_000
+        let store = try TelemetryStore(path: path, options: options)
+        defer { store.close() }
+        let writer = try #require(store.state?.chunkWriter, "a new database uses the chunk layout")
+        #expect(writer.recentSamples == 0 && !writer.isCompactionDue)
+        let columns = SampleColumns(capacity: 500)
+        var written: [UInt32: [UInt64]] = [:]
+        for batch in 0..<5 {
+            columns.removeAll()
+            for index in 0..<500 {
+                let drone = UInt32(index % 25) + 1
+                let time = 1_767_225_600_000_000 + UInt64(batch * 500 + index) * 1_000
+                columns.append(
+                    WireSample(latitudeE7: Int32(index), longitudeE7: Int32(batch), altitudeMM: 1, status: .gpsFix),
+                    droneID: drone, sequence: UInt32(batch * 500 + index), timestampMicroseconds: time)
+                written[drone, default: []].append(time)
+            }
+            _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+            #expect(writer.recentSamples == (batch + 1) * 500)
+        }
+        #expect(writer.isCompactionDue, "2,500 recent samples with compaction at 2,000")
+        let result = try #require(try store.compactIfDue())
+        #expect(result.samples == 2_500)
+        #expect(writer.recentSamples == 0 && !writer.isCompactionDue)
+        #expect(try store.rowCount() == 2_500)
+        for (drone, times) in written {
+            var read: [UInt64] = []
+            try store.readSamples(drone: DroneIdentity(protocol: .skygate, number: drone)) { page in
+                read.append(contentsOf: page.map(\.timestampMicroseconds))
+                return true
+            }
+            #expect(read == times, "drone \(drone)")
+        }
+    }
+}
