@@ -6,7 +6,7 @@
 #   config  `serve --config` files (Fuzz/ConfigFileFuzz.swift)
 #   skyrec  the Skygate recording reader, with CRC repair (Fuzz/SkyrecFuzz.swift)
 #   tlog    the MAVLink .tlog reader (Fuzz/TlogFuzz.swift)
-# Usage: Scripts/fuzz-inputs.sh TARGET [RUNS]    (default 1,000,000 inputs; 0 = until stopped)
+# Usage: Scripts/fuzz-inputs.sh TARGET [RUNS]    (default 1,000,000 inputs; -1 = until stopped)
 # Extra libFuzzer flags may follow RUNS (e.g. -max_total_time=20). Each target is compiled from
 # the source files directly with `swiftc -sanitize=fuzzer,address`, as Scripts/fuzz-wire.sh does;
 # modules shared by several targets are compiled once and reused while their sources are older.
