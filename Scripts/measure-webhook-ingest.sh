@@ -20,6 +20,7 @@ zones="$root/Fixtures/zones/bench100.geojson"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "webhook secret for the benchmark" > "$work/secret"
+chmod 600 "$work/secret"  # skygate refuses a secret others can read
 bench=(bench --drones 1000 --rate 100 --duration 10 --max --json)
 
 closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

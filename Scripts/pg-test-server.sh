@@ -21,7 +21,7 @@ start)
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
     head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$dir/password"
-    chmod 644 "$dir/password"
+    chmod 600 "$dir/password"  # skygate refuses a password file others can read
     as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 >/dev/null
     cat >> "$dir/data/postgresql.conf" <<CONF
 listen_addresses = '$listen'

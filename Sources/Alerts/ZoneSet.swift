@@ -59,8 +59,13 @@ public final class ZoneSet: Sendable {
         var floors: [Int32] = [], ceilings: [Int32] = [], radii: [Float] = [], circles: [Bool] = []
         var starts: [Int32] = [], counts: [Int32] = []
         var x1: [Float] = [], y1: [Float] = [], x2: [Float] = [], y2: [Float] = []
-        func e7(_ degrees: Double) -> Int32 { Int32((degrees * 1e7).rounded()) }
-        func clampE7(_ value: Double, _ bound: Double) -> Int32 { Int32(max(-bound, min(bound, value)).rounded()) }
+        // Total over any Double: a zone made in code (not read from a file) may hold coordinates
+        // outside the globe or NaN, and must not trap here either.
+        func clampE7(_ value: Double, _ bound: Double) -> Int32 {
+            value.isNaN ? 0 : Int32(max(-bound, min(bound, value)).rounded())
+        }
+        func e7Latitude(_ degrees: Double) -> Int32 { clampE7(degrees * 1e7, 9e8) }
+        func e7Longitude(_ degrees: Double) -> Int32 { clampE7(degrees * 1e7, 1.8e9) }
         for zone in zones {
             var low = (latitude: 90.0, longitude: 180.0), high = (latitude: -90.0, longitude: -180.0)
             var center: Zone.Position
@@ -86,7 +91,7 @@ public final class ZoneSet: Sendable {
             outerMaxLat.append(clampE7(high.latitude * 1e7 + marginE7Latitude, 9e8))
             outerMinLon.append(clampE7(low.longitude * 1e7 - marginE7Longitude, 1.8e9))
             outerMaxLon.append(clampE7(high.longitude * 1e7 + marginE7Longitude, 1.8e9))
-            let oLat = e7(center.latitude), oLon = e7(center.longitude)
+            let oLat = e7Latitude(center.latitude), oLon = e7Longitude(center.longitude)
             originLat.append(oLat); originLon.append(oLon); east.append(Float(eastPerE7))
             floors.append(zone.floorMetres.map { clampE7($0 * 1_000, 2e9) } ?? .min)
             ceilings.append(zone.ceilingMetres.map { clampE7($0 * 1_000, 2e9) } ?? .max)
@@ -96,11 +101,14 @@ public final class ZoneSet: Sendable {
                 circles.append(true); radii.append(Float(radius)); counts.append(0)
             case .polygon(let rings):
                 circles.append(false); radii.append(0)
-                for ring in rings {
+                for ring in rings where ring.count >= 2 {
                     for index in 0..<(ring.count - 1) {
                         let a = ring[index], b = ring[index + 1]
-                        x1.append(Float(Double(e7(a.longitude) - oLon) * eastPerE7)); y1.append(Float(Double(e7(a.latitude) - oLat) * Self.metresPerDegree / 1e7))
-                        x2.append(Float(Double(e7(b.longitude) - oLon) * eastPerE7)); y2.append(Float(Double(e7(b.latitude) - oLat) * Self.metresPerDegree / 1e7))
+                        // Differences in 64 bits: two longitudes 1e-7 degrees apart can be 3.6e9 apart.
+                        func east(_ longitude: Double) -> Float { Float(Double(Int64(e7Longitude(longitude)) - Int64(oLon)) * eastPerE7) }
+                        func north(_ latitude: Double) -> Float { Float(Double(Int64(e7Latitude(latitude)) - Int64(oLat)) * Self.metresPerDegree / 1e7) }
+                        x1.append(east(a.longitude)); y1.append(north(a.latitude))
+                        x2.append(east(b.longitude)); y2.append(north(b.latitude))
                     }
                 }
                 counts.append(Int32(x1.count) - starts.last!)
@@ -123,12 +131,12 @@ public final class ZoneSet: Sendable {
         cellsPerE7Latitude = Float(Double(side) / latitudeSpan)
         cellsPerE7Longitude = Float(Double(side) / longitudeSpan)
         var buckets = [[Int16]](repeating: [], count: side * side)
-        func cell(_ value: Int32, _ minimum: Int32, _ perE7: Float) -> Int {
-            min(side - 1, max(0, Int(Float(Int64(value) - Int64(minimum)) * perE7)))
-        }
-        for zone in zones.indices {
-            let row0 = cell(minLat[zone], gridMinLatitudeE7, cellsPerE7Latitude), row1 = cell(maxLat[zone], gridMinLatitudeE7, cellsPerE7Latitude)
-            let col0 = cell(minLon[zone], gridMinLongitudeE7, cellsPerE7Longitude), col1 = cell(maxLon[zone], gridMinLongitudeE7, cellsPerE7Longitude)
+        // A zone whose box is empty (a polygon without positions, made in code) holds no position.
+        for zone in zones.indices where minLat[zone] <= maxLat[zone] && minLon[zone] <= maxLon[zone] {
+            let row0 = Self.cell(minLat[zone], from: gridMinLatitudeE7, perE7: cellsPerE7Latitude, side: side)
+            let row1 = Self.cell(maxLat[zone], from: gridMinLatitudeE7, perE7: cellsPerE7Latitude, side: side)
+            let col0 = Self.cell(minLon[zone], from: gridMinLongitudeE7, perE7: cellsPerE7Longitude, side: side)
+            let col1 = Self.cell(maxLon[zone], from: gridMinLongitudeE7, perE7: cellsPerE7Longitude, side: side)
             for row in row0...row1 { for column in col0...col1 { buckets[row * side + column].append(Int16(zone)) } }
         }
         var start: [Int32] = [0]
@@ -144,14 +152,30 @@ public final class ZoneSet: Sendable {
     public var count: Int { zones.count }
     public var isEmpty: Bool { zones.isEmpty }
 
+    /// A coordinate's cell along one axis of the grid, 0 ..< `side`.
+    ///
+    /// The one function both the build (each zone's box from the cell of its minimum to the cell
+    /// of its maximum) and the lookup use. It is monotone in `value` (a 64-bit difference, then
+    /// rounding conversions and a product by a positive factor, each monotone), so a position
+    /// inside a zone's box always falls in a cell that lists the zone. The difference is 64-bit
+    /// because two longitudes inside the grid can be up to 3.6e9 apart, which an `Int32`
+    /// difference wraps (the grid of zones spanning more than 214.7° of longitude sent positions
+    /// to negative cells); the clamp keeps any input, inside the grid or not, in range.
+    @inline(__always)
+    static func cell(_ value: Int32, from minimum: Int32, perE7: Float, side: Int) -> Int {
+        let offset = Int64(value) - Int64(minimum)
+        return min(side - 1, max(0, Int(Float(offset) * perE7)))
+    }
+
     /// The candidate zones of a position (a range of `cellZones`), empty outside every zone's box.
+    /// Total: any `Int32` pair, on the globe or not, gives a valid range.
     @inline(__always)
     func candidates(latitudeE7: Int32, longitudeE7: Int32) -> Range<Int> {
         guard latitudeE7 >= gridMinLatitudeE7, latitudeE7 <= gridMaxLatitudeE7,
               longitudeE7 >= gridMinLongitudeE7, longitudeE7 <= gridMaxLongitudeE7
         else { return 0..<0 }
-        let row = min(cellsPerSide - 1, Int(Float(latitudeE7 &- gridMinLatitudeE7) * cellsPerE7Latitude))
-        let column = min(cellsPerSide - 1, Int(Float(longitudeE7 &- gridMinLongitudeE7) * cellsPerE7Longitude))
+        let row = Self.cell(latitudeE7, from: gridMinLatitudeE7, perE7: cellsPerE7Latitude, side: cellsPerSide)
+        let column = Self.cell(longitudeE7, from: gridMinLongitudeE7, perE7: cellsPerE7Longitude, side: cellsPerSide)
         let cell = row &* cellsPerSide &+ column
         return Int(cellStart[cell])..<Int(cellStart[cell &+ 1])
     }
@@ -168,8 +192,8 @@ public final class ZoneSet: Sendable {
               longitudeE7 >= minLongitudeE7[zone], longitudeE7 <= maxLongitudeE7[zone],
               altitudeMM >= floorMM[zone], altitudeMM <= ceilingMM[zone]
         else { return false }
-        let x = Float(longitudeE7 &- originLongitudeE7[zone]) * metresPerE7East[zone]
-        let y = Float(latitudeE7 &- originLatitudeE7[zone]) * metresPerE7North
+        let x = Float(Int64(longitudeE7) - Int64(originLongitudeE7[zone])) * metresPerE7East[zone]
+        let y = Float(Int64(latitudeE7) - Int64(originLatitudeE7[zone])) * metresPerE7North
         if isCircle[zone] { return x * x + y * y <= radiusMetres[zone] * radiusMetres[zone] }
         return crossings(zone, x, y)
     }
@@ -183,8 +207,8 @@ public final class ZoneSet: Sendable {
         guard latitudeE7 >= outerMinLatitudeE7[zone], latitudeE7 <= outerMaxLatitudeE7[zone],
               longitudeE7 >= outerMinLongitudeE7[zone], longitudeE7 <= outerMaxLongitudeE7[zone]
         else { return true }
-        let x = Float(longitudeE7 &- originLongitudeE7[zone]) * metresPerE7East[zone]
-        let y = Float(latitudeE7 &- originLatitudeE7[zone]) * metresPerE7North
+        let x = Float(Int64(longitudeE7) - Int64(originLongitudeE7[zone])) * metresPerE7East[zone]
+        let y = Float(Int64(latitudeE7) - Int64(originLatitudeE7[zone])) * metresPerE7North
         let margin = Float(hysteresisMetres)
         if isCircle[zone] {
             let reach = radiusMetres[zone] + margin

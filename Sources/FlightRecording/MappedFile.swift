@@ -9,6 +9,8 @@ final class MappedFile {
     let path: String
     let bytes: UnsafeRawBufferPointer
     private let mapping: UnsafeMutableRawPointer?
+    /// Whether `mapping` is an mmap (else a heap copy).
+    private var isMapped = true
 
     init(path: String) throws(RecordingError) {
         self.path = path
@@ -34,7 +36,24 @@ final class MappedFile {
         bytes = UnsafeRawBufferPointer(start: address, count: length)
     }
 
+    /// A copy of `contents` in memory, named `path` in messages: the players' in-memory entry
+    /// point (the fuzz targets feed them this way, thousands of inputs a second, with no file).
+    init(copying contents: UnsafeRawBufferPointer, path: String) {
+        self.path = path
+        isMapped = false
+        guard !contents.isEmpty else {
+            mapping = nil
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: contents.count, alignment: 16)
+        copy.copyMemory(from: contents.baseAddress!, byteCount: contents.count)
+        mapping = copy
+        bytes = UnsafeRawBufferPointer(start: copy, count: contents.count)
+    }
+
     deinit {
-        if let mapping { munmap(mapping, bytes.count) }
+        guard let mapping else { return }
+        if isMapped { munmap(mapping, bytes.count) } else { mapping.deallocate() }
     }
 }

@@ -34,9 +34,9 @@ public final class RecordingDirectoryWriter {
         self.directory = directory
         self.options = options
         self.gatewayVersion = gatewayVersion
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            throw RecordingError.from(errno: errno, operation: "mkdir", path: directory)
-        }
+        // 0700, parents included: only the gateway's user lists or reads the recordings.
+        let failure = PrivateFile.createDirectories(directory)
+        if failure != 0 { throw RecordingError.from(errno: failure, operation: "mkdir", path: directory) }
         finished = try Self.listRecordings(in: directory)
         finishedBytes = finished.reduce(0) { $0 + $1.bytes }
         publishCounters()

@@ -30,7 +30,12 @@ public enum RecordingFormatKind: String, Sendable, Codable {
 /// `.tlog` when its first record frames as one. PX4 `.ulg` (magic `ULog`) and pcap are named in
 /// the error until their players exist.
 public func openRecording(path: String) throws(RecordingError) -> any RecordingReader {
-    let file = try MappedFile(path: path)
+    try openRecording(file: MappedFile(path: path))
+}
+
+/// `openRecording(path:)` for a file already in memory (mapped, or copied by a fuzz target).
+func openRecording(file: MappedFile) throws(RecordingError) -> any RecordingReader {
+    let path = file.path
     let bytes = file.bytes
     if bytes.count >= 8 && bytes.prefix(8).elementsEqual(RecordingFormat.fileMagic) {
         return try SkygateRecordingReader(file: file)

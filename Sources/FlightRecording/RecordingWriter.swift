@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Telemetry
 
 /// Writes one Skygate recording: the header at once, then records gathered into chunks that are
 /// compressed and written whole (each with its length, time range, record count and CRCs), and at
@@ -45,7 +46,8 @@ public final class RecordingWriter {
         self.path = path
         self.options = options
         self.startNanoseconds = startNanoseconds
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // 0600: a recording holds every datagram, tagged ones too, readable by whoever reads the file.
+        let fd = PrivateFile.open(path, flags: O_WRONLY | O_TRUNC)
         guard fd >= 0 else { throw RecordingError.from(errno: errno, operation: "open", path: path) }
         descriptor = fd
         compressor = ChunkCompressor(level: options.compressionLevel, inputBytesMax: options.chunkBytesMax)

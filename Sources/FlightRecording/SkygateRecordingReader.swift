@@ -16,7 +16,9 @@ public final class SkygateRecordingReader: RecordingReader {
     let chunksStart: Int
     let chunksEnd: Int
     let file: MappedFile
-    private let decompressor = ChunkDecompressor()
+    /// Made on the first chunk read: opening a file (format sniffing, `inspect` of a damaged
+    /// file) allocates no 4 MiB inflate buffer.
+    private lazy var decompressor = ChunkDecompressor()
     private var headerProblem: String?
 
     /// One entry of the chunk index.
@@ -77,10 +79,15 @@ public final class SkygateRecordingReader: RecordingReader {
             RecordingFormat.crc32(UnsafeRawBufferPointer(rebasing: trailer[0..<trailerLength - 4]))
                 == trailer.littleEndian(at: trailerLength - 4, as: UInt32.self)
         else { return nil }
-        let indexOffset = Int(clamping: trailer.littleEndian(at: RecordingFormat.TrailerField.indexOffset, as: UInt64.self))
+        // Offsets stay UInt64 until they are known to lie inside the file: a trailer whose CRC
+        // matches may still be hostile, and `Int(clamping:)` plus a length overflowed (a trap).
+        let storedIndexOffset = trailer.littleEndian(at: RecordingFormat.TrailerField.indexOffset, as: UInt64.self)
         let chunkCount = Int(trailer.littleEndian(at: RecordingFormat.TrailerField.chunkCount, as: UInt32.self))
         let indexLength = RecordingFormat.indexHeaderLength + chunkCount * RecordingFormat.indexEntryLength + 4
-        guard indexOffset >= chunksStart, indexOffset + indexLength == trailerStart else { return nil }
+        guard storedIndexOffset >= UInt64(chunksStart), storedIndexOffset <= UInt64(trailerStart),
+            UInt64(trailerStart) - storedIndexOffset == UInt64(indexLength)
+        else { return nil }
+        let indexOffset = Int(storedIndexOffset)
         let index = UnsafeRawBufferPointer(rebasing: bytes[indexOffset..<trailerStart])
         guard index.littleEndian(at: 0, as: UInt32.self) == RecordingFormat.indexMagic,
             Int(index.littleEndian(at: RecordingFormat.IndexField.entryCount, as: UInt32.self)) == chunkCount,
@@ -92,8 +99,11 @@ public final class SkygateRecordingReader: RecordingReader {
         var previousOffset = chunksStart - 1
         for number in 0..<chunkCount {
             let at = RecordingFormat.indexHeaderLength + number * RecordingFormat.indexEntryLength
+            // An entry beyond the index is refused before it becomes an Int (no overflow below).
+            let storedOffset = index.littleEndian(at: at + RecordingFormat.IndexField.entryOffset, as: UInt64.self)
+            guard storedOffset <= UInt64(indexOffset) else { return nil }
             let entry = ChunkIndexEntry(
-                offset: Int(clamping: index.littleEndian(at: at + RecordingFormat.IndexField.entryOffset, as: UInt64.self)),
+                offset: Int(storedOffset),
                 firstNanoseconds: index.littleEndian(at: at + RecordingFormat.IndexField.entryFirstNanoseconds, as: UInt64.self),
                 lastNanoseconds: index.littleEndian(at: at + RecordingFormat.IndexField.entryLastNanoseconds, as: UInt64.self),
                 recordCount: Int(index.littleEndian(at: at + RecordingFormat.IndexField.entryRecordCount, as: UInt32.self)))

@@ -35,10 +35,8 @@ extension Gateway {
     }
 
     private static func readKeyFile(_ path: String, option: String) throws(GatewayError) -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw GatewayError("\(option): cannot read '\(path)'")
-        }
-        return text
+        // Refused when others can read it, as ssh refuses a key (docs/security.md).
+        do { return try SecretFile.readText(path: path, option: option) } catch { throw GatewayError(error.description) }
     }
 
     /// The writer thread's extras: commit latencies, logged commit errors, and retention

@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 import TelemetryStore
 
 /// Where a PostgreSQL store is: `postgres://USER@HOST:PORT/DATABASE` (or `postgresql://`), and
@@ -56,8 +57,9 @@ public struct PostgresLocation: Sendable, Equatable {
         self.database = database.removingPercentEncoding ?? database
         self.requiresTLS = requiresTLS
         if let passwordFile {
-            guard let data = FileManager.default.contents(atPath: passwordFile), let text = String(data: data, encoding: .utf8) else {
-                throw .invalidLocation("--db-password-file: cannot read '\(passwordFile)'")
+            let text: String
+            do { text = try SecretFile.readText(path: passwordFile, option: "--db-password-file") } catch {
+                throw .invalidLocation(error.description)
             }
             let password = text.trimmingCharacters(in: .newlines)
             guard !password.isEmpty else { throw .invalidLocation("--db-password-file: '\(passwordFile)' is empty") }

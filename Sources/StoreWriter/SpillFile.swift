@@ -66,7 +66,10 @@ public final class SpillFile: @unchecked Sendable {
         }
         self.path = path
         self.budgetBytes = budgetBytes
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Flight data: 0600 in a directory made 0700 (docs/security.md).
+        let madeDirectory = PrivateFile.createDirectories(PrivateFile.directory(of: path))
+        guard madeDirectory == 0 else { throw StoreWriterError("--spill \(path): \(String(cString: strerror(madeDirectory)))") }
+        let descriptor = PrivateFile.open(path, flags: O_RDWR)
         guard descriptor >= 0 else { throw StoreWriterError("--spill \(path): \(String(cString: strerror(errno)))") }
         self.descriptor = descriptor
         writeBuffer = .allocate(byteCount: recordMax, alignment: 16)

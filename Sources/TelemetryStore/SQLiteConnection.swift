@@ -1,4 +1,5 @@
 import CSQLite
+import Telemetry
 
 /// One SQLite connection: a thin owner of the `sqlite3` handle with typed-throwing helpers. Not
 /// thread-safe by design; the store that owns it is used from one thread (the writer) at a time.
@@ -12,6 +13,12 @@ final class SQLiteConnection {
         let flags = readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        // SQLite creates a new database 0644 and gives its -wal and -shm files the database's
+        // mode: made 0600 first, none of the three is readable by other users. (A failure here is
+        // left to SQLite to report, in its words.)
+        if !readOnly && !path.isEmpty && path != ":memory:" && !path.hasPrefix("file:") {
+            _ = PrivateFile.createIfMissing(path)
+        }
         let code = sqlite3_open_v2(path, &pointer, flags, nil)
         guard code == SQLITE_OK, let pointer else {
             let message = pointer.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))

@@ -5,20 +5,19 @@ import Telemetry
 /// The shared secret that signs webhook requests (`--webhook-secret-file`).
 public enum WebhookSecret {
     /// The file's bytes without one trailing newline (`\n` or `\r\n`). Refuses a missing,
-    /// unreadable, empty or oversized file.
+    /// unreadable, empty or oversized file, and one that other users can read (`SecretFile`).
     public static func load(path: String) throws(WebhookError) -> [UInt8] {
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try SecretFile.read(path: path, option: "--webhook-secret-file")
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
-            throw WebhookError("--webhook-secret-file '\(path)': the file \(reason)")
+            throw WebhookError(error.description)
         }
         guard data.count <= Limits.Webhooks.secretBytesMax else {
             throw WebhookError(
                 "--webhook-secret-file '\(path)': \(data.count) bytes; a secret is at most \(Limits.Webhooks.secretBytesMax) bytes (is this the right file?)")
         }
-        var secret = [UInt8](data)
+        var secret = data
         if secret.last == UInt8(ascii: "\n") {
             secret.removeLast()
             if secret.last == UInt8(ascii: "\r") { secret.removeLast() }

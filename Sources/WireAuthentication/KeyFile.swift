@@ -44,7 +44,9 @@ public enum KeyFile {
     public static func parse<ID: Hashable>(_ text: String, rules: Rules<ID>) throws(Problem) -> [ID: [UInt8]] {
         var keys: [ID: [UInt8]] = [:]
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on it too, or a key file saved with CRLF line
+        // ends would read as one line.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
@@ -53,7 +55,10 @@ public enum KeyFile {
                 throw Problem(line: lineNumber, message: "expected '<\(rules.idName)> <hex key>'")
             }
             guard let id = rules.parseID(fields[0]) else {
-                throw Problem(line: lineNumber, message: "\(rules.idName) '\(fields[0])' is not a number in \(rules.idRangeText)")
+                // An id field long enough to be a key (columns swapped) is not repeated: errors go
+                // to logs, keys must not.
+                let shown = fields[0].count <= 10 ? "'\(fields[0])'" : "of \(fields[0].count) characters"
+                throw Problem(line: lineNumber, message: "\(rules.idName) \(shown) is not a number in \(rules.idRangeText)")
             }
             let key = bytes(fromHex: fields[1])
             if let problem = rules.keyProblem(key) {

@@ -86,7 +86,9 @@ struct GatewayOptions: ParsableArguments {
 
     func makeConfiguration() throws -> GatewayConfiguration {
         var values: [String: String] = [:]
-        if let config { values = try ConfigFile.read(config, allowed: Self.configNames) }
+        if let config {
+            do { values = try ConfigFile.read(config, allowed: Self.configNames) } catch { throw ValidationError(error.description) }
+        }
         func value(_ name: String, _ commandLine: String?) -> String? { commandLine ?? values[name] }
         var configuration = GatewayConfiguration()
         if let udp = value("udp", udp) { configuration.udpAddress = udp }
@@ -107,6 +109,12 @@ struct GatewayOptions: ParsableArguments {
         configuration.requireAuthentication = requireAuthentication || values["require-authentication"] == "true"
         configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
         configuration.requireSigning = requireSigning || values["require-signing"] == "true"
+        // Key files other users can read are refused before anything starts, as ssh refuses a
+        // private key (`SecretFile`); the gateway reads them afterwards.
+        for (option, path) in [("--key-file", configuration.keyFile), ("--mavlink-key-file", configuration.mavlinkKeyFile)] {
+            guard let path else { continue }
+            do { try SecretFile.check(path: path, option: option) } catch { throw ValidationError(error.description) }
+        }
         if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
             guard let slots = Int(text), slots >= 2, slots <= Limits.ringCapacityMax, slots & (slots - 1) == 0 else {
                 throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got '\(text)'")
@@ -189,31 +197,6 @@ struct GatewayOptions: ParsableArguments {
         "mavlink-key-file", "require-signing",
         "access-token", "stale-after", "offline-after", "tile-url",
     ]
-}
-
-/// Reads `name = value` lines; `#` comments; unknown names and malformed lines are errors that
-/// name the file and line.
-enum ConfigFile {
-    static func read(_ path: String, allowed: Set<String>) throws -> [String: String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--config: cannot read '\(path)'")
-        }
-        var values: [String: String] = [:]
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw ValidationError("--config \(path) line \(number + 1): expected 'name = value'")
-            }
-            guard allowed.contains(parts[0]) else {
-                throw ValidationError("--config \(path) line \(number + 1): unknown option '\(parts[0])'")
-            }
-            values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        }
-        return values
-    }
 }
 
 /// The accounting as the last lines of `serve`, `demo` and `bench`.

@@ -125,9 +125,9 @@ struct SimulateCommand: ParsableCommand {
         guard let keyFile else { return DroneKeys() }
         let text: String
         do {
-            text = try String(contentsOfFile: keyFile, encoding: .utf8)
+            text = try SecretFile.readText(path: keyFile, option: "--key-file")
         } catch {
-            throw ValidationError("--key-file \(keyFile): cannot read it")
+            throw ValidationError(error.description)
         }
         do {
             return try DroneKeys(parsing: text)

@@ -73,6 +73,7 @@ import Testing
         let directory = TemporaryDirectory()
         let secret = Array("a webhook secret for the test".utf8)
         try Data(secret).write(to: URL(fileURLWithPath: directory.file("secret")))
+        chmod(directory.file("secret"), 0o600)  // a secret others can read is refused
         try Data(Self.zonesFile.utf8).write(to: URL(fileURLWithPath: directory.file("zones.geojson")))
         // The receiver is a separate process (Scripts/webhook-receiver.py, Python's hmac), so it
         // can be killed for real (SIGKILL: connections reset, nothing answered).

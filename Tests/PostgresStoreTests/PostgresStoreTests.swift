@@ -214,6 +214,26 @@ struct PostgresMigrationTests {
         #expect(message("postgres://ops@h/fleet?sslmode=verify-full").contains("unknown URL parameter"))
         #expect(message("postgres://ops@h/fleet", passwordFile: "/nonexistent/pw").contains("--db-password-file"))
     }
+
+    /// A password file other users can read is refused, naming the file and its mode, never the
+    /// password; a private one is read (one trailing newline dropped).
+    @Test func aPasswordFileOthersCanReadIsRefused() throws {
+        let path = NSTemporaryDirectory() + "skygate-pg-password-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        FileManager.default.createFile(atPath: path, contents: Data("hunter2\n".utf8))
+        for mode: mode_t in [0o644, 0o640, 0o604] {
+            chmod(path, mode)
+            do {
+                _ = try PostgresLocation(url: "postgres://ops@h/fleet", passwordFile: path, environment: [:])
+                Issue.record("mode \(String(mode, radix: 8)) accepted")
+            } catch {
+                #expect("\(error)".contains("--db-password-file: permissions 0\(String(mode, radix: 8)) for '\(path)' are too open"), "\(error)")
+                #expect(!"\(error)".contains("hunter2"))
+            }
+        }
+        chmod(path, 0o600)
+        #expect(try PostgresLocation(url: "postgres://ops@h/fleet", passwordFile: path, environment: [:]).password == "hunter2")
+    }
 }
 
 @Suite(.enabled(if: TestServer.isAvailable, "needs SKYGATE_TEST_PG"))

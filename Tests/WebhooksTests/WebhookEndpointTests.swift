@@ -45,7 +45,21 @@ import Testing
     static func writeTemporary(_ bytes: [UInt8]) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("webhook-secret-\(UUID().uuidString)").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
         return path
+    }
+
+    @Test(arguments: [mode_t(0o644), 0o640, 0o604])
+    func refusesASecretOthersCanRead(mode: mode_t) throws {
+        let path = try Self.writeTemporary(Array("a shared secret".utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        chmod(path, mode)
+        #expect {
+            try WebhookSecret.load(path: path)
+        } throws: {
+            "\($0)".hasPrefix("--webhook-secret-file: permissions 0\(String(mode, radix: 8)) for '\(path)' are too open")
+                && !"\($0)".contains("shared secret")
+        }
     }
 
     @Test func loadsASecretTrimmingOneNewline() throws {

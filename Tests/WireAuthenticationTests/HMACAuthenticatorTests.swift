@@ -86,6 +86,16 @@ struct HMACAuthenticatorTests {
 /// Key files parse into per-drone keys; every mistake names its line and never the key.
 @Suite("Drone key files")
 struct DroneKeysTests {
+    @Test("CRLF line ends are line ends (\\r\\n is one Character in Swift)")
+    func crlf() throws {
+        let keys = try DroneKeys(parsing: "# keys\r\n1 000102030405060708090a0b0c0d0e0f\r\n2 101112131415161718191a1b1c1d1e1f\r\n")
+        #expect(keys.count == 2)
+        #expect(keys[2] == Array(0x10...0x1F))
+        #expect {
+            try DroneKeys(parsing: "1 000102030405060708090a0b0c0d0e0f\r\n1 000102030405060708090a0b0c0d0e0f\r\n")
+        } throws: { ($0 as? DroneKeysError)?.line == 2 }
+    }
+
     @Test("Comments, blank lines, tabs and both hex cases")
     func parse() throws {
         let text = """
@@ -109,6 +119,9 @@ struct DroneKeysTests {
             ("1 000102030405060708090a0b0c0d0e0f extra", 1, "expected"),
             ("1 000102030405060708090a0b0c0d0e0f\n1 000102030405060708090a0b0c0d0e0f", 2, "second key"),
             ("1 zz0102030405060708090a0b0c0d0e0f", 1, "hex digits"),
+            // Columns swapped: the key sits where the id belongs, and must not be echoed (found by
+            // the key-file fuzz target's oracle; the message used to quote the id field whole).
+            ("000102030405060708090a0b0c0d0e0f 1", 1, "drone id of 32 characters is not a number"),
         ])
     func mistakes(text: String, line: Int, message: String) {
         #expect {
