@@ -255,7 +255,7 @@ public final class PostgresTelemetryStore: TelemetryStoreWriting, TelemetryStore
         let old = partitions.filter { $0 < cutoffDay }.sorted()
         let logger = logger
         // Events are few: a plain DELETE by the time index.
-        try run("delete old events") { connection in
+        _ = try run("delete old events") { connection in
             try await connection.query("DELETE FROM events WHERE time_us < \(Int64(clamping: cutoffMicroseconds))", logger: logger)
         }
         guard !old.isEmpty else { return StoreRetentionResult(rowsDeleted: 0, transactions: 0) }
