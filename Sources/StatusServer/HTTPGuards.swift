@@ -1,6 +1,4 @@
 import Hummingbird
-import HummingbirdCore
-import Logging
 import NIOCore
 import Synchronization
 import Telemetry

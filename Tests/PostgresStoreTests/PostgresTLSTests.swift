@@ -112,7 +112,13 @@ final class PostgresTLSServer {
     static func run(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script] + arguments
+        // The script may start the server, which lives on: it must not inherit any descriptor of
+        // this process but the three standard ones (Foundation's Process leaves some open, and
+        // one held by the server makes this process wait for the script's end forever).
+        process.arguments = [
+            "-c", #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec bash "$@""#,
+            "close-inherited", script,
+        ] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
