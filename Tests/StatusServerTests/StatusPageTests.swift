@@ -35,20 +35,36 @@ import Testing
         let calls = script.matches(of: fetched).map { String(script[$0.range]) }
         #expect(calls.count >= 5)
         for call in calls { #expect(call.hasPrefix("await get(\"/api/"), "fetches \(call)") }
-        #expect(script.components(separatedBy: "fetch(").count == 2, "one fetch call, inside get")
+        // Two fetch calls: inside get, and the event stream's; both send the token header.
+        #expect(script.components(separatedBy: "fetch(").count == 3, "fetch only in get and the event stream")
+        #expect(script.components(separatedBy: "{headers: HEADERS, cache: \"no-store\"").count == 3)
     }
 
-    /// The zones, the event list and the event stream (with the access token in the query, since
-    /// EventSource cannot send a header), the stream's `alert` events, and the polling fallback.
+    /// The zones, the event list and the event stream (read through fetch, which sends the token
+    /// header, where EventSource could only put it in the query), the stream's `alert` events,
+    /// and the polling fallback.
     @Test func readsZonesAndEvents() {
         for needle in [
-            "get(\"/api/zones\")", "\"/api/events?limit=\" + EVENTS_MAX", "new EventSource(withToken(\"/api/events/stream\"))",
-            "addEventListener(\"alert\"", "addEventListener(\"error\"", "setTimeout(pollZones, 30000)", "EVENT_POLL_MS = 5000",
+            "get(\"/api/zones\")", "\"/api/events?limit=\" + EVENTS_MAX", "fetch(\"/api/events/stream\", {headers: HEADERS",
+            "kind === \"alert\"", "down();", "setTimeout(pollZones, 30000)", "EVENT_POLL_MS = 5000",
         ] {
             #expect(script.contains(needle), "the page's script lacks \(needle)")
         }
-        // EventSource needs connect-src, and the page's icon (a data: URL) img-src.
+        // The stream's fetch needs connect-src, and the page's icon (a data: URL) img-src.
         #expect(InlineContentPolicy.header.contains("connect-src 'self'"))
         #expect(InlineContentPolicy.header.contains("img-src 'self' data:"))
+    }
+
+    /// The token never goes into a URL the server sees: the pages read it from the fragment
+    /// (`#access_token=`, never sent), send it only as an `Authorization` header, and pass it to
+    /// each other in the fragment; exports download through fetch with the header.
+    @Test(arguments: [StatusPage.html, DronePage.html])
+    func tokenOnlyInHeaderAndFragment(page: String) {
+        let script = InlineContentPolicy.blocks(of: "script", in: page).joined()
+        #expect(script.contains("new URLSearchParams(location.hash.slice(1)).get(\"access_token\")"))
+        #expect(script.contains("{Authorization: \"Bearer \" + TOKEN}"))
+        #expect(script.contains("\"#access_token=\" + encodeURIComponent(TOKEN)"))
+        #expect(!script.contains("?access_token") && !script.contains("&access_token") && !script.contains("location.search).get"))
+        #expect(!script.contains("EventSource("))
     }
 }
