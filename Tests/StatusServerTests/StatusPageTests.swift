@@ -67,4 +67,43 @@ import Testing
         #expect(!script.contains("?access_token") && !script.contains("&access_token") && !script.contains("location.search).get"))
         #expect(!script.contains("EventSource("))
     }
+
+    /// The page's own event-stream reader, run in Node.js (where installed) against a stream cut
+    /// mid-line and mid-event, with CRLF lines and keepalive comments: both events arrive once, in
+    /// order; the request carried the token header; when the stream ends the page falls back to
+    /// polling. Node's fetch-era globals (ReadableStream, TextDecoder, AbortController) stand in
+    /// for the browser's.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/node"), "needs /usr/bin/node"))
+    func eventStreamReaderSplitsEvents() throws {
+        let source = script
+        let start = try #require(source.range(of: "function openEventStream() {"))
+        let end = try #require(source.range(of: "async function pollEvents() {"))
+        let function = String(source[start.lowerBound..<end.lowerBound])
+        let harness = #"""
+            let eventStream = null, eventMode = "polling", eventPollTimer = null, pollsSinceStream = 0, EVENT_POLL_MS = 5000;
+            const HEADERS = {Authorization: "Bearer t"}; const got = []; let filled = 0;
+            function renderEventInfo() {} function addEvents(list, replace) { got.push(...list); } function fillEvents() { filled++; } function pollEvents() {}
+            const chunks = ["retry: 2000\n: skygate events\n\n", "id: 1\nevent: alert\nda", "ta: {\"id\":1}\n\n: keepalive\n\nid: 2\r\nevent: alert\r\ndata: {\"id\":2}\r\n\r\n"];
+            globalThis.fetch = async (url, options) => {
+              if (url !== "/api/events/stream" || options.headers.Authorization !== "Bearer t") throw new Error("bad request " + url);
+              let i = 0;
+              return {ok: true, body: new ReadableStream({pull(c) { if (i < chunks.length) c.enqueue(new TextEncoder().encode(chunks[i++])); else c.close(); }})};
+            };
+            globalThis.setTimeout = () => 42; globalThis.clearTimeout = () => {};
+            """# + function + #"""
+            openEventStream();
+            process.on("beforeExit", () => console.log(JSON.stringify({ids: got.map(e => e.id), filled, eventMode, eventStream, eventPollTimer})));
+            """#
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/node")
+        process.arguments = ["-e", harness]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains(#"{"ids":[1,2],"filled":1,"eventMode":"polling","eventStream":null,"eventPollTimer":42}"#), "\(text)")
+    }
 }
