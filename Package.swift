@@ -35,6 +35,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already in the graph through hummingbird: the HTTP parts the connection guard watches
+        // (NIOHTTPTypes).
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         // The Skygate wire format. Standard library only, Embedded-Swift clean: firmware compiles these files.
@@ -87,6 +90,11 @@ let package = Package(
             dependencies: [
                 "Telemetry", "TelemetryStore", "TelemetryExport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The server builder with the connection guard (idle timeout, connection cap) in
+                // each connection's pipeline.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // SHA-256 of the pages' inline script and style, for the Content-Security-Policy.

@@ -8,7 +8,10 @@
 #    stay shared system libraries);
 # 2. a root filesystem of the binary (debug info stripped unless --keep-debug;
 #    --no-build uses the binary already in .build-static), exactly the libraries `ldd` lists, the
-#    dynamic loader, and two empty mount points (/etc/skygate, /var/lib/skygate);
+#    dynamic loader, Debian's CA bundle (/etc/ssl/certs/ca-certificates.crt, from the
+#    ca-certificates package: TLS to PostgreSQL and to webhook receivers verifies against it
+#    unless --db-ca-file names another CA), and two empty mount points (/etc/skygate,
+#    /var/lib/skygate);
 # 3. buildah commits it as localhost/skygate:<git short sha> and :latest
 #    (user 65532:65532, ENTRYPOINT /skygate, CMD serve --config ...);
 # 4. with --archive FILE, also pushes it to oci-archive:FILE;
@@ -80,6 +83,14 @@ if [ -n "$interp" ] && [ ! -e "$rootfs$interp" ]; then
     mkdir -p "$rootfs$(dirname "$interp")"
     cp -L "$interp" "$rootfs$interp"
 fi
+# The CA bundle, where NIOSSL and OpenSSL-style clients look first on Debian-like systems.
+ca_bundle=/etc/ssl/certs/ca-certificates.crt
+if [ ! -s "$ca_bundle" ]; then
+    echo "installing Debian's ca-certificates for the image's CA bundle"
+    apt-get install -y -q ca-certificates >/dev/null
+fi
+install -d -m 0755 "$rootfs/etc/ssl/certs"
+install -m 0444 "$ca_bundle" "$rootfs$ca_bundle"
 # Mount points: the config (ConfigMap) and the writable state (a volume).
 install -d -m 0755 "$rootfs/etc/skygate"
 install -d -m 0755 "$rootfs/var/lib"

@@ -4,7 +4,9 @@
 # the `postgres` system user, because the server refuses to run as root), with password
 # authentication over TCP for the user `skygate` (password in DIR/password) and a database
 # `skygate`; prints the URL. `stop DIR` stops it, `restart DIR` restarts it (fast mode: open
-# connections are cut, as in a real restart).
+# connections are cut, as in a real restart). With PG_TLS_DIR set (holding server.crt and
+# server.key, e.g. from Scripts/make-test-ca.sh), the new cluster takes TCP connections over TLS
+# only (`hostssl`): a plain connection is refused.
 set -euo pipefail
 cmd=${1:?usage: pg-test-server.sh start|stop|restart DIR [PORT] [LISTEN]}
 dir=${2:?data directory}
@@ -35,7 +37,14 @@ synchronous_commit = on
 fsync = on
 logging_collector = off
 CONF
-    echo "host all all 0.0.0.0/0 scram-sha-256" >> "$dir/data/pg_hba.conf"
+    if [ -n "${PG_TLS_DIR:-}" ]; then
+      install -m 0600 "$PG_TLS_DIR/server.crt" "$PG_TLS_DIR/server.key" "$dir/data/"
+      [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir/data/server.crt" "$dir/data/server.key"
+      printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n" >> "$dir/data/postgresql.conf"
+      printf 'local all all trust\nhostssl all all 0.0.0.0/0 scram-sha-256\nhostssl all all ::/0 scram-sha-256\n' > "$dir/data/pg_hba.conf"
+    else
+      echo "host all all 0.0.0.0/0 scram-sha-256" >> "$dir/data/pg_hba.conf"
+    fi
     echo "$port" > "$dir/port"
   fi
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null

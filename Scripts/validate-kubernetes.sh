@@ -3,7 +3,9 @@
 #   1. yamllint -s over deploy/kubernetes (.yamllint.yaml at the repo root);
 #   2. kubectl kustomize renders the core manifests; kubernetes-validate
 #      --strict checks them against the Kubernetes $K8S_VERSION schemas;
-#   3. the postgres/ kustomization renders; its core objects are validated
+#   3. the same with the opt-in component components/webhook-egress;
+#   4. the postgres/ kustomization renders; its core objects (the Secret, the
+#      database pods' NetworkPolicy) are validated
 #      strictly too, and the CloudNativePG Cluster (a CRD the schemas do not
 #      know) gets a field check in Python.
 # Tools go into a venv at $VENV (created on the first run; later runs reuse it).
@@ -36,6 +38,19 @@ export KUBECONFIG=/dev/null
 echo "kustomize + kubernetes-validate --strict ($K8S_VERSION): deploy/kubernetes"
 "$KUBECTL" kustomize deploy/kubernetes > "$work/core.yaml"
 "$VENV/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$work/core.yaml"
+
+echo "kustomize + kubernetes-validate --strict: deploy/kubernetes with components/webhook-egress"
+mkdir -p "$work/overlay"
+base=$(realpath --relative-to="$work/overlay" deploy/kubernetes)
+cat > "$work/overlay/kustomization.yaml" <<YAML
+resources:
+  - $base
+components:
+  - $base/components/webhook-egress
+YAML
+"$KUBECTL" kustomize --load-restrictor LoadRestrictionsNone "$work/overlay" > "$work/webhook-egress.yaml"
+grep -q "name: skygate-gateway-webhook-egress" "$work/webhook-egress.yaml"
+"$VENV/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$work/webhook-egress.yaml"
 
 echo "kustomize + checks: deploy/kubernetes/postgres"
 "$KUBECTL" kustomize deploy/kubernetes/postgres > "$work/postgres.yaml"

@@ -66,6 +66,8 @@ public final class Gateway: @unchecked Sendable {
         configuration: GatewayConfiguration, logger: Logger = Logger(label: "skygate.gateway"), sinks: [any EventSink] = []
     ) throws(GatewayError) {
         do { limits = try ValidLimits(configuration.limits) } catch { throw GatewayError(error.description) }
+        // Tokens are checked before anything is bound or opened, as `serve` checks them.
+        _ = try configuration.resolvedHTTPTokens()
         self.configuration = configuration
         self.logger = logger
         let (authenticator, verifier) = try Self.makeAuthentication(configuration)

@@ -1,6 +1,8 @@
 import Alerts
+import Foundation
 import FlightRecording
 import PostgresStore
+import StatusServer
 import Telemetry
 
 /// Everything `skygate serve` can be told, with the defaults of docs/operations.md.
@@ -32,8 +34,9 @@ public struct GatewayConfiguration: Sendable {
     /// Background map tiles for the status page, `{z}/{x}/{y}` placeholders (a site's own tile
     /// server); nil draws positions on a plain background.
     public var tileURL: String?
-    /// Required from HTTP clients (`Authorization: Bearer`, or `?access_token=`) except on the
-    /// health endpoints; the gateway refuses a non-loopback HTTP address without one.
+    /// The read token: required from HTTP clients (`Authorization: Bearer` only) on the API,
+    /// `/metrics` and the event stream; the gateway refuses a non-loopback HTTP address without
+    /// one (docs/security.md, "HTTP").
     public var accessToken: String?
     /// Every bound of the data path (checked when the gateway is made, `ValidLimits`).
     public var limits = Limits()
@@ -67,7 +70,51 @@ public struct GatewayConfiguration: Sendable {
 
     /// What opens the store (`StoreOpener`).
     public var storeRequest: StoreOpener.Request {
-        StoreOpener.Request(db: databasePath, passwordFile: databasePasswordFile, gatewayName: gatewayName)
+        var request = StoreOpener.Request(db: databasePath, passwordFile: databasePasswordFile, gatewayName: gatewayName)
+        request.caFile = databaseCAFile
+        return request
+    }
+
+    // MARK: HTTP access and database TLS (issue 20)
+
+    /// The read token from a file (a mounted Secret), instead of `accessToken`.
+    public var accessTokenFile: String?
+    /// The ingest token: the only one `POST /api/telemetry` takes. Without it (and with a read
+    /// token), HTTP ingest is closed.
+    public var ingestToken: String?
+    /// The ingest token from a file, instead of `ingestToken`.
+    public var ingestTokenFile: String?
+    /// PostgreSQL: the CA bundle the server's certificate is verified against (`sslmode=verify-full`).
+    public var databaseCAFile: String?
+
+    /// The read and ingest tokens, from the options or their files, each checked: not a
+    /// placeholder, long enough, printable, and not equal to each other. Errors name the option,
+    /// never the token.
+    public func resolvedHTTPTokens() throws(GatewayError) -> (read: String?, ingest: String?) {
+        let read = try Self.token(accessToken, option: "--access-token", file: accessTokenFile, fileOption: "--access-token-file")
+        let ingest = try Self.token(ingestToken, option: "--ingest-token", file: ingestTokenFile, fileOption: "--ingest-token-file")
+        if let read, let ingest, read == ingest {
+            throw GatewayError("--ingest-token must differ from --access-token: one token that reads and ingests is what they separate")
+        }
+        return (read, ingest)
+    }
+
+    private static func token(_ value: String?, option: String, file: String?, fileOption: String) throws(GatewayError) -> String? {
+        if value != nil && file != nil { throw GatewayError("give \(option) or \(fileOption), not both") }
+        var token = value
+        var named = option
+        if let file {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw GatewayError("\(fileOption): cannot read '\(file)'")
+            }
+            // A trailing newline is how editors and `echo` end a file; it is not part of the token.
+            token = text.trimmingCharacters(in: .newlines)
+            named = "\(fileOption) '\(file)'"
+            if token?.contains("\n") == true { throw GatewayError("\(named) must hold one line, the token") }
+        }
+        guard let token else { return nil }
+        if let problem = HTTPAccessPolicy.tokenProblem(token, option: named) { throw GatewayError(problem) }
+        return token
     }
 
     public init() {}

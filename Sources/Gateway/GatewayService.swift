@@ -53,22 +53,40 @@ extension Gateway {
 
     /// The HTTP side alone (status page, API, `/metrics`, ingest, and the once-a-second stats
     /// sampler) on `configuration.httpAddress`, for a caller that starts and stops the data path
-    /// itself (`skygate bench --http`). Refuses a non-loopback address without an access token.
+    /// itself (`skygate bench --http`). Refuses a non-loopback address without an access token,
+    /// and placeholder or short tokens (docs/security.md, "HTTP").
     public func makeStatusApplication(
         logger: Logger, onRunning: @escaping @Sendable (_ httpPort: Int) async -> Void = { _ in }
-    ) throws(GatewayError) -> Application<RouterResponder<BasicRequestContext>> {
+    ) throws(GatewayError) -> Application<RouterResponder<StatusRequestContext>> {
         let (host, port) = try Self.splitHTTPAddress(configuration.httpAddress)
-        if configuration.accessToken == nil && !Self.isLoopback(host) {
-            throw GatewayError("--http \(configuration.httpAddress): a non-loopback address needs --access-token (the API and ingest would be open to the network)")
+        let tokens = try configuration.resolvedHTTPTokens()
+        if tokens.read == nil && !Self.isLoopback(host) {
+            throw GatewayError("--http \(configuration.httpAddress): a non-loopback address needs --access-token or --access-token-file (the API would be open to the network)")
         }
+        let guards = makeHTTPGuards(tokens: tokens, port: port)
         let history = StatsHistory()
         var app = Application(
-            router: StatusRoutes.makeRouter(source: self, settings: statusSettings, history: history),
+            router: StatusRoutes.makeRouter(source: self, settings: statusSettings, history: history, guards: guards),
+            server: guards.connections!.serverBuilder(),
             configuration: .init(address: .hostname(host, port: port), serverName: "skygate"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                guards.access.hostCheck?.bound(port: bound)
+                await onRunning(bound)
+            },
             logger: logger)
         app.addServices(StatsSampler(source: self, history: history))
         return app
+    }
+
+    /// The access policy and the bounds on HTTP clients, from the configuration's tokens and
+    /// limits. Without a read token, requests must name a loopback host with the bound port.
+    func makeHTTPGuards(tokens: (read: String?, ingest: String?), port: Int) -> HTTPGuards {
+        HTTPGuards(
+            access: HTTPAccessPolicy(
+                readToken: tokens.read, ingestToken: tokens.ingest, hostCheck: tokens.read == nil ? LoopbackHostCheck(port: port) : nil),
+            connections: HTTPConnectionGuard(limits: limits), storeReads: StoreReadLimiter(),
+            streams: PeerStreamSlots(perPeerMax: limits.value.streamClientsPerPeerMax))
     }
 
     /// Whether the HTTP host is a loopback address (or name), which needs no access token.

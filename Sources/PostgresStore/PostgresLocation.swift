@@ -11,9 +11,14 @@ public struct PostgresLocation: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var database: String
-    /// `?sslmode=require`: TLS or no connection (the default is a plain connection, as on a
-    /// cluster network or loopback).
+    /// `?sslmode=require` or `verify-full`: TLS or no connection (the default is a plain
+    /// connection, as on loopback).
     public var requiresTLS: Bool
+    /// `?sslmode=verify-full`: the server's certificate must chain to `caFile` (or, without one,
+    /// to the system's CA bundle) and name `host`.
+    public var verifiesServerName: Bool = false
+    /// `--db-ca-file`: the CA bundle (PEM) the server's certificate is checked against.
+    public var caFile: String?
     public var password: String?
 
     /// Whether `--db` names a PostgreSQL store rather than a SQLite file.
@@ -22,9 +27,12 @@ public struct PostgresLocation: Sendable, Equatable {
     }
 
     /// Parses `url`; the errors name `--db` and never repeat a password.
-    public init(url: String, passwordFile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(StoreError)
-    {
+    /// - Parameter caFile: `--db-ca-file`; it needs `sslmode=verify-full` in the URL, or no
+    ///   `sslmode` (then it means verify-full).
+    public init(
+        url: String, passwordFile: String? = nil, caFile: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(StoreError) {
         guard Self.isPostgres(url), let components = URLComponents(string: url) else {
             throw .invalidLocation("--db: not a postgres://USER@HOST:PORT/DATABASE URL")
         }
@@ -43,14 +51,28 @@ public struct PostgresLocation: Sendable, Equatable {
         guard !database.isEmpty, !database.contains("/") else {
             throw .invalidLocation("--db: the URL names no database (postgres://USER@HOST:PORT/DATABASE)")
         }
-        var requiresTLS = false
+        var mode: String?
         for item in components.queryItems ?? [] {
             switch (item.name, item.value) {
-            case ("sslmode", "disable"?): requiresTLS = false
-            case ("sslmode", "require"?): requiresTLS = true
-            default: throw .invalidLocation("--db: unknown URL parameter '\(item.name)' (only sslmode=disable|require)")
+            case ("sslmode", let value?) where ["disable", "require", "verify-full"].contains(value): mode = value
+            default:
+                throw .invalidLocation("--db: unknown URL parameter '\(item.name)' (only sslmode=disable|require|verify-full)")
             }
         }
+        if let caFile {
+            // A CA file is given to verify the server: anything weaker than verify-full would
+            // quietly not use it.
+            guard mode == nil || mode == "verify-full" else {
+                throw .invalidLocation("--db-ca-file needs sslmode=verify-full in --db (or no sslmode), not sslmode=\(mode!)")
+            }
+            mode = "verify-full"
+            guard let pem = FileManager.default.contents(atPath: caFile), String(decoding: pem, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+                throw .invalidLocation("--db-ca-file: cannot read a PEM certificate from '\(caFile)'")
+            }
+            self.caFile = caFile
+        }
+        let requiresTLS = mode == "require" || mode == "verify-full"
+        verifiesServerName = mode == "verify-full"
         self.user = user.removingPercentEncoding ?? user
         self.host = host
         self.port = port
@@ -70,5 +92,7 @@ public struct PostgresLocation: Sendable, Equatable {
     }
 
     /// The URL without any secret, for messages and the status page.
-    public var redacted: String { "postgres://\(user)@\(host):\(port)/\(database)\(requiresTLS ? "?sslmode=require" : "")" }
+    public var redacted: String {
+        "postgres://\(user)@\(host):\(port)/\(database)\(verifiesServerName ? "?sslmode=verify-full" : requiresTLS ? "?sslmode=require" : "")"
+    }
 }

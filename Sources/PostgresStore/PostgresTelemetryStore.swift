@@ -105,10 +105,17 @@ public final class PostgresTelemetryStore: TelemetryStoreWriting, TelemetryStore
             host: postgres.host, port: postgres.port, username: postgres.user, password: postgres.password,
             database: postgres.database, tls: .disable)
         if postgres.requiresTLS {
+            // Both modes check the chain and, for a host name, the name (NIOSSL's full
+            // verification); `--db-ca-file` replaces the system's CA bundle with the given one.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .fullVerification
             do {
-                configuration.tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                if let caFile = postgres.caFile {
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+                }
+                configuration.tls = .require(try NIOSSLContext(configuration: tls))
             } catch {
-                throw .invalidLocation("--db: cannot set up TLS: \(error)")
+                throw .invalidLocation("--db: cannot set up TLS\(postgres.caFile.map { " with --db-ca-file '\($0)'" } ?? ""): \(error)")
             }
         }
         configuration.options.connectTimeout = .nanoseconds(Int64(Limits.Postgres.connectTimeout.components.seconds) * 1_000_000_000)

@@ -13,6 +13,8 @@ public enum StoreOpener {
         /// This gateway's name in the shared store (`--gateway-name`).
         public var gatewayName: String
         public var options: StoreOptions
+        /// `--db-ca-file` (PostgreSQL): verify the server against this CA bundle (`sslmode=verify-full`).
+        public var caFile: String?
 
         public init(db: String, passwordFile: String? = nil, gatewayName: String = StoreOpener.defaultGatewayName, options: StoreOptions = StoreOptions()) {
             self.db = db
@@ -35,12 +37,15 @@ public enum StoreOpener {
 
     public static func open(_ request: Request, logger: Logger = Logger(label: "skygate.store")) throws(StoreError) -> any TelemetryStoring {
         if request.isPostgres {
-            let location = try PostgresLocation(url: request.db, passwordFile: request.passwordFile)
+            let location = try PostgresLocation(url: request.db, passwordFile: request.passwordFile, caFile: request.caFile)
             return try PostgresTelemetryStore(
                 location: location, gatewayName: request.gatewayName, readOnly: request.options.isReadOnly, logger: logger)
         }
         if request.passwordFile != nil {
             throw .invalidLocation("--db-password-file is for a postgres:// --db; '\(request.db)' is a SQLite file")
+        }
+        if request.caFile != nil {
+            throw .invalidLocation("--db-ca-file is for a postgres:// --db; '\(request.db)' is a SQLite file")
         }
         return try TelemetryStore(path: request.db, options: request.options)
     }

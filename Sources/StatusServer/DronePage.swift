@@ -40,19 +40,26 @@ h2.spaced{margin-top:10px}
 <script>
 "use strict";
 const SVGNS = "http://www.w3.org/2000/svg";
-const TOKEN = new URLSearchParams(location.search).get("access_token");
+// The read token comes in the address's fragment (#access_token=…), which the browser never
+// sends, is kept for this tab only, and goes out solely as an Authorization header.
+const TOKEN = (() => { const t = new URLSearchParams(location.hash.slice(1)).get("access_token"); if (t) { sessionStorage.setItem("skygate-access-token", t); history.replaceState(null, "", location.pathname + location.search); return t; } return sessionStorage.getItem("skygate-access-token"); })();
 const HEADERS = TOKEN ? {Authorization: "Bearer " + TOKEN} : {};
 const parts = location.pathname.split("/").filter(Boolean);
 const PROTO = decodeURIComponent(parts[1] || ""), ID = decodeURIComponent(parts[2] || "");
 const BASE = "/api/drones/" + encodeURIComponent(PROTO) + "/" + encodeURIComponent(ID);
-function withToken(url) { return TOKEN ? url + (url.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(TOKEN) : url; }
+function pageLink(url) { return TOKEN ? url + "#access_token=" + encodeURIComponent(TOKEN) : url; }
+// Exports download through fetch, so the token goes in the header, never in the link.
+async function download(url, name) {
+  const r = await fetch(url, {headers: HEADERS, cache: "no-store"}); if (!r.ok) { document.getElementById("error").textContent = name + ": HTTP " + r.status; return; }
+  const href = URL.createObjectURL(await r.blob()), a = el("a", {href: href, download: name}); document.body.appendChild(a); a.click(); a.remove(); setTimeout(() => URL.revokeObjectURL(href), 10000);
+}
 function sv(tag, attrs, text) { const e = document.createElementNS(SVGNS, tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
 function el(tag, attrs, text) { const e = document.createElement(tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
 function fmt(n, d) { return n === null || n === undefined || !isFinite(n) ? "–" : Number(n).toFixed(d || 0); }
 async function get(url) { const r = await fetch(url, {headers: HEADERS, cache: "no-store"}); if (!r.ok) { let m = "HTTP " + r.status; try { m = (await r.json()).error.message; } catch (e) {} throw new Error(m); } return r.json(); }
 function merc(lat, lon) { const s = Math.sin(Math.max(-85, Math.min(85, lat)) * Math.PI / 180); return [(lon + 180) / 360, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)]; }
 document.getElementById("title").textContent = PROTO + "/" + ID;
-document.getElementById("back").setAttribute("href", withToken("/"));
+document.getElementById("back").setAttribute("href", pageLink("/"));
 document.getElementById("range").addEventListener("change", e => { const c = e.target.value === "custom"; document.getElementById("from").hidden = !c; document.getElementById("until").hidden = !c; });
 document.getElementById("load").addEventListener("click", loadTrack);
 function rangeQuery() {
@@ -74,7 +81,7 @@ function chart(title, xs, ys, unit) {
 }
 async function loadTrack() {
   const q = rangeQuery();
-  for (const f of ["csv", "geojson", "gpx", "kml"]) { const e = new URLSearchParams(q); e.set("format", f); e.set("points", "10000"); document.getElementById(f).setAttribute("href", withToken(BASE + "/track?" + e)); }
+  for (const f of ["csv", "geojson", "gpx", "kml"]) { const e = new URLSearchParams(q); e.set("format", f); e.set("points", "10000"); const link = document.getElementById(f); link.setAttribute("href", BASE + "/track?" + e); link.onclick = event => { event.preventDefault(); download(BASE + "/track?" + e, PROTO + "-" + ID + "." + f); }; }
   q.set("points", "1000");
   try {
     const t = await get(BASE + "/track?" + q); document.getElementById("error").textContent = "";

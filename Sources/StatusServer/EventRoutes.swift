@@ -7,7 +7,7 @@ import TelemetryStore
 
 /// `/api/zones`, `/api/events` and the live `/api/events/stream` (Server-Sent Events), docs/events.md.
 enum EventRoutes {
-    static func add(to router: Router<BasicRequestContext>, source: some StatusSource) {
+    static func add(to router: Router<StatusRequestContext>, source: some StatusSource, guards: HTTPGuards) {
         router.getAndHead("/api/zones") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
@@ -15,27 +15,34 @@ enum EventRoutes {
         }
         router.getAndHead("/api/events") { request, _ in
             let query = try eventQuery(request.uri.queryParameters)
-            let result: Result<[AlertEvent], StoreError> = await withCheckedContinuation { continuation in
-                // Off the server's pool: a store read may wait on disk or the network.
-                DispatchQueue.global(qos: .utility).async {
-                    continuation.resume(returning: Result { () throws(StoreError) in try source.readEvents(query) })
-                }
-            }
+            // Through the limiter the track endpoint uses: each read opens a store (with
+            // PostgreSQL, a server connection), so a burst of requests must not open one each.
+            let result = try await guards.storeReads.run(what: "event") { () throws(StoreError) in try source.readEvents(query) }
             switch result {
             case .success(let events): return StatusRoutes.jsonResponse(EventList(events: events))
             case .failure(let error): throw HTTPError(.internalServerError, message: "reading events failed: \(error)")
             }
         }
-        router.get("/api/events/stream") { request, _ in
+        router.get("/api/events/stream") { request, context in
             let lastID = request.headers[.init("Last-Event-ID")!].flatMap { UInt64($0) }
+            let peer = context.peer
+            guard guards.streams.acquire(peer) else {
+                throw HTTPError(
+                    .tooManyRequests,
+                    message: "this client already holds \(guards.streams.perPeerMax) event streams; close one (a page needs one)")
+            }
             guard let subscription = source.subscribeEvents(after: lastID) else {
+                guards.streams.release(peer)
                 throw HTTPError(.serviceUnavailable, message: "no event stream here, or \(Limits.Events.streamClientsMax) clients already stream; retry")
             }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .init("X-Accel-Buffering")!: "no"],
                 body: ResponseBody { writer in
-                    defer { subscription.cancel() }
+                    defer {
+                        subscription.cancel()
+                        guards.streams.release(peer)
+                    }
                     // An open stream would hold the server's graceful shutdown forever: SIGTERM
                     // ends every stream (the browser reconnects to the next gateway).
                     try await withGracefulShutdownHandler {

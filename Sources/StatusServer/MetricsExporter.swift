@@ -41,8 +41,10 @@ final class MetricsExporter: Sendable {
         state.values[key] = value
     }
 
-    func render(source: some StatusSource) -> String {
-        let report = source.statsReport()
+    /// - Parameter http: the HTTP guards' counters, which the router holds rather than the source.
+    func render(source: some StatusSource, http: StatsReport.HTTP? = nil) -> String {
+        var report = source.statsReport()
+        if let http { report.http = http }
         let fleet = source.droneStatuses()
         let buckets = source.commitLatencyBuckets()
         var perProtocol: [TelemetryProtocol: (frames: UInt64, lost: UInt64, samples: UInt64, drones: Int)] = [:]
@@ -105,11 +107,30 @@ final class MetricsExporter: Sendable {
             if let recorder = report.recorder { exportRecorder(recorder, in: &state) }
             if let events = report.events { exportEvents(events, in: &state) }
             if let webhooks = report.webhooks { exportWebhooks(webhooks, in: &state) }
+            if let http = report.http { exportHTTP(http, in: &state) }
             return registry.emitToString() + Self.histogram(buckets)
         }
     }
 
     /// Events by kind, their drops and consumers.
+    private func exportHTTP(_ http: StatsReport.HTTP, in state: inout Exported) {
+        gauge("http_connections_open", "count", "HTTP connections open now.").set(to: Double(http.connections_open))
+        advance(counter("http_connections_accepted", "HTTP connections accepted."), key: "http.accepted", to: http.connections_accepted, in: &state)
+        advance(
+            counter("http_connections_refused", "HTTP connections closed at once: the connection cap was reached."),
+            key: "http.refused", to: http.connections_refused, in: &state)
+        advance(
+            counter("http_connections_timed_out", "HTTP connections closed: no whole request within the idle timeout."),
+            key: "http.timed_out", to: http.connections_timed_out, in: &state)
+        advance(counter("http_host_refused", "HTTP requests refused for a foreign Host header."), key: "http.host", to: http.host_refused, in: &state)
+        advance(
+            counter("http_store_reads_refused", "Track and event queries refused: the store reads were all taken."),
+            key: "http.store_reads", to: http.store_reads_refused, in: &state)
+        advance(
+            counter("http_streams_refused_per_client", "Event streams refused: the client held its share."),
+            key: "http.streams", to: http.streams_refused_per_client, in: &state)
+    }
+
     private func exportEvents(_ events: StatsReport.Events, in state: inout Exported) {
         for kind in EventKind.allCases {
             advance(

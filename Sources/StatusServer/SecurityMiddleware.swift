@@ -2,8 +2,10 @@ import Crypto
 import Foundation
 import Hummingbird
 
-/// Puts the security headers on every response and, when an access token is configured, refuses
-/// requests without it (401). The health endpoints stay open: Kubernetes probes carry no token.
+/// Puts the security headers on every response, and applies the `HTTPAccessPolicy`: the `Host`
+/// check of a gateway without a read token, no tokens in query strings, the read token for the
+/// API, `/metrics` and the event stream, the ingest token for `POST /api/telemetry`. The health
+/// endpoints and the (data-free) pages need no token. Refusals carry the same headers.
 struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The page loads nothing from elsewhere: only the pages' own inline script and style run,
     /// named by their SHA-256 (CSP Level 2 hash sources, so no `'unsafe-inline'` and no per-response
@@ -12,19 +14,35 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     static var contentSecurityPolicy: String { InlineContentPolicy.header }
     static var openPaths: Set<String> { ["/healthz", "/readyz"] }
 
-    let accessToken: String?
+    let access: HTTPAccessPolicy
+
+    init(access: HTTPAccessPolicy) {
+        self.access = access
+    }
+
+    /// What a request asks for, as far as tokens go.
+    enum Scope: Equatable {
+        /// `/healthz`, `/readyz`.
+        case open
+        /// The HTML pages: static, no data; they need no token.
+        case page
+        /// `POST /api/telemetry`.
+        case ingest
+        /// Everything else: the JSON API, `/metrics`, the event stream.
+        case read
+    }
+
+    static func scope(method: HTTPRequest.Method, path: String) -> Scope {
+        if openPaths.contains(path) { return .open }
+        if path == "/api/telemetry" && method == .post { return .ingest }
+        if (method == .get || method == .head) && (path == "/" || path.hasPrefix("/drones/")) { return .page }
+        return .read
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let accessToken, !Self.openPaths.contains(request.uri.path) {
-            let header = request.headers[.authorization] ?? ""
-            let query = request.uri.queryParameters.get("access_token").map { String($0) }
-            let bearer = header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : nil
-            guard Self.constantTimeEquals(bearer, accessToken) || Self.constantTimeEquals(query, accessToken) else {
-                throw HTTPError(.unauthorized, message: "this gateway needs an access token (Authorization: Bearer, or ?access_token=)")
-            }
-        }
         var response: Response
         do {
+            try check(request)
             response = try await next(request, context)
         } catch let error as HTTPResponseError {
             response = try error.response(from: request, context: context)
@@ -33,6 +51,50 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.init("Referrer-Policy")!] = "no-referrer"
         return response
+    }
+
+    /// Throws the refusal, if any: 421 for a foreign `Host`, 400 for a token in the query string,
+    /// 401 without the right token, 403 for a token of the other kind (or ingest that is closed).
+    func check(_ request: Request) throws {
+        if let hostCheck = access.hostCheck, let problem = hostCheck.problem(authority: request.head.authority) {
+            throw HTTPError(.init(code: 421, reasonPhrase: "Misdirected Request"), message: problem)
+        }
+        if request.uri.queryParameters.get("access_token") != nil {
+            throw HTTPError(
+                .badRequest,
+                message: "tokens are not accepted in the query string (they would end up in logs and browser history): "
+                    + "send 'Authorization: Bearer TOKEN'; the status page takes '#access_token=TOKEN' after its address")
+        }
+        let header = request.headers[.authorization] ?? ""
+        let bearer = header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : nil
+        let isReadToken = access.readToken.map { Self.constantTimeEquals(bearer, $0) } ?? false
+        let isIngestToken = access.ingestToken.map { Self.constantTimeEquals(bearer, $0) } ?? false
+        switch Self.scope(method: request.method, path: request.uri.path) {
+        case .open, .page:
+            return
+        case .read:
+            guard access.readToken != nil, !isReadToken else { return }
+            if isIngestToken {
+                throw HTTPError(.forbidden, message: "the ingest token only opens POST /api/telemetry; reading needs the access token")
+            }
+            throw Self.unauthorized("this gateway needs its access token in 'Authorization: Bearer TOKEN'")
+        case .ingest:
+            if access.ingestToken != nil {
+                guard !isIngestToken else { return }
+                if isReadToken {
+                    throw HTTPError(.forbidden, message: "the access token only reads; POST /api/telemetry needs the ingest token")
+                }
+                throw Self.unauthorized("POST /api/telemetry needs the ingest token in 'Authorization: Bearer TOKEN'")
+            }
+            if access.readToken != nil {
+                throw HTTPError(
+                    .forbidden, message: "HTTP ingest is closed on this gateway: it has an access token but no --ingest-token")
+            }
+        }
+    }
+
+    static func unauthorized(_ message: String) -> HTTPError {
+        HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"skygate\""], message: message)
     }
 
     /// Compares a presented token with the configured one in time that depends only on the

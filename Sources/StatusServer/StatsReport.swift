@@ -57,6 +57,8 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var events: Events?
     /// Webhook delivery, per endpoint and in sum; nil without `--webhook`.
     public var webhooks: Webhooks?
+    /// The HTTP side's guards (docs/security.md, "HTTP"); nil from a source without a server.
+    public var http: HTTP?
     /// Rates over the last 1, 5 and 15 minutes (keys "1m", "5m", "15m"), from the per-second
     /// history; a window shorter than the uptime covers the uptime only. Empty until sampled.
     public var windows: [String: StatsWindow] = [:]
@@ -111,6 +113,25 @@ public struct StatsReport: Codable, Sendable, Equatable {
 }
 
 extension StatsReport {
+    /// `http` in `/api/stats`: what the connection guard, the `Host` check, the store-read limiter
+    /// and the stream slots refused.
+    public struct HTTP: Codable, Sendable, Equatable {
+        public var connections_open: Int
+        public var connections_max: Int
+        public var connections_accepted: UInt64
+        /// Closed as soon as accepted: `connections_max` were open.
+        public var connections_refused: UInt64
+        /// Closed because a whole request did not come within the idle timeout.
+        public var connections_timed_out: UInt64
+        public var idle_timeout_seconds: Double
+        /// Requests refused (421) for a `Host` that is not this loopback gateway's.
+        public var host_refused: UInt64
+        /// Track and event queries refused (503) while the store reads were all taken.
+        public var store_reads_refused: UInt64
+        /// Event streams refused (429) because the client already held its share.
+        public var streams_refused_per_client: UInt64
+    }
+
     /// `events` in `/api/stats`.
     public struct Events: Codable, Sendable, Equatable {
         public var total: UInt64

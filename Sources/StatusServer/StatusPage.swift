@@ -71,14 +71,16 @@ a{color:var(--acc)}small{color:var(--dim)}
 </main>
 <script>
 "use strict";
-const TOKEN = new URLSearchParams(location.search).get("access_token");
+// The read token comes in the address's fragment (#access_token=…), which the browser never
+// sends, is kept for this tab only, and goes out solely as an Authorization header.
+const TOKEN = (() => { const t = new URLSearchParams(location.hash.slice(1)).get("access_token"); if (t) { sessionStorage.setItem("skygate-access-token", t); history.replaceState(null, "", location.pathname + location.search); return t; } return sessionStorage.getItem("skygate-access-token"); })();
 const HEADERS = TOKEN ? {Authorization: "Bearer " + TOKEN} : {};
 const TRAIL_POINTS = 120, SVGNS = "http://www.w3.org/2000/svg";
 const trails = new Map(), lastSamples = new Map();
 let fleet = null, stats = null, history = null, sortKey = "name", sortAsc = true, lastFleetAt = 0;
 function el(tag, attrs, text) { const e = document.createElement(tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
 function sv(tag, attrs, text) { const e = document.createElementNS(SVGNS, tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
-function withToken(url) { return TOKEN ? url + (url.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(TOKEN) : url; }
+function pageLink(url) { return TOKEN ? url + "#access_token=" + encodeURIComponent(TOKEN) : url; }
 async function get(url) { const r = await fetch(url, {headers: HEADERS, cache: "no-store"}); if (!r.ok) throw new Error(url + ": HTTP " + r.status); return r.json(); }
 function fmt(n, d) { return n === null || n === undefined || !isFinite(n) ? "–" : Number(n).toFixed(d === undefined ? 0 : d); }
 function big(n) { if (n === null || n === undefined) return "–"; if (n >= 1e9) return (n / 1e9).toFixed(2) + " G"; if (n >= 1e6) return (n / 1e6).toFixed(2) + " M"; if (n >= 1e4) return (n / 1e3).toFixed(1) + " k"; return String(Math.round(n)); }
@@ -97,7 +99,7 @@ function renderFleet() {
   const body = document.createElement("tbody");
   for (const d of rows) {
     const tr = el("tr", d.alerts.length ? {class: "alert", "data-drone": name(d)} : {"data-drone": name(d)});
-    const link = el("a", {href: withToken("/drones/" + encodeURIComponent(d.protocol) + "/" + encodeURIComponent(d.id))}, d.id);
+    const link = el("a", {href: pageLink("/drones/" + encodeURIComponent(d.protocol) + "/" + encodeURIComponent(d.id))}, d.id);
     const first = el("td"); first.appendChild(link); tr.appendChild(first);
     tr.appendChild(el("td", {}, d.protocol));
     tr.appendChild(el("td", {class: d.state}, d.state));
@@ -268,7 +270,7 @@ function renderEvents() {
   for (const e of list) {
     const tr = el("tr", e.alarm ? {class: "alarm", "data-event": e.id} : {"data-event": e.id});
     tr.appendChild(el("td", {}, when(e.time_us)));
-    const drone = el("td"); drone.appendChild(el("a", {href: withToken("/drones/" + encodeURIComponent(e.protocol) + "/" + encodeURIComponent(e.drone))}, e.protocol + "/" + e.drone)); tr.appendChild(drone);
+    const drone = el("td"); drone.appendChild(el("a", {href: pageLink("/drones/" + encodeURIComponent(e.protocol) + "/" + encodeURIComponent(e.drone))}, e.protocol + "/" + e.drone)); tr.appendChild(drone);
     tr.appendChild(el("td", {class: "kind"}, e.kind.replace(/_/g, " ") + (e.alarm ? " (alarm)" : "")));
     tr.appendChild(el("td", {}, e.zone));
     tr.appendChild(el("td", {}, valueText(e)));
@@ -300,19 +302,41 @@ async function fillEvents() {
   catch (e) { eventsError = e.message; renderEventInfo(); }
 }
 function openEventStream() {
-  if (typeof EventSource === "undefined") { pollEvents(); return; }
-  const stream = new EventSource(withToken("/api/events/stream")); eventStream = stream;
-  stream.addEventListener("open", () => {
-    // Whatever happened while the stream was down is in /api/events: fetch it once, then go live.
-    if (eventMode === "polling") fillEvents();
-    eventMode = "live"; clearTimeout(eventPollTimer); eventPollTimer = null; pollsSinceStream = 0; renderEventInfo();
-  });
-  stream.addEventListener("alert", m => { let e = null; try { e = JSON.parse(m.data); } catch (error) { return; } addEvents([e], false); });
-  stream.addEventListener("error", () => {
+  // fetch rather than EventSource, which cannot send the token header: the stream is read and
+  // split into events here (id:/event:/data: lines, a blank line ends an event).
+  if (typeof ReadableStream === "undefined" || typeof TextDecoder === "undefined") { pollEvents(); return; }
+  const abort = new AbortController(), stream = {abort}; eventStream = stream;
+  const down = () => {
     if (eventStream !== stream) return;
-    stream.close(); eventStream = null; eventMode = "polling"; renderEventInfo();
+    abort.abort(); eventStream = null; eventMode = "polling"; renderEventInfo();
     if (eventPollTimer === null) eventPollTimer = setTimeout(pollEvents, EVENT_POLL_MS);
-  });
+  };
+  (async () => {
+    try {
+      const r = await fetch("/api/events/stream", {headers: HEADERS, cache: "no-store", signal: abort.signal});
+      if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
+      // Whatever happened while the stream was down is in /api/events: fetch it once, then go live.
+      if (eventMode === "polling") fillEvents();
+      eventMode = "live"; clearTimeout(eventPollTimer); eventPollTimer = null; pollsSinceStream = 0; renderEventInfo();
+      const reader = r.body.getReader(), decoder = new TextDecoder();
+      let buffer = "", kind = "message", data = [];
+      for (;;) {
+        const {value, done} = await reader.read(); if (done) break;
+        buffer += decoder.decode(value, {stream: true});
+        let end;
+        while ((end = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, end).replace(/\r$/, ""); buffer = buffer.slice(end + 1);
+          if (line === "") {
+            if (kind === "alert" && data.length) { let e = null; try { e = JSON.parse(data.join("\n")); } catch (error) {} if (e) addEvents([e], false); }
+            kind = "message"; data = [];
+          } else if (line.startsWith("event:")) kind = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (buffer.length > 1048576) throw new Error("event stream line too long");
+      }
+    } catch (error) {}
+    down();
+  })();
 }
 async function pollEvents() {
   eventPollTimer = null; await fillEvents();

@@ -9,13 +9,17 @@ import TelemetryExport
 /// the database on a thread outside the server's pool.
 public enum StatusRoutes {
     /// A router with every route, reading from `source`.
+    /// - Parameter guards: the access policy and the bounds on clients; without it, the policy
+    ///   is `settings.accessToken` as the read token, with no ingest token and no `Host` check.
     public static func makeRouter(
-        source: some StatusSource, settings: StatusSettings = StatusSettings(), history: StatsHistory = StatsHistory()
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: SecurityMiddleware(accessToken: settings.accessToken))
+        source: some StatusSource, settings: StatusSettings = StatusSettings(), history: StatsHistory = StatsHistory(),
+        guards: HTTPGuards? = nil
+    ) -> Router<StatusRequestContext> {
+        let guards = guards ?? HTTPGuards(access: HTTPAccessPolicy(readToken: settings.accessToken))
+        let router = Router(context: StatusRequestContext.self)
+        router.add(middleware: SecurityMiddleware(access: guards.access))
         let metrics = MetricsExporter()
-        let tracks = TrackReader()
+        let tracks = TrackReader(limiter: guards.storeReads)
 
         router.getAndHead("/healthz") { _, _ in
             textResponse("ok\n")
@@ -26,6 +30,7 @@ public enum StatusRoutes {
         router.getAndHead("/api/stats") { _, _ in
             var report = source.statsReport()
             report.windows = history.windows()
+            report.http = guards.report
             return jsonResponse(report)
         }
         router.getAndHead("/api/stats/history") { _, _ in
@@ -53,9 +58,9 @@ public enum StatusRoutes {
         router.getAndHead("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: MetricsExporter.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source))))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source, http: guards.report))))
         }
-        EventRoutes.add(to: router, source: source)
+        EventRoutes.add(to: router, source: source, guards: guards)
         router.post("/api/telemetry") { request, context in
             try await ingest(request, source: source)
         }
@@ -79,7 +84,7 @@ public enum StatusRoutes {
     }
 
     /// The (protocol, id) of the path, or a 400 that names the bad part.
-    static func droneIdentity(_ context: BasicRequestContext) throws -> DroneIdentity {
+    static func droneIdentity(_ context: StatusRequestContext) throws -> DroneIdentity {
         let protocolName = context.parameters.get("protocol") ?? ""
         guard let proto = TelemetryProtocol(name: protocolName) else {
             throw HTTPError(.badRequest, message: "unknown protocol '\(protocolName)': expected skygate or mavlink")

@@ -55,8 +55,9 @@ public struct StatusSettings: Sendable {
     public var offlineAfterSeconds: Double = 60
     /// Optional background map tiles, `{z}/{x}/{y}` placeholders (for sites with a tile server).
     public var tileURL: String?
-    /// When set, every endpoint except /healthz and /readyz requires it (`Authorization: Bearer`
-    /// or `?access_token=`).
+    /// The read token, when `makeRouter` is given no `guards:` (tests): every endpoint except the
+    /// pages, /healthz and /readyz requires it, in the `Authorization: Bearer` header only. The
+    /// gateway passes its read and ingest tokens through `HTTPGuards` / `HTTPAccessPolicy`.
     public var accessToken: String?
 
     public init(staleAfterSeconds: Double = 5, offlineAfterSeconds: Double = 60, tileURL: String? = nil, accessToken: String? = nil) {

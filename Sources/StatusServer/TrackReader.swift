@@ -103,24 +103,14 @@ struct Track: Sendable {
     }
 }
 
-/// Reads tracks from the database: a read-only connection per request, on a Dispatch thread so
-/// the server's small pool never waits on SQLite, at most `Limits.Status.trackReadsConcurrentMax` at once (503 beyond),
-/// at most `Limits.Status.trackRowsReadMax` rows each.
-final class TrackReader: Sendable {
-    private let inFlight = Mutex(0)
+/// Reads tracks from the database: a read-only connection per request, through the
+/// `StoreReadLimiter` it shares with `/api/events`, at most `Limits.Status.trackRowsReadMax` rows each.
+struct TrackReader: Sendable {
+    let limiter: StoreReadLimiter
 
     func read(source: any StatusSource, drone: DroneIdentity, query: TrackQuery) async throws -> Track {
-        let admitted = inFlight.withLock { count in
-            guard count < Limits.Status.trackReadsConcurrentMax else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else { throw HTTPError(.serviceUnavailable, message: "too many track queries at once; retry") }
-        defer { inFlight.withLock { $0 -= 1 } }
-        let result: Result<Track, StoreError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: Result { () throws(StoreError) in try Self.readNow(store: try source.openStoreForReading(), drone: drone, query: query) })
-            }
+        let result = try await limiter.run(what: "track") { () throws(StoreError) in
+            try Self.readNow(store: try source.openStoreForReading(), drone: drone, query: query)
         }
         switch result {
         case .success(let track): return track

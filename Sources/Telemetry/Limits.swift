@@ -50,6 +50,19 @@ public struct Limits: Sendable, Equatable {
     /// (`drainBatchDatagrams`). It must hold at least one whole body.
     public var httpIngestRingCapacity: Int = 256
 
+    /// HTTP: how long a connection may take to deliver a whole request (head and body) after it
+    /// opens or after its last response ends; a connection that is idle, or that trickles bytes,
+    /// is closed when it runs out (`http_connections_timed_out`). A request being answered (a
+    /// track read, an event stream) is not timed.
+    public var httpIdleTimeout: Duration = .seconds(30)
+    /// HTTP connections open at once; one more is closed as soon as it is accepted
+    /// (`http_connections_refused`). 256 is four times what a control room of browsers, the
+    /// Prometheus scrapes and the SSE streams need, and each costs a file descriptor and ~100 KiB.
+    public var httpConnectionsMax: Int = 256
+    /// SSE streams (`/api/events/stream`) one client address may hold at once, so one client
+    /// cannot take all `Events.streamClientsMax` slots; 429 beyond.
+    public var streamClientsPerPeerMax: Int = 4
+
     public init() {}
 
     /// Room a batch must have before it takes another datagram: every sample occupies at least
@@ -109,6 +122,15 @@ public struct Limits: Sendable, Equatable {
         }
         if httpIngestRingCapacity * datagramBytesMax < Status.ingestBodyBytesMax {
             problems.append("httpIngestRingCapacity \(httpIngestRingCapacity) slots must hold one whole ingest body (\(Status.ingestBodyBytesMax) bytes)")
+        }
+        if httpIdleTimeout < .seconds(1) || httpIdleTimeout > .seconds(3_600) {
+            problems.append("httpIdleTimeout \(httpIdleTimeout) must be in 1 s...1 h")
+        }
+        if httpConnectionsMax < 2 || httpConnectionsMax > 65_536 {
+            problems.append("httpConnectionsMax \(httpConnectionsMax) must be in 2...65536")
+        }
+        if streamClientsPerPeerMax < 1 || streamClientsPerPeerMax > Events.streamClientsMax {
+            problems.append("streamClientsPerPeerMax \(streamClientsPerPeerMax) must be in 1...\(Events.streamClientsMax) (Events.streamClientsMax)")
         }
         return problems
     }
@@ -271,8 +293,13 @@ extension Limits {
         /// Points a track request gets when it does not ask, and the most it may ask for.
         public static let trackPointsDefault = 1_000
         public static let trackPointsMax = 10_000
-        /// Track reads running at once (each a read-only connection on its own thread); 503 beyond.
-        public static let trackReadsConcurrentMax = 2
+        /// Store reads running at once, track and `/api/events` requests together (each a
+        /// read-only connection, with PostgreSQL a connection to the server, on its own thread);
+        /// 503 beyond.
+        public static let storeReadsConcurrentMax = 2
+        /// Shortest access or ingest token `serve` accepts (characters): 16 random characters of
+        /// base64 are 96 bits.
+        public static let tokenCharactersMin = 16
         /// Rows one track request may read: ~0.2 s of SQLite reading on this machine.
         public static let trackRowsReadMax = 200_000
         /// Rows a track read takes from SQLite per page.

@@ -15,6 +15,7 @@ struct ExportCommand: ParsableCommand {
 
     @Option(help: "SQLite database written by `skygate serve`, or postgres://USER@HOST:PORT/DB.") var db: String
     @Option(help: "With a postgres:// --db: file holding the password (default: PGPASSWORD).") var dbPasswordFile: String?
+    @Option(help: "With a postgres:// --db: the CA the server's certificate must chain to (sslmode=verify-full).") var dbCaFile: String?
     @Option(help: "Only this drone: a number (Skygate drone id), or protocol/number (mavlink/1).") var drone: String?
     @Option(help: "Only samples at or after this time.") var from: String?
     @Option(help: "Only samples before this time.") var until: String?
@@ -60,6 +61,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         var request = StoreOpener.Request(db: db, passwordFile: dbPasswordFile)
+        request.caFile = dbCaFile
         request.options.isReadOnly = true
         let store: any TelemetryStoring
         do { store = try StoreOpener.open(request) } catch { throw ValidationError("--db \(request.displayName): \(error)") }

@@ -29,6 +29,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Send the datagrams over UDP to HOST:PORT with the recorded timing.") var to: String?
     @Option(help: "Feed the datagrams through the gateway pipeline into this SQLite database or postgres://USER@HOST:PORT/DB.") var db: String?
     @Option(help: "With a postgres:// --db: file holding the password (default: PGPASSWORD).") var dbPasswordFile: String?
+    @Option(help: "With a postgres:// --db: the CA the server's certificate must chain to (sslmode=verify-full).") var dbCaFile: String?
     @Option(help: "Speed factor for --to (1 = real time, 10 = ten times faster) or 'max'.") var speed: String = "1"
     @Option(help: "Start at this time.") var from: String?
     @Option(help: "Stop before this time.") var until: String?
@@ -96,7 +97,9 @@ struct ReplayCommand: ParsableCommand {
         let (zonesPath, rules) = try events.resolve()
         let store: any TelemetryStoring
         do {
-            store = try StoreOpener.open(StoreOpener.Request(db: path, passwordFile: dbPasswordFile))
+            var request = StoreOpener.Request(db: path, passwordFile: dbPasswordFile)
+            request.caFile = dbCaFile
+            store = try StoreOpener.open(request)
         } catch {
             throw ValidationError("--db \(StoreOpener.Request(db: path).displayName): \(error)")
         }

@@ -69,7 +69,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: .hidden) var testCommitDelayMs: Int?
     @Option(parsing: .unconditional, help: "With --record: keep the recordings under this many MiB, deleting the oldest (default \(GatewayConfiguration().recordingOptions.directoryBytesMax >> 20)).")
     var recordMaxMib: Int?
-    @Option(help: "Require this token from HTTP clients (Authorization: Bearer, or ?access_token=); needed for a non-loopback --http.")
+    @Option(help: "Read token: HTTP clients send 'Authorization: Bearer TOKEN' to read the API, /metrics and events; needed for a non-loopback --http. Prefer --access-token-file (a command line shows in ps).")
     var accessToken: String?
     @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows stale (default \(GatewayConfiguration().staleAfterSeconds)).")
     var staleAfter: Double?
@@ -83,6 +83,21 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "File holding the key webhook bodies are signed with (X-Skygate-Signature, HMAC-SHA256).")
     var webhookSecretFile: String?
     @Option(help: "Config file of 'name = value' lines.") var config: String?
+
+    // MARK: HTTP access, HTTP bounds and database TLS (docs/security.md, "HTTP")
+
+    @Option(help: "File holding the read token (one line), instead of --access-token.")
+    var accessTokenFile: String?
+    @Option(help: "Ingest token: the only token POST /api/telemetry takes (and it reads nothing); without it, a gateway with an access token takes no HTTP ingest.")
+    var ingestToken: String?
+    @Option(help: "File holding the ingest token (one line), instead of --ingest-token.")
+    var ingestTokenFile: String?
+    @Option(parsing: .unconditional, help: "Seconds an HTTP connection has to send a whole request after opening or after its last answer; idle and slow clients are closed (default \(Limits().httpIdleTimeout)).")
+    var httpIdleTimeout: Double?
+    @Option(parsing: .unconditional, help: "HTTP connections open at once; more are closed when accepted (default \(Limits().httpConnectionsMax)).")
+    var httpConnectionsMax: Int?
+    @Option(help: "With a postgres:// --db: CA bundle (PEM) the server's certificate must chain to; implies sslmode=verify-full.")
+    var dbCaFile: String?
 
     func makeConfiguration() throws -> GatewayConfiguration {
         var values: [String: String] = [:]
@@ -155,9 +170,7 @@ struct GatewayOptions: ParsableArguments {
             configuration.recordingOptions.directoryBytesMax = mebibytes << 20
         }
         configuration.accessToken = value("access-token", accessToken)
-        if let token = configuration.accessToken, token.count < 16 || token.contains(where: { $0.isWhitespace }) {
-            throw ValidationError("--access-token must be at least 16 characters without spaces, got \(token.count) characters")
-        }
+        try readHTTPAccessOptions(value, into: &configuration)
         if let text = value("stale-after", staleAfter.map { "\($0)" }) {
             guard let seconds = Double(text), seconds > 0 else { throw ValidationError("--stale-after must be a number of seconds above 0, got '\(text)'") }
             configuration.staleAfterSeconds = seconds
@@ -189,7 +202,33 @@ struct GatewayOptions: ParsableArguments {
         configuration.webhookSecretFile = value("webhook-secret-file", webhookSecretFile)
     }
 
+    /// The tokens (checked now, before anything is bound: a placeholder or short token stops
+    /// `serve` with a message naming the option), the HTTP bounds and the database's CA file.
+    private func readHTTPAccessOptions(_ value: (String, String?) -> String?, into configuration: inout GatewayConfiguration) throws {
+        configuration.accessTokenFile = value("access-token-file", accessTokenFile)
+        configuration.ingestToken = value("ingest-token", ingestToken)
+        configuration.ingestTokenFile = value("ingest-token-file", ingestTokenFile)
+        do { _ = try configuration.resolvedHTTPTokens() } catch { throw ValidationError(error.description) }
+        if let text = value("http-idle-timeout", httpIdleTimeout.map { "\($0)" }) {
+            guard let seconds = Double(text), seconds >= 1, seconds <= 3_600 else {
+                throw ValidationError("--http-idle-timeout must be a number of seconds in 1...3600, got '\(text)'")
+            }
+            configuration.limits.httpIdleTimeout = .milliseconds(Int64(seconds * 1_000))
+        }
+        if let text = value("http-connections-max", httpConnectionsMax.map { "\($0)" }) {
+            guard let count = Int(text), (2...65_536).contains(count) else {
+                throw ValidationError("--http-connections-max must be a whole number in 2...65536, got '\(text)'")
+            }
+            configuration.limits.httpConnectionsMax = count
+        }
+        configuration.databaseCAFile = value("db-ca-file", dbCaFile)
+        if configuration.databaseCAFile != nil && !configuration.storeRequest.isPostgres {
+            throw ValidationError("--db-ca-file is for a postgres:// --db, not the SQLite file '\(configuration.databasePath)'")
+        }
+    }
+
     static let configNames: Set<String> = [
+        "access-token-file", "ingest-token", "ingest-token-file", "http-idle-timeout", "http-connections-max", "db-ca-file",
         "zones", "zone-hysteresis-m", "rule-low-battery-percent", "rule-lost-link-seconds", "rule-overspeed-mps",
         "rule-altitude-ceiling-m", "rule-sequence-gap-frames", "rule-gps-fix-lost", "webhook", "webhook-secret-file",
         "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",

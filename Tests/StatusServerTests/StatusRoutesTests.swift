@@ -272,7 +272,8 @@ import Testing
         #expect(datagrams.reduce(0) { $0 + $1.count } == frames.count * frames[0].count)
     }
 
-    /// With an access token, everything but the health endpoints needs it, by header or query.
+    /// With an access token, the API needs it in the header; the query string is refused; the
+    /// (data-free) pages and the health endpoints need no token. HTTPAccessTests has the rest.
     @Test func accessToken() async throws {
         let directory = TemporaryDirectory()
         let source = try PipelineSource(directory: directory)
@@ -280,15 +281,18 @@ import Testing
         try await makeApp(source, settings: StatusSettings(accessToken: token)).test(.router) { client in
             try await client.execute(uri: "/api/drones", method: .get) { response in
                 #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"skygate\"")
+                #expect(response.headers[.contentSecurityPolicy] != nil)
             }
             try await client.execute(uri: "/", method: .get) { response in
-                #expect(response.status == .unauthorized)
+                #expect(response.status == .ok)
             }
             try await client.execute(uri: "/api/drones", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
                 #expect(response.status == .ok)
             }
             try await client.execute(uri: "/api/drones?access_token=\(token)", method: .get) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .badRequest)
+                #expect(response.body.text.contains("not accepted in the query string"))
             }
             try await client.execute(uri: "/api/drones", method: .get, headers: [.authorization: "Bearer wrong"]) { response in
                 #expect(response.status == .unauthorized)

@@ -34,6 +34,9 @@ import Testing
         case "recordingRingCapacity": limits.recordingRingCapacity = 3
         case "recordSessionRingCapacity": limits.recordSessionRingCapacity = 1 << 23
         case "httpIngestRingCapacity": limits.httpIngestRingCapacity = 4
+        case "httpIdleTimeout": limits.httpIdleTimeout = .milliseconds(10)
+        case "httpConnectionsMax": limits.httpConnectionsMax = 1
+        case "streamClientsPerPeerMax": limits.streamClientsPerPeerMax = Limits.Events.streamClientsMax + 1
         default: preconditionFailure("no such limit \(name)")
         }
         return limits
@@ -43,7 +46,7 @@ import Testing
     @Test(arguments: [
         "ringCapacity", "datagramBytesMax", "receiveBatchDatagrams", "drainBatchDatagrams", "commitSamplesMax", "commitInterval",
         "commitBatchesInFlight", "dronesMax", "duplicateWindowFrames", "futureTolerance", "recordingRingCapacity",
-        "recordSessionRingCapacity", "httpIngestRingCapacity",
+        "recordSessionRingCapacity", "httpIngestRingCapacity", "httpIdleTimeout", "httpConnectionsMax", "streamClientsPerPeerMax",
     ])
     func eachBrokenLimitIsNamed(name: String) {
         let limits = Self.breaking(name)
