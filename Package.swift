@@ -90,8 +90,10 @@ let package = Package(
         ),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
-        .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "CZlib"]),
+        // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog,
+        // PX4 ULog and ArduPilot DataFlash logs (replayed as MAVLink 2 frames made with MAVLinkWire's
+        // encoder), pcap and pcapng captures.
+        .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "MAVLinkWire", "CZlib"]),
         // The shared store past one machine: PostgreSQL through postgres-nio (COPY per batch, daily
         // partitions, the fleet's latest state), and the one place a `--db` value is opened.
         .target(
@@ -193,7 +195,7 @@ let package = Package(
         ),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Telemetry", "TelemetryWire"]),
         .testTarget(name: "TelemetryExportTests", dependencies: ["TelemetryExport", "TelemetryStore", "Telemetry", "TelemetryWire"]),
-        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry"]),
+        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry", "MAVLinkWire"]),
         .testTarget(
             name: "StatusServerTests",
             dependencies: [

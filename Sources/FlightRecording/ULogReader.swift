@@ -1,0 +1,422 @@
+import Telemetry
+
+/// Reads a PX4 ULog file (`.ulg`) and replays it as MAVLink 2 frames (docs/recording-format.md,
+/// "ULog"). The format is PX4's "ULog File Format" (docs.px4.io): a 16-byte header (magic
+/// `ULog` 01 12 35, version, boot time of the log start), then messages of a 3-byte header —
+/// size (u16, the body's bytes), type (one ASCII letter) — and a body: `B` flag bits, `F`
+/// formats, `I`/`M` info (multi-part), `P`/`Q` parameters, `A` subscriptions (multi id, message
+/// id, topic), `R` unsubscriptions, `D` data (message id then the topic's fields, starting with
+/// its `timestamp`, µs of boot), `L`/`C` logged strings, `S` sync markers and `O` dropouts.
+///
+/// The file is mapped (`MappedFile`) and walked once per read, front to back; what the walk keeps
+/// is bounded (formats, subscriptions, counts per topic), so a file of any size replays in
+/// constant memory. A first pass stops as soon as it knows the drone's system id and the first
+/// UTC offset, so samples before the first GPS time are placed on the UTC scale too.
+public final class ULogReader: LogContentsReading {
+    public var path: String { file.path }
+    public var kind: RecordingFormatKind { .ulog }
+    public private(set) var contents = LogContents()
+    let file: MappedFile
+    let systemIDOverride: UInt8?
+
+    static let magic: [UInt8] = [0x55, 0x4C, 0x6F, 0x67, 0x01, 0x12, 0x35]
+    static let headerLength = 16
+    static let messageHeaderLength = 3
+
+    public convenience init(path: String, systemID: UInt8? = nil) throws(RecordingError) {
+        self.init(file: try MappedFile(path: path), systemID: systemID)
+    }
+
+    init(file: MappedFile, systemID: UInt8?) {
+        self.file = file
+        self.systemIDOverride = systemID
+    }
+
+    static func looksLikeULog(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= magic.count && bytes.prefix(magic.count).elementsEqual(magic)
+    }
+
+    public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
+        Self.replay(
+            file.bytes, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds,
+            contents: { self.contents = $0 }, body: body)
+    }
+
+    /// The whole replay of `bytes` (the fuzz target calls it without a file).
+    static func replay(
+        _ bytes: UnsafeRawBufferPointer, systemIDOverride: UInt8?, fromNanoseconds: UInt64?, untilNanoseconds: UInt64?,
+        contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
+    ) -> ReadReport {
+        // First pass: the system id, the vehicle type, the first UTC offset and whether fused
+        // positions are logged.
+        var survey = ULogParser()
+        var scratchReport = ReadReport()
+        var systemID: UInt8?
+        var vehicleType: UInt8 = 2
+        var firstOffset: Int64?
+        var hasGlobalPosition = false
+        var isGlobalPositionSubscribed = false
+        survey.parse(bytes, report: &scratchReport) { event in
+            switch event {
+            case .parameter(let name, let value):
+                if name == "MAV_SYS_ID", value >= 1, value <= 255 { systemID = UInt8(value) }
+                if name == "MAV_TYPE", value >= 0, value <= 255 { vehicleType = UInt8(value) }
+            case .fix(let fix):
+                if firstOffset == nil, let utc = fix.utcMicroseconds {
+                    firstOffset = Int64(truncatingIfNeeded: utc) &- Int64(truncatingIfNeeded: fix.bootMicroseconds)
+                }
+            case .position:
+                hasGlobalPosition = true
+            case .globalPositionSubscribed:
+                isGlobalPositionSubscribed = true
+            default:
+                break
+            }
+            // Subscriptions come before data, so once a GPS time is known the only thing left to
+            // learn is whether fused positions follow.
+            return firstOffset == nil || (isGlobalPositionSubscribed && !hasGlobalPosition)
+        }
+        var contents = LogContents()
+        contents.systemID = systemIDOverride ?? systemID ?? 1
+        contents.systemIDSource = systemIDOverride != nil ? "override" : systemID != nil ? "MAV_SYS_ID" : "default"
+        let synthesizer = LogDatagramSynthesizer(
+            systemID: contents.systemID, autopilot: 12, vehicleType: vehicleType, positionsFromFixes: !hasGlobalPosition,
+            firstOffsetMicroseconds: firstOffset, contents: contents)
+
+        var report = ReadReport()
+        let from = fromNanoseconds ?? 0
+        let until = untilNanoseconds ?? .max
+        let noSource = UnsafeRawBufferPointer(start: nil, count: 0)
+        var stopped = false
+        func emit(_ nanoseconds: UInt64, _ frame: UnsafeRawBufferPointer) -> Bool {
+            report.datagramsFound += 1
+            report.noteTime(nanoseconds)
+            guard nanoseconds >= from && nanoseconds < until else { return true }
+            report.datagramsRead += 1
+            if body(RecordedDatagram(receivedNanoseconds: nanoseconds, bytes: frame, source: noSource, isTruncated: false)) { return true }
+            stopped = true
+            return false
+        }
+        var parser = ULogParser()
+        var parseReport = ReadReport()
+        parser.parse(bytes, report: &parseReport) { event in
+            switch event {
+            case .fix(let fix): return synthesizer.add(fix: fix, emit: emit)
+            case .position(let position): return synthesizer.add(position: position, emit: emit)
+            case .battery(let battery): return synthesizer.add(battery: battery, emit: emit)
+            default: return true
+            }
+        }
+        if !stopped { _ = synthesizer.flush(emit: emit) }
+        // The parse's damage counts with the synthesizer's datagram counts.
+        let datagrams = (report.datagramsFound, report.datagramsRead, report.firstNanoseconds, report.lastNanoseconds)
+        report = parseReport
+        (report.datagramsFound, report.datagramsRead, report.firstNanoseconds, report.lastNanoseconds) = datagrams
+        var final = synthesizer.contents
+        parser.fill(&final)
+        if !final.hasUTC { report.note("no GPS time in the log: times are the boot clock from 1970-01-01") }
+        if final.recordsLate > 0 { report.note("\(final.recordsLate) records more than the reorder window out of time order, replayed late") }
+        store(final)
+        return report
+    }
+}
+
+/// What the ULog walk hands its caller.
+enum ULogEvent {
+    case parameter(name: Substring, value: Double)
+    case fix(LogFix)
+    case position(LogFix)
+    case battery(LogBattery)
+    case globalPositionSubscribed
+}
+
+/// The ULog walk: frames messages, keeps formats and subscriptions, counts topics, and turns the
+/// records of the mapped topics into events. Damage is counted into the report.
+struct ULogParser {
+    /// What a subscription's records become.
+    enum Role { case gps, globalPosition, battery, other }
+
+    struct Subscription {
+        var topic: Substring
+        var multiID: UInt8
+        var role: Role
+        var size: Int
+        var fields: [Substring: ULogField]
+        var count = 0
+    }
+
+    var formats = ULogFormats()
+    var subscriptions: [Subscription] = []
+    /// Subscription index by message id (-1 = none); 64 Ki entries, allocated once per walk.
+    var subscriptionByID = [Int32](repeating: -1, count: 65_536)
+    var info: [String: String] = [:]
+    var parameters = 0
+    var textMessages = 0
+    var dropouts = 0
+    var dropoutMilliseconds = 0
+    var bootFirst: UInt64 = .max
+    var bootLast: UInt64 = 0
+
+    static let knownTypes: Set<UInt8> = Set("BFIMPQARDLCSO".utf8)
+
+    /// Walks `bytes`; `onEvent` returns false to stop.
+    mutating func parse(_ bytes: UnsafeRawBufferPointer, report: inout ReadReport, onEvent: (ULogEvent) -> Bool) {
+        guard ULogReader.looksLikeULog(bytes) && bytes.count >= ULogReader.headerLength else {
+            report.trailingBytes = bytes.count
+            report.note("the ULog header is cut off")
+            return
+        }
+        var offset = ULogReader.headerLength
+        // Bounded: each pass advances `offset` by at least one byte or ends.
+        while offset < bytes.count {
+            let remaining = bytes.count - offset
+            guard remaining >= ULogReader.messageHeaderLength else {
+                report.trailingBytes = remaining
+                report.skip("cut record", at: offset)
+                return
+            }
+            let size = Int(bytes.littleEndian(at: offset, as: UInt16.self))
+            let type = bytes[offset + 2]
+            let end = offset + ULogReader.messageHeaderLength + size
+            if plausible(bytes, at: offset) {
+                if end > bytes.count {
+                    report.trailingBytes = remaining
+                    report.skip("cut record", at: offset)
+                    return
+                }
+                let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + ULogReader.messageHeaderLength)..<end])
+                if !handle(type: type, body: body, at: offset, report: &report, onEvent: onEvent) { return }
+                offset = end
+                continue
+            }
+            // Not a message: look for the next offset where one starts and is followed by another
+            // (or by the end), and count the bytes in between.
+            guard let next = nextMessage(bytes, after: offset) else {
+                report.bytesSkipped += remaining
+                report.resyncs += 1
+                report.recordsDamaged += 1
+                report.skip("garbage", at: offset)
+                return
+            }
+            report.bytesSkipped += next - offset
+            report.resyncs += 1
+            report.recordsDamaged += 1
+            report.skip("garbage", at: offset)
+            offset = next
+        }
+    }
+
+    /// Whether a message header at `offset` is believable: a known type, and for data a
+    /// subscribed id and a size its format allows. A header whose body runs past the end is
+    /// believable (a cut record).
+    func plausible(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset + ULogReader.messageHeaderLength <= bytes.count else { return false }
+        let size = Int(bytes.littleEndian(at: offset, as: UInt16.self))
+        let type = bytes[offset + 2]
+        guard Self.knownTypes.contains(type) else { return false }
+        switch type {
+        case UInt8(ascii: "D"):
+            guard size >= 2 + 8, offset + 5 <= bytes.count else { return size >= 2 + 8 }
+            let id = Int(bytes.littleEndian(at: offset + 3, as: UInt16.self))
+            let index = subscriptionByID[id]
+            guard index >= 0 else { return false }
+            return size - 2 <= subscriptions[Int(index)].size
+        case UInt8(ascii: "S"): return size == 8
+        case UInt8(ascii: "O"): return size == 2
+        case UInt8(ascii: "A"): return size >= 4
+        case UInt8(ascii: "R"): return size == 2
+        case UInt8(ascii: "B"): return size >= 40
+        case UInt8(ascii: "L"): return size >= 9
+        case UInt8(ascii: "C"): return size >= 11
+        case UInt8(ascii: "F"), UInt8(ascii: "I"), UInt8(ascii: "P"): return size >= 2
+        case UInt8(ascii: "M"), UInt8(ascii: "Q"): return size >= 3
+        default: return false
+        }
+    }
+
+    func nextMessage(_ bytes: UnsafeRawBufferPointer, after offset: Int) -> Int? {
+        var candidate = offset + 1
+        while candidate + ULogReader.messageHeaderLength <= bytes.count {
+            if plausible(bytes, at: candidate) {
+                let following = candidate + ULogReader.messageHeaderLength + Int(bytes.littleEndian(at: candidate, as: UInt16.self))
+                if following >= bytes.count || plausible(bytes, at: following) { return candidate }
+            }
+            candidate += 1
+        }
+        return nil
+    }
+
+    /// `key` of an info or parameter body: `type name` (length-prefixed), then the value.
+    static func keyValue(_ body: UnsafeRawBufferPointer, keyAt start: Int) -> (type: Substring, name: Substring, value: UnsafeRawBufferPointer)? {
+        guard body.count > start else { return nil }
+        let keyLength = Int(body[start])
+        guard start + 1 + keyLength <= body.count else { return nil }
+        let key = String(decoding: UnsafeRawBufferPointer(rebasing: body[(start + 1)..<(start + 1 + keyLength)]), as: UTF8.self)[...]
+        let parts = key.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        return (parts[0], parts[1], UnsafeRawBufferPointer(rebasing: body[(start + 1 + keyLength)...]))
+    }
+
+    /// Handles one whole message; false when `onEvent` asked to stop.
+    mutating func handle(
+        type: UInt8, body: UnsafeRawBufferPointer, at offset: Int, report: inout ReadReport, onEvent: (ULogEvent) -> Bool
+    ) -> Bool {
+        switch type {
+        case UInt8(ascii: "F"):
+            let text = String(decoding: body, as: UTF8.self)
+            if !formats.add(text[...]) {
+                report.recordsDamaged += 1
+                report.skip("bad format definition", at: offset)
+            }
+        case UInt8(ascii: "I"):
+            guard let (keyType, name, value) = Self.keyValue(body, keyAt: 0) else {
+                report.skip("bad info message", at: offset)
+                return true
+            }
+            if keyType.hasPrefix("char") {
+                info[String(name)] = String(decoding: value.prefix { $0 != 0 }, as: UTF8.self)
+            } else if let primitive = ULogPrimitive(name: keyType), value.count >= primitive.size {
+                info[String(name)] = String(primitive.integer(in: value, at: 0) ?? 0)
+            }
+        case UInt8(ascii: "M"):
+            // Multi-part info (`is_continued`, then a key and value): kept only as a count.
+            break
+        case UInt8(ascii: "P"), UInt8(ascii: "Q"):
+            // `Q` (default parameters) has a type-mask byte before the key.
+            guard let (keyType, name, value) = Self.keyValue(body, keyAt: type == UInt8(ascii: "Q") ? 1 : 0),
+                let primitive = ULogPrimitive(name: keyType), value.count >= primitive.size
+            else {
+                report.skip("bad parameter", at: offset)
+                return true
+            }
+            guard type == UInt8(ascii: "P") else { return true }
+            parameters += 1
+            return onEvent(.parameter(name: name, value: primitive.number(in: value, at: 0)))
+        case UInt8(ascii: "A"):
+            let multiID = body[0]
+            let id = Int(body.littleEndian(at: 1, as: UInt16.self))
+            let topic = String(decoding: UnsafeRawBufferPointer(rebasing: body[3...]).prefix { $0 != 0 }, as: UTF8.self)[...]
+            guard subscriptions.count < Limits.Recording.logSubscriptionsMax, let format = formats.fields(of: topic) else {
+                report.recordsDamaged += 1
+                report.skip("subscription to an undefined format", at: offset)
+                return true
+            }
+            var role = Role.other
+            if multiID == 0 {
+                switch topic {
+                case "vehicle_gps_position", "sensor_gps": role = .gps
+                case "vehicle_global_position": role = .globalPosition
+                case "battery_status": role = .battery
+                default: break
+                }
+            }
+            var fields: [Substring: ULogField] = [:]
+            if role != .other { for field in format.fields { fields[field.name] = field } }
+            subscriptionByID[id] = Int32(subscriptions.count)
+            subscriptions.append(Subscription(topic: topic, multiID: multiID, role: role, size: format.size, fields: fields))
+            if role == .globalPosition { return onEvent(.globalPositionSubscribed) }
+        case UInt8(ascii: "R"):
+            // The id stops being used; its counts stay.
+            break
+        case UInt8(ascii: "D"):
+            let id = Int(body.littleEndian(at: 0, as: UInt16.self))
+            let index = Int(subscriptionByID[id])
+            let payload = UnsafeRawBufferPointer(rebasing: body[2...])
+            subscriptions[index].count += 1
+            let timestamp = payload.littleEndian(at: 0, as: UInt64.self)
+            bootFirst = min(bootFirst, timestamp)
+            bootLast = max(bootLast, timestamp)
+            switch subscriptions[index].role {
+            case .other: return true
+            case .gps: return onEvent(.fix(Self.fix(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
+            case .globalPosition:
+                return onEvent(.position(Self.globalPosition(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
+            case .battery: return onEvent(.battery(Self.battery(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
+            }
+        case UInt8(ascii: "L"), UInt8(ascii: "C"):
+            textMessages += 1
+        case UInt8(ascii: "O"):
+            dropouts += 1
+            dropoutMilliseconds += Int(body.littleEndian(at: 0, as: UInt16.self))
+        default:
+            // `B` flag bits and `S` sync markers carry nothing to replay.
+            break
+        }
+        return true
+    }
+
+    static func fix(_ payload: UnsafeRawBufferPointer, fields: [Substring: ULogField], timestamp: UInt64) -> LogFix {
+        func number(_ name: Substring) -> Double? { fields[name]?.number(in: payload) }
+        func integer(_ name: Substring) -> Int64? { fields[name]?.integer(in: payload) }
+        var fix = LogFix(bootMicroseconds: timestamp, utcMicroseconds: nil, latitudeE7: 0, longitudeE7: 0, altitudeMM: 0)
+        if let utc = integer("time_utc_usec"), utc > 0 { fix.utcMicroseconds = UInt64(utc) }
+        // PX4 up to v1.13: lat/lon in 1e-7 degrees and alt in mm (int32); v1.14 on: degrees and
+        // metres as doubles.
+        if let lat = integer("lat"), let lon = integer("lon") {
+            fix.latitudeE7 = Int32(truncatingIfNeeded: lat)
+            fix.longitudeE7 = Int32(truncatingIfNeeded: lon)
+            fix.altitudeMM = Int32(truncatingIfNeeded: integer("alt") ?? 0)
+        } else {
+            fix.latitudeE7 = e7(number("latitude_deg"))
+            fix.longitudeE7 = e7(number("longitude_deg"))
+            fix.altitudeMM = millimetres(number("altitude_msl_m"))
+        }
+        fix.fixType = UInt8(clamping: integer("fix_type") ?? 0)
+        fix.satellites = UInt8(clamping: integer("satellites_used") ?? 255)
+        fix.velocityNorth = Float(number("vel_n_m_s") ?? .nan)
+        fix.velocityEast = Float(number("vel_e_m_s") ?? .nan)
+        fix.velocityDown = Float(number("vel_d_m_s") ?? .nan)
+        if let course = number("cog_rad") { fix.headingDegrees = Float(course * 180 / .pi) }
+        return fix
+    }
+
+    static func globalPosition(_ payload: UnsafeRawBufferPointer, fields: [Substring: ULogField], timestamp: UInt64) -> LogFix {
+        func number(_ name: Substring) -> Double? { fields[name]?.number(in: payload) }
+        var position = LogFix(
+            bootMicroseconds: timestamp, utcMicroseconds: nil, latitudeE7: e7(number("lat")), longitudeE7: e7(number("lon")),
+            altitudeMM: millimetres(number("alt")))
+        position.velocityNorth = Float(number("vel_n") ?? .nan)
+        position.velocityEast = Float(number("vel_e") ?? .nan)
+        position.velocityDown = Float(number("vel_d") ?? .nan)
+        if let yaw = number("yaw") { position.headingDegrees = Float(yaw * 180 / .pi) }
+        return position
+    }
+
+    static func battery(_ payload: UnsafeRawBufferPointer, fields: [Substring: ULogField], timestamp: UInt64) -> LogBattery {
+        func number(_ name: Substring) -> Double? { fields[name]?.number(in: payload) }
+        let volts = number("voltage_v") ?? number("voltage_filtered_v") ?? .nan
+        let remaining = number("remaining").flatMap { $0.isFinite && $0 >= 0 && $0 <= 1 ? Int(($0 * 100).rounded()) : nil }
+        return LogBattery(bootMicroseconds: timestamp, volts: Float(volts), amperes: Float(number("current_a") ?? .nan), remainingPercent: remaining)
+    }
+
+    static func e7(_ degrees: Double?) -> Int32 {
+        guard let degrees, degrees.isFinite, abs(degrees) <= 360 else { return 0 }
+        return Int32((degrees * 1e7).rounded())
+    }
+
+    static func millimetres(_ metres: Double?) -> Int32 {
+        guard let metres, metres.isFinite, abs(metres) < 2e6 else { return 0 }
+        return Int32((metres * 1_000).rounded())
+    }
+
+    /// Adds the walk's counts to `contents`.
+    func fill(_ contents: inout LogContents) {
+        for subscription in subscriptions {
+            contents.messageCounts["\(subscription.topic)[\(subscription.multiID)]", default: 0] += subscription.count
+        }
+        var vehicle = info["sys_name"] ?? "ULog"
+        if let release = info["ver_sw_release"].flatMap(UInt32.init) ?? info["ver_sw_release"].flatMap(Int64.init).map({ UInt32(truncatingIfNeeded: $0) }), release != 0 {
+            vehicle += " v\(release >> 24 & 0xFF).\(release >> 16 & 0xFF).\(release >> 8 & 0xFF)"
+        }
+        if let hardware = info["ver_hw"] { vehicle += " " + hardware }
+        contents.vehicle = vehicle
+        contents.parameters = parameters
+        contents.textMessages = textMessages
+        contents.dropouts = dropouts
+        contents.dropoutMilliseconds = dropoutMilliseconds
+        if bootFirst <= bootLast {
+            contents.bootFirstMicroseconds = bootFirst
+            contents.bootLastMicroseconds = bootLast
+        }
+    }
+}
