@@ -140,6 +140,9 @@ struct DataFlashParser {
         var role: Role
         /// Index into `columns` of the instance field, if any.
         var instanceColumn: Int?
+        /// The boot time field (`TimeUS`, µs, or `TimeMS`, ms), looked up once.
+        var timeColumn: Column?
+        var timeIsMilliseconds = false
         var count = 0
 
         func column(_ names: Substring...) -> Column? {
@@ -316,6 +319,13 @@ struct DataFlashParser {
             default: .other
             }
         var format = Format(name: name, length: length, columns: columns, role: role)
+        if let time = format.column("TimeUS") {
+            format.timeColumn = time
+        } else if name != "GPS", let time = format.column("TimeMS") {
+            // (Old GPS records' TimeMS is the GPS time of week, not the boot clock.)
+            format.timeColumn = time
+            format.timeIsMilliseconds = true
+        }
         format.instanceColumn = columns.firstIndex { $0.name == "I" || $0.name == "Instance" || $0.name == "Inst" }
         return format
     }
@@ -351,11 +361,10 @@ struct DataFlashParser {
             formats[defined] = new
             return true
         }
-        if let time = format.column("TimeUS").flatMap({ Self.integer(record, $0) }) ?? format.column("TimeMS").flatMap({ Self.integer(record, $0) }).map({ $0 * 1_000 }),
-            time > 0, format.role != .units || true
-        {
-            bootFirst = min(bootFirst, UInt64(time))
-            bootLast = max(bootLast, UInt64(time))
+        if let column = format.timeColumn, let value = Self.integer(record, column), value > 0 {
+            let time = UInt64(value) &* (format.timeIsMilliseconds ? 1_000 : 1)
+            bootFirst = min(bootFirst, time)
+            bootLast = max(bootLast, time)
         }
         switch format.role {
         case .other:
@@ -386,7 +395,8 @@ struct DataFlashParser {
             return onEvent(.fix(Self.fix(record, format)))
         case .battery:
             if let column = format.instanceColumn, Self.integer(record, format.columns[column]) != 0 { return true }
-            let boot = UInt64(max(0, format.column("TimeUS").flatMap { Self.integer(record, $0) } ?? (format.column("TimeMS").flatMap { Self.integer(record, $0) } ?? 0) * 1_000))
+            let time = format.timeColumn.flatMap { Self.integer(record, $0) } ?? 0
+            let boot = UInt64(max(0, time)) &* (format.timeIsMilliseconds ? 1_000 : 1)
             let volts = format.column("Volt").flatMap { Self.number(record, $0) } ?? .nan
             let amperes = format.column("Curr").flatMap { Self.number(record, $0) } ?? .nan
             let remaining = format.column("RemPct").flatMap { Self.integer(record, $0) }.flatMap { $0 >= 0 && $0 <= 100 ? Int($0) : nil }

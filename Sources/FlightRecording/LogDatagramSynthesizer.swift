@@ -62,6 +62,7 @@ final class LogDatagramSynthesizer {
     private(set) var offsetMicroseconds: Int64?
     var contents: LogContents
 
+    /// Grows as frames wait (amortised), never past `entriesMax`.
     private var heap: [Pending] = []
     private var serial: UInt64 = 0
     private var sequence: UInt8 = 0
@@ -81,7 +82,6 @@ final class LogDatagramSynthesizer {
         self.offsetMicroseconds = firstOffsetMicroseconds
         self.contents = contents
         self.contents.hasUTC = firstOffsetMicroseconds != nil
-        heap.reserveCapacity(entriesMax)
     }
 
     /// UTC µs of a boot time (the boot time itself when the log has no UTC).

@@ -147,8 +147,12 @@ struct ULogParser {
 
     var formats = ULogFormats()
     var subscriptions: [Subscription] = []
-    /// Subscription index by message id (-1 = none); 64 Ki entries, allocated once per walk.
-    var subscriptionByID = [Int32](repeating: -1, count: 65_536)
+    /// Subscription index by message id (-1 = none), as long as the highest id subscribed (ids
+    /// are small and dense in practice; 64 Ki entries at most).
+    var subscriptionByID: [Int32] = []
+    /// Message ids whose subscription named an undefined or damaged format: their data is skipped
+    /// by its size, not taken for garbage.
+    var unknownDataIDs = Set<UInt16>()
     var info: [String: String] = [:]
     var parameters = 0
     var textMessages = 0
@@ -189,6 +193,12 @@ struct ULogParser {
                 offset = end
                 continue
             }
+            if isUnknownData(bytes, at: offset) {
+                report.recordsDamaged += 1
+                report.skip("data of a subscription that failed", at: offset)
+                offset = end
+                continue
+            }
             // Not a message: look for the next offset where one starts and is followed by another
             // (or by the end), and count the bytes in between.
             guard let next = nextMessage(bytes, after: offset) else {
@@ -206,38 +216,85 @@ struct ULogParser {
         }
     }
 
-    /// Whether a message header at `offset` is believable: a known type, and for data a
-    /// subscribed id and a size its format allows. A header whose body runs past the end is
-    /// believable (a cut record).
-    func plausible(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+    /// Whether a message header at `offset` is believable: a known type whose body looks like
+    /// that type's (text where text belongs, the sync magic, a subscribed id and a size its format
+    /// allows for data). A header whose body runs past the end is judged by what is there (a cut
+    /// record). With `resynchronising`, data must also carry a timestamp near the log's clock.
+    func plausible(_ bytes: UnsafeRawBufferPointer, at offset: Int, resynchronising: Bool = false) -> Bool {
         guard offset + ULogReader.messageHeaderLength <= bytes.count else { return false }
         let size = Int(bytes.littleEndian(at: offset, as: UInt16.self))
         let type = bytes[offset + 2]
-        guard Self.knownTypes.contains(type) else { return false }
+        let bodyStart = offset + ULogReader.messageHeaderLength
+        let available = min(size, bytes.count - bodyStart)
+        func printable(_ from: Int, _ count: Int) -> Bool {
+            let end = min(bodyStart + from + count, bodyStart + available)
+            var index = bodyStart + from
+            while index < end {
+                let byte = bytes[index]
+                guard byte >= 0x20 && byte < 0x7F else { return false }
+                index += 1
+            }
+            return true
+        }
+        /// A key (`type name`, length-prefixed at `at`) that is text and fits the body.
+        func keyFits(at: Int) -> Bool {
+            guard available > at else { return available == at && size > at }
+            let keyLength = Int(bytes[bodyStart + at])
+            return keyLength >= 3 && at + 1 + keyLength <= size && printable(at + 1, keyLength)
+        }
         switch type {
         case UInt8(ascii: "D"):
-            guard size >= 2 + 8, offset + 5 <= bytes.count else { return size >= 2 + 8 }
-            let id = Int(bytes.littleEndian(at: offset + 3, as: UInt16.self))
-            let index = subscriptionByID[id]
-            guard index >= 0 else { return false }
-            return size - 2 <= subscriptions[Int(index)].size
-        case UInt8(ascii: "S"): return size == 8
+            guard size >= 2 + 8 else { return false }
+            guard available >= 2 else { return true }
+            let id = Int(bytes.littleEndian(at: bodyStart, as: UInt16.self))
+            guard id < subscriptionByID.count, subscriptionByID[id] >= 0 else { return false }
+            guard size - 2 <= subscriptions[Int(subscriptionByID[id])].size else { return false }
+            if resynchronising && available >= 10 && bootFirst <= bootLast {
+                let timestamp = bytes.littleEndian(at: bodyStart + 2, as: UInt64.self)
+                let slack: UInt64 = 3_600_000_000
+                return timestamp &+ slack >= bootFirst && timestamp <= bootLast &+ slack
+            }
+            return true
+        case UInt8(ascii: "S"):
+            guard size == 8 else { return false }
+            let magic: [UInt8] = [0x2F, 0x73, 0x13, 0x20, 0x25, 0x0C, 0xBB, 0x12]
+            for index in 0..<available where bytes[bodyStart + index] != magic[index] { return false }
+            return true
         case UInt8(ascii: "O"): return size == 2
-        case UInt8(ascii: "A"): return size >= 4
-        case UInt8(ascii: "R"): return size == 2
-        case UInt8(ascii: "B"): return size >= 40
-        case UInt8(ascii: "L"): return size >= 9
-        case UInt8(ascii: "C"): return size >= 11
-        case UInt8(ascii: "F"), UInt8(ascii: "I"), UInt8(ascii: "P"): return size >= 2
-        case UInt8(ascii: "M"), UInt8(ascii: "Q"): return size >= 3
+        case UInt8(ascii: "R"):
+            guard size == 2 else { return false }
+            guard available == 2 else { return true }
+            let id = Int(bytes.littleEndian(at: bodyStart, as: UInt16.self))
+            return id < subscriptionByID.count && subscriptionByID[id] >= 0
+        case UInt8(ascii: "A"): return size >= 4 && printable(3, size - 3)
+        case UInt8(ascii: "B"): return offset == ULogReader.headerLength && size >= 40
+        case UInt8(ascii: "L"):
+            return size >= 9 && (available < 1 || (bytes[bodyStart] >= UInt8(ascii: "0") && bytes[bodyStart] <= UInt8(ascii: "7")))
+        case UInt8(ascii: "C"):
+            return size >= 11 && (available < 1 || (bytes[bodyStart] >= UInt8(ascii: "0") && bytes[bodyStart] <= UInt8(ascii: "7")))
+        case UInt8(ascii: "F"): return size >= 2 && printable(0, size)
+        case UInt8(ascii: "I"), UInt8(ascii: "P"): return size >= 2 && keyFits(at: 0)
+        case UInt8(ascii: "M"), UInt8(ascii: "Q"): return size >= 3 && keyFits(at: 1)
         default: return false
         }
+    }
+
+    /// A data message whose id no subscription names, framed well enough to step over: followed
+    /// by a believable message or by the end. (A subscription whose format was damaged leaves
+    /// its data like this; pyulog skips such data too.)
+    func isUnknownData(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        guard offset + 5 <= bytes.count, bytes[offset + 2] == UInt8(ascii: "D") else { return false }
+        let size = Int(bytes.littleEndian(at: offset, as: UInt16.self))
+        let id = Int(bytes.littleEndian(at: offset + 3, as: UInt16.self))
+        guard size >= 10, id >= subscriptionByID.count || subscriptionByID[id] < 0, unknownDataIDs.contains(UInt16(id)) else { return false }
+        let following = offset + ULogReader.messageHeaderLength + size
+        return following == bytes.count || plausible(bytes, at: following)
     }
 
     func nextMessage(_ bytes: UnsafeRawBufferPointer, after offset: Int) -> Int? {
         var candidate = offset + 1
         while candidate + ULogReader.messageHeaderLength <= bytes.count {
-            if plausible(bytes, at: candidate) {
+            if plausible(bytes, at: candidate, resynchronising: true) {
                 let following = candidate + ULogReader.messageHeaderLength + Int(bytes.littleEndian(at: candidate, as: UInt16.self))
                 if following >= bytes.count || plausible(bytes, at: following) { return candidate }
             }
@@ -297,6 +354,8 @@ struct ULogParser {
             let id = Int(body.littleEndian(at: 1, as: UInt16.self))
             let topic = String(decoding: UnsafeRawBufferPointer(rebasing: body[3...]).prefix { $0 != 0 }, as: UTF8.self)[...]
             guard subscriptions.count < Limits.Recording.logSubscriptionsMax, let format = formats.fields(of: topic) else {
+                unknownDataIDs.insert(UInt16(id))
+                if id < subscriptionByID.count { subscriptionByID[id] = -1 }
                 report.recordsDamaged += 1
                 report.skip("subscription to an undefined format", at: offset)
                 return true
@@ -312,6 +371,7 @@ struct ULogParser {
             }
             var fields: [Substring: ULogField] = [:]
             if role != .other { for field in format.fields { fields[field.name] = field } }
+            if id >= subscriptionByID.count { subscriptionByID += [Int32](repeating: -1, count: id + 1 - subscriptionByID.count) }
             subscriptionByID[id] = Int32(subscriptions.count)
             subscriptions.append(Subscription(topic: topic, multiID: multiID, role: role, size: format.size, fields: fields))
             if role == .globalPosition { return onEvent(.globalPositionSubscribed) }
@@ -401,7 +461,8 @@ struct ULogParser {
 
     /// Adds the walk's counts to `contents`.
     func fill(_ contents: inout LogContents) {
-        for subscription in subscriptions {
+        // Topics with data only (a subscription may log nothing), as pyulog lists them.
+        for subscription in subscriptions where subscription.count > 0 {
             contents.messageCounts["\(subscription.topic)[\(subscription.multiID)]", default: 0] += subscription.count
         }
         var vehicle = info["sys_name"] ?? "ULog"
