@@ -27,7 +27,7 @@ build_module() {  # name, sources...
 [ "$OUT/MAVLinkWire.o" -nt Sources/MAVLinkWire ] || build_module MAVLinkWire Sources/MAVLinkWire/*.swift
 build_module FlightRecording Sources/FlightRecording/*.swift
 python3 - "$OUT" "$MAX_LEN" <<'PY'
-import pathlib, shutil, sys
+import pathlib, shutil, struct, sys
 out = pathlib.Path(sys.argv[1])
 max_len = int(sys.argv[2])
 seeds = {"ulog": ["pyulog_sample_log_small.ulg"], "dataflash": ["dataflashlog_log.bin", "ardusub_log_tools_small_dataflash.bin"],
@@ -40,6 +40,55 @@ for target, files in seeds.items():
         data = (pathlib.Path("Fixtures/flights") / name).read_bytes()
         for cut in (256, 1024, 4096, max_len):
             (corpus / f"{name}-{cut}").write_bytes(data[:min(cut, max_len)])
+    # Compact seeds that reach the data paths within a few KiB: only the definitions, parameters
+    # and subscriptions of the mapped topics and types, and their first records.
+    if target == "ulog":
+        data = (pathlib.Path("Fixtures/flights") / "pyulog_sample_log_small.ulg").read_bytes()
+        keep_topics = {b"vehicle_gps_position", b"battery_status", b"vehicle_global_position"}
+        seed, off, ids, counts = bytearray(data[:16]), 16, set(), {}
+        while off + 3 <= len(data):
+            n, t = struct.unpack_from("<HB", data, off)
+            msg = data[off:off + 3 + n]
+            body = msg[3:]
+            keep = False
+            if t == ord("F"):
+                keep = body.split(b":")[0] in keep_topics
+            elif t in (ord("B"), ord("I"), ord("L"), ord("S"), ord("O")):
+                keep = t != ord("I") or len(seed) < 2048
+            elif t == ord("P"):
+                keep = b"MAV_SYS_ID" in body or b"MAV_TYPE" in body
+            elif t == ord("A"):
+                keep = body[3:] in keep_topics
+                if keep:
+                    ids.add(struct.unpack_from("<H", body, 1)[0])
+            elif t == ord("D"):
+                i = struct.unpack_from("<H", body, 0)[0]
+                counts[i] = counts.get(i, 0) + 1
+                keep = i in ids and counts[i] <= 6
+            if keep:
+                seed += msg
+            off += 3 + n
+        (corpus / "ulog-compact").write_bytes(bytes(seed[:max_len]))
+    if target == "dataflash":
+        for name in files:
+            data = (pathlib.Path("Fixtures/flights") / name).read_bytes()
+            lengths, names, counts = {128: 89}, {128: b"FMT"}, {}
+            keep_names = {b"FMT", b"GPS", b"CURR", b"BAT", b"PARM", b"MSG", b"FMTU", b"UNIT", b"MULT"}
+            seed, off = bytearray(), 0
+            while off + 3 <= len(data) and data[off:off + 2] == b"\xa3\x95" and data[off + 2] in lengths:
+                t = data[off + 2]
+                rec = data[off:off + lengths[t]]
+                if t == 128:
+                    lengths[rec[3]] = rec[4]
+                    names[rec[3]] = rec[5:9].rstrip(b"\0")
+                    keep = names[rec[3]] in keep_names
+                else:
+                    counts[t] = counts.get(t, 0) + 1
+                    keep = names[t] in keep_names and counts[t] <= 8
+                if keep:
+                    seed += rec
+                off += lengths[t]
+            (corpus / f"{name}-compact").write_bytes(bytes(seed[:max_len]))
 PY
 status=0
 for target in "${TARGETS[@]}"; do
