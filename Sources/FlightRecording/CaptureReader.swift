@@ -443,12 +443,14 @@ enum PcapWalk {
         let linkType = u32(20) & 0xFFFF
         let fractionMax: UInt32 = nanosecondStamps ? 1_000_000_000 : 1_000_000
         var lastSeconds: UInt32?
-        func plausible(_ offset: Int) -> Int? {
+        /// The record length when a believable record header is at `offset`. While
+        /// resynchronising, its time must also be within a day of the last good record's.
+        func plausible(_ offset: Int, resynchronising: Bool = false) -> Int? {
             guard offset + 16 <= bytes.count else { return nil }
             let captured = Int(u32(offset + 8))
             let original = Int(u32(offset + 12))
             guard u32(offset + 4) < fractionMax, captured <= max(snapLength, 262_144), captured <= original || original == 0 else { return nil }
-            if let lastSeconds, u32(offset) &- lastSeconds &+ 86_400 > 2 * 86_400 { return nil }
+            if resynchronising, let lastSeconds, u32(offset) &- lastSeconds &+ 86_400 > 2 * 86_400 { return nil }
             return 16 + captured
         }
         var offset = 24
@@ -465,9 +467,9 @@ enum PcapWalk {
                 var candidate = offset + 1
                 var found: Int?
                 while candidate + 16 <= bytes.count {
-                    if let length = plausible(candidate), candidate + length <= bytes.count {
+                    if let length = plausible(candidate, resynchronising: true), candidate + length <= bytes.count {
                         let following = candidate + length
-                        if following == bytes.count || plausible(following) != nil { found = candidate; break }
+                        if following == bytes.count || plausible(following, resynchronising: true) != nil { found = candidate; break }
                     }
                     candidate += 1
                 }

@@ -117,6 +117,27 @@ struct CaptureReaderTests {
         #expect(report.skipped["IP fragments never completed"] == 1)
     }
 
+    /// An IPv6 UDP datagram in two fragments (fragment header 44) is reassembled likewise.
+    @Test("IPv6 fragments are reassembled")
+    func fragmentsIPv6() throws {
+        let payload = (0..<2_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let udp = CaptureWriter.be16(5_353) + CaptureWriter.be16(14_550) + CaptureWriter.be16(UInt16(8 + payload.count)) + [0, 0] + payload
+        let source: [UInt8] = [0xFE, 0x80] + [UInt8](repeating: 0, count: 13) + [1]
+        let destination: [UInt8] = [0xFE, 0x80] + [UInt8](repeating: 0, count: 13) + [2]
+        func fragment(_ range: Range<Int>, more: Bool) -> [UInt8] {
+            let field = UInt16(range.lowerBound) | (more ? 1 : 0)
+            let header: [UInt8] = [0x60, 0, 0, 0] + CaptureWriter.be16(UInt16(8 + range.count)) + [44, 64] + source + destination
+            return header + [17, 0] + CaptureWriter.be16(field) + CaptureWriter.be32(0xC0FFEE) + udp[range]
+        }
+        let packets = [fragment(1_232..<udp.count, more: false), fragment(0..<1_232, more: true)].enumerated().map {
+            CaptureWriter.Packet(nanoseconds: 1_700_000_000_000_000_000 + UInt64($0) * 1_000, frame: $1)
+        }
+        let (datagrams, report, _) = try Self.read(CaptureWriter.pcapng(packets, interfaces: [(101, 9)]))
+        #expect(datagrams.count == 1 && report.skipped["IP fragments never completed"] == nil)
+        #expect(datagrams.first?.bytes == payload)
+        #expect(datagrams.first?.source == source + [0x14, 0xE9])
+    }
+
     /// TCP, ICMP and ARP beside the UDP are skipped and counted by reason; the UDP still reads.
     @Test("Traffic that is not UDP is counted and skipped")
     func notUDP() throws {
