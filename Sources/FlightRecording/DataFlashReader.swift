@@ -19,6 +19,8 @@ public final class DataFlashReader: LogContentsReading {
     public private(set) var contents = LogContents()
     let file: MappedFile
     let systemIDOverride: UInt8?
+    /// What the first pass learnt, kept so later reads make one pass each.
+    var survey: DataFlashSurvey?
 
     static let head0: UInt8 = 0xA3
     static let head1: UInt8 = 0x95
@@ -41,16 +43,16 @@ public final class DataFlashReader: LogContentsReading {
     }
 
     public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
-        Self.replay(
-            file.bytes, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds,
-            contents: { self.contents = $0 }, body: body)
+        let survey = self.survey ?? Self.survey(file.bytes)
+        self.survey = survey
+        return Self.replay(
+            file.bytes, survey: survey, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds,
+            untilNanoseconds: untilNanoseconds, contents: { self.contents = $0 }, body: body)
     }
 
-    static func replay(
-        _ bytes: UnsafeRawBufferPointer, systemIDOverride: UInt8?, fromNanoseconds: UInt64?, untilNanoseconds: UInt64?,
-        contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
-    ) -> ReadReport {
-        // First pass: the system id, the vehicle type and the first UTC offset.
+    /// First pass: the system id, the vehicle type and the first UTC offset; it stops as soon as
+    /// it knows the id and the offset.
+    static func survey(_ bytes: UnsafeRawBufferPointer) -> DataFlashSurvey {
         var survey = DataFlashParser()
         var scratchReport = ReadReport()
         var systemID: UInt8?
@@ -72,6 +74,17 @@ public final class DataFlashReader: LogContentsReading {
             }
             return firstOffset == nil || systemID == nil
         }
+        return DataFlashSurvey(systemID: systemID, vehicleType: vehicleType, firstOffsetMicroseconds: firstOffset)
+    }
+
+    static func replay(
+        _ bytes: UnsafeRawBufferPointer, survey: DataFlashSurvey? = nil, systemIDOverride: UInt8?, fromNanoseconds: UInt64?,
+        untilNanoseconds: UInt64?, contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
+    ) -> ReadReport {
+        let survey = survey ?? Self.survey(bytes)
+        let systemID = survey.systemID
+        let vehicleType = survey.vehicleType
+        let firstOffset = survey.firstOffsetMicroseconds
         var contents = LogContents()
         contents.systemID = systemIDOverride ?? systemID ?? 1
         contents.systemIDSource = systemIDOverride != nil ? "override" : systemID != nil ? "SYSID_THISMAV" : "default"
@@ -113,6 +126,13 @@ public final class DataFlashReader: LogContentsReading {
         store(final)
         return report
     }
+}
+
+/// What the first pass over a log learns.
+struct DataFlashSurvey {
+    var systemID: UInt8?
+    var vehicleType: UInt8?
+    var firstOffsetMicroseconds: Int64?
 }
 
 enum DataFlashEvent {

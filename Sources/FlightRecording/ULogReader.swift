@@ -18,6 +18,9 @@ public final class ULogReader: LogContentsReading {
     public private(set) var contents = LogContents()
     let file: MappedFile
     let systemIDOverride: UInt8?
+    /// What the first pass learnt, kept so later reads (replay reads the start, then the whole)
+    /// make one pass each.
+    var survey: ULogSurvey?
 
     static let magic: [UInt8] = [0x55, 0x4C, 0x6F, 0x67, 0x01, 0x12, 0x35]
     static let headerLength = 16
@@ -37,18 +40,16 @@ public final class ULogReader: LogContentsReading {
     }
 
     public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
-        Self.replay(
-            file.bytes, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds,
-            contents: { self.contents = $0 }, body: body)
+        let survey = self.survey ?? Self.survey(file.bytes)
+        self.survey = survey
+        return Self.replay(
+            file.bytes, survey: survey, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds,
+            untilNanoseconds: untilNanoseconds, contents: { self.contents = $0 }, body: body)
     }
 
-    /// The whole replay of `bytes` (the fuzz target calls it without a file).
-    static func replay(
-        _ bytes: UnsafeRawBufferPointer, systemIDOverride: UInt8?, fromNanoseconds: UInt64?, untilNanoseconds: UInt64?,
-        contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
-    ) -> ReadReport {
-        // First pass: the system id, the vehicle type, the first UTC offset and whether fused
-        // positions are logged.
+    /// First pass: the system id, the vehicle type, the first UTC offset and whether fused
+    /// positions are logged. It stops as soon as it knows them.
+    static func survey(_ bytes: UnsafeRawBufferPointer) -> ULogSurvey {
         var survey = ULogParser()
         var scratchReport = ReadReport()
         var systemID: UInt8?
@@ -76,6 +77,19 @@ public final class ULogReader: LogContentsReading {
             // learn is whether fused positions follow.
             return firstOffset == nil || (isGlobalPositionSubscribed && !hasGlobalPosition)
         }
+        return ULogSurvey(systemID: systemID, vehicleType: vehicleType, firstOffsetMicroseconds: firstOffset, hasGlobalPosition: hasGlobalPosition)
+    }
+
+    /// The whole replay of `bytes` (the fuzz target calls it without a file).
+    static func replay(
+        _ bytes: UnsafeRawBufferPointer, survey: ULogSurvey? = nil, systemIDOverride: UInt8?, fromNanoseconds: UInt64?,
+        untilNanoseconds: UInt64?, contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
+    ) -> ReadReport {
+        let survey = survey ?? Self.survey(bytes)
+        let systemID = survey.systemID
+        let firstOffset = survey.firstOffsetMicroseconds
+        let hasGlobalPosition = survey.hasGlobalPosition
+        let vehicleType = survey.vehicleType
         var contents = LogContents()
         contents.systemID = systemIDOverride ?? systemID ?? 1
         contents.systemIDSource = systemIDOverride != nil ? "override" : systemID != nil ? "MAV_SYS_ID" : "default"
@@ -119,6 +133,14 @@ public final class ULogReader: LogContentsReading {
         store(final)
         return report
     }
+}
+
+/// What the first pass over a log learns.
+struct ULogSurvey {
+    var systemID: UInt8?
+    var vehicleType: UInt8
+    var firstOffsetMicroseconds: Int64?
+    var hasGlobalPosition: Bool
 }
 
 /// What the ULog walk hands its caller.
