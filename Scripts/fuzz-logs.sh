@@ -13,7 +13,7 @@ RUNS=${1:-1000000}
 shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(ulog dataflash capture)
-OUT=.build-fuzz/logs
+OUT=${FUZZ_OUT:-.build-fuzz/logs}
 MAX_LEN=${FUZZ_MAX_LEN:-8192}
 mkdir -p "$OUT/modules"
 FLAGS=(-sanitize=fuzzer,address -parse-as-library -O)

@@ -471,8 +471,10 @@ struct ULogParser {
         return LogBattery(bootMicroseconds: timestamp, volts: Float(volts), amperes: Float(number("current_a") ?? .nan), remainingPercent: remaining)
     }
 
+    /// Degrees as 1e-7 degrees; 0 when not a number or beyond what an Int32 holds (±214.7°,
+    /// past any latitude or longitude). (The fuzzer found the trap when this allowed ±360°.)
     static func e7(_ degrees: Double?) -> Int32 {
-        guard let degrees, degrees.isFinite, abs(degrees) <= 360 else { return 0 }
+        guard let degrees, degrees.isFinite, abs(degrees) <= 214 else { return 0 }
         return Int32((degrees * 1e7).rounded())
     }
 
