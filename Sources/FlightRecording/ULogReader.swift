@@ -182,6 +182,8 @@ struct ULogParser {
     var dropoutMilliseconds = 0
     var bootFirst: UInt64 = .max
     var bootLast: UInt64 = 0
+    /// The header's time: when logging started, on the boot clock (pyulog's start).
+    var headerMicroseconds: UInt64 = 0
 
     static let knownTypes: Set<UInt8> = Set("BFIMPQARDLCSO".utf8)
 
@@ -192,6 +194,7 @@ struct ULogParser {
             report.note("the ULog header is cut off")
             return
         }
+        headerMicroseconds = bytes.littleEndian(at: 8, as: UInt64.self)
         var offset = ULogReader.headerLength
         // Bounded: each pass advances `offset` by at least one byte or ends.
         while offset < bytes.count {
@@ -406,8 +409,11 @@ struct ULogParser {
             let payload = UnsafeRawBufferPointer(rebasing: body[2...])
             subscriptions[index].count += 1
             let timestamp = payload.littleEndian(at: 0, as: UInt64.self)
-            bootFirst = min(bootFirst, timestamp)
-            bootLast = max(bootLast, timestamp)
+            // (Some topics log a zero timestamp before their first update; it is no time.)
+            if timestamp > 0 {
+                bootFirst = min(bootFirst, timestamp)
+                bootLast = max(bootLast, timestamp)
+            }
             switch subscriptions[index].role {
             case .other: return true
             case .gps: return onEvent(.fix(Self.fix(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
@@ -500,7 +506,9 @@ struct ULogParser {
         contents.dropouts = dropouts
         contents.dropoutMilliseconds = dropoutMilliseconds
         if bootFirst <= bootLast {
-            contents.bootFirstMicroseconds = bootFirst
+            // The log starts at the header's time; topics may carry older samples (a mission
+            // loaded before logging began), which do not move the start.
+            contents.bootFirstMicroseconds = headerMicroseconds > 0 && headerMicroseconds <= bootLast ? headerMicroseconds : bootFirst
             contents.bootLastMicroseconds = bootLast
         }
     }

@@ -56,6 +56,7 @@ struct AutopilotLogTests {
         #expect(log.vehicle.hasPrefix("PX4 v1.11") && log.vehicle.hasSuffix("CUBEPILOT_CUBEORANGE"))
         #expect(log.textMessages == (summary["logged_messages"] as! [Any]).count)
         #expect(log.bootLastMicroseconds == UInt64(summary["last_us"] as! Int))
+        #expect(log.bootFirstMicroseconds == UInt64(summary["start_us"] as! Int))
         #expect(log.hasUTC && log.recordsLate == 0)
     }
 
