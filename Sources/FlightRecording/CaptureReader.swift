@@ -528,8 +528,8 @@ enum PcapngWalk {
                 for _ in 0..<min(19, Int(resolution) - 9) { scale *= 10 }
                 value = stamp / scale
             }
-            let offset = offsetSeconds &* 1_000_000_000
-            return offset >= 0 ? value &+ UInt64(offset) : value &- UInt64(-offset)
+            // Wrapping on purpose: a damaged offset gives a wrong time, never a trap.
+            return UInt64(bitPattern: Int64(bitPattern: value) &+ offsetSeconds &* 1_000_000_000)
         }
     }
 

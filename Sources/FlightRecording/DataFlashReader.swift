@@ -436,7 +436,12 @@ struct DataFlashParser {
         // Newer logs: TimeUS (boot), GMS and GWk (GPS time). Older: TimeMS is the GPS ms of the
         // week beside Week, and T the boot ms.
         let hasOldTime = format.column("Week") != nil
-        let boot: Int64 = integer("TimeUS") ?? (integer("T").map { $0 * 1_000 } ?? (hasOldTime ? 0 : (integer("TimeMS") ?? 0) * 1_000))
+        // ms to µs without trapping on a damaged value (the fuzzer found one): out of range is 0.
+        func microseconds(_ milliseconds: Int64) -> Int64 {
+            let (value, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000)
+            return overflow ? 0 : value
+        }
+        let boot: Int64 = integer("TimeUS") ?? (integer("T").map(microseconds) ?? (hasOldTime ? 0 : microseconds(integer("TimeMS") ?? 0)))
         let week = integer("GWk", "Week") ?? 0
         let milliseconds = hasOldTime ? integer("TimeMS") ?? 0 : integer("GMS") ?? 0
         func e7(_ name: Substring) -> Int32 {
