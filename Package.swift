@@ -103,8 +103,10 @@ let package = Package(
         ),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog.
-        // The flight recorder (the processor's tap and its drain thread) is recording, so it lives here.
+        // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog,
+        // PX4 ULog and ArduPilot DataFlash logs (replayed as MAVLink 2 frames made with MAVLinkWire's
+        // encoder), pcap and pcapng captures. The flight recorder (the processor's tap and its drain
+        // thread) is recording, so it lives here.
         .target(name: "FlightRecording", dependencies: ["Telemetry", "TelemetryWire", "MAVLinkWire", "PacketRing", "CZlib"]),
         // The shared store past one machine: PostgreSQL through postgres-nio (COPY per batch, daily
         // partitions, the fleet's latest state), and the one place a `--db` value is opened.
@@ -215,7 +217,7 @@ let package = Package(
         ),
         .testTarget(name: "IngestFramingTests", dependencies: ["IngestFraming", "Telemetry", "TelemetryWire", "MAVLinkWire"]),
         .testTarget(name: "TelemetryExportTests", dependencies: ["TelemetryExport", "TelemetryStore", "Telemetry", "TelemetryWire"]),
-        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry", "PacketRing"]),
+        .testTarget(name: "FlightRecordingTests", dependencies: ["FlightRecording", "TelemetryWire", "Telemetry", "PacketRing", "MAVLinkWire"]),
         .testTarget(
             name: "StatusServerTests",
             dependencies: [

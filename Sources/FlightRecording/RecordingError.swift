@@ -23,7 +23,7 @@ public enum RecordingError: Error, CustomStringConvertible, Sendable, Equatable 
         switch self {
         case .diskFull(let path): "\(path): no space left on the device; recording stopped"
         case .io(let operation, let path, let code): "\(path): \(operation) failed: \(String(cString: strerror(code)))"
-        case .notARecording(let path, let reason): "\(path): not a Skygate recording or MAVLink .tlog (\(reason))"
+        case .notARecording(let path, let reason): "\(path): not a recording, log or capture Skygate reads (\(reason))"
         case .unsupportedVersion(let path, let version):
             "\(path): recording format version \(version) is newer than this Skygate reads (\(RecordingFormat.version))"
         case .invalidOptions(let message): "invalid recording options: \(message)"

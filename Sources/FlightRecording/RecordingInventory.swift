@@ -30,6 +30,9 @@ public struct RecordingInventory: Sendable, Codable, Equatable {
     public var gapCount = 0
     /// What the player recovered and what it had to skip.
     public var read: ReadReport
+    /// For autopilot logs and captures: the file's own message types or flows, the vehicle, the
+    /// positions found and the clocks (nil for Skygate recordings and .tlog files).
+    public var log: LogContents?
 
     /// A silence longer than this counts as a gap: 2 s is twenty missed samples at 10 Hz.
     public static let gapThresholdNanoseconds = Limits.Recording.inventoryGapThreshold.nanosecondsClamped
@@ -72,7 +75,9 @@ public struct RecordingInventory: Sendable, Codable, Equatable {
             builder.add(datagram)
             return true
         }
-        return builder.finish(path: reader.path, format: reader.kind, fileBytes: fileBytes, report: report)
+        var inventory = builder.finish(path: reader.path, format: reader.kind, fileBytes: fileBytes, report: report)
+        if let logReader = reader as? any LogContentsReading { inventory.log = logReader.contents }
+        return inventory
     }
 
     /// Accumulates counts datagram by datagram; dictionaries keyed by small integers.

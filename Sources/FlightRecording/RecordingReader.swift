@@ -24,33 +24,52 @@ public enum RecordingFormatKind: String, Sendable, Codable {
     case skygate
     /// MAVLink telemetry log: an 8-byte big-endian µs timestamp before each frame.
     case tlog
+    /// PX4 ULog (`.ulg`), replayed as MAVLink 2 frames made from its topics.
+    case ulog
+    /// ArduPilot DataFlash binary log (`.bin`), replayed as MAVLink 2 frames made from its records.
+    case dataflash
+    /// Packet captures: each UDP payload is one datagram, stamped with its capture time.
+    case pcap
+    case pcapng
+
+    /// The format in words, for `inspect` and errors.
+    public var title: String {
+        switch self {
+        case .skygate: "Skygate recording"
+        case .tlog: "MAVLink telemetry log (.tlog)"
+        case .ulog: "PX4 ULog (.ulg)"
+        case .dataflash: "ArduPilot DataFlash log (.bin)"
+        case .pcap: "pcap capture"
+        case .pcapng: "pcapng capture"
+        }
+    }
 }
 
-/// Opens `path` with the player for its format: a Skygate recording by its magic, else a
-/// `.tlog` when its first record frames as one. PX4 `.ulg` (magic `ULog`) and pcap are named in
-/// the error until their players exist.
-public func openRecording(path: String) throws(RecordingError) -> any RecordingReader {
-    try openRecording(file: MappedFile(path: path))
+/// Opens `path` with the player for its format, by content, not by name: a Skygate recording by
+/// its magic, a PX4 ULog by `ULog` and its version bytes, a pcap or pcapng capture by its magic, an
+/// ArduPilot DataFlash log by a first FMT record (`A3 95 80` and a self-describing format), else
+/// a `.tlog` when its first record frames as one. `systemID` overrides the MAVLink system id that
+/// ULog and DataFlash frames carry (otherwise the log's `MAV_SYS_ID` / `SYSID_THISMAV`, else 1).
+public func openRecording(path: String, systemID: UInt8? = nil) throws(RecordingError) -> any RecordingReader {
+    try openRecording(file: MappedFile(path: path), systemID: systemID)
 }
 
 /// `openRecording(path:)` for a file already in memory (mapped, or copied by a fuzz target).
-func openRecording(file: MappedFile) throws(RecordingError) -> any RecordingReader {
+func openRecording(file: MappedFile, systemID: UInt8? = nil) throws(RecordingError) -> any RecordingReader {
     let path = file.path
     let bytes = file.bytes
     if bytes.count >= 8 && bytes.prefix(8).elementsEqual(RecordingFormat.fileMagic) {
         return try SkygateRecordingReader(file: file)
     }
-    if bytes.count >= 4 && bytes.prefix(4).elementsEqual("ULog".utf8) {
-        throw .notARecording(path: path, reason: "a PX4 ULog file; ULog replay is not supported yet")
-    }
-    if bytes.count >= 4 {
-        let magic = bytes.littleEndian(at: 0, as: UInt32.self)
-        if magic == 0xA1B2_C3D4 || magic == 0xD4C3_B2A1 || magic == 0x0A0D_0D0A {
-            throw .notARecording(path: path, reason: "a pcap capture; pcap replay is not supported yet")
-        }
-    }
+    if ULogReader.looksLikeULog(bytes) { return ULogReader(file: file, systemID: systemID) }
+    if let kind = CaptureReader.captureKind(bytes) { return CaptureReader(file: file, kind: kind) }
+    if DataFlashReader.looksLikeDataFlash(bytes) { return DataFlashReader(file: file, systemID: systemID) }
     if TlogReader.looksLikeTlog(bytes) { return TlogReader(file: file) }
-    throw .notARecording(path: path, reason: bytes.isEmpty ? "the file is empty" : "no Skygate magic and no MAVLink frame after an 8-byte timestamp")
+    throw .notARecording(
+        path: path,
+        reason: bytes.isEmpty
+            ? "the file is empty"
+            : "no Skygate, ULog, pcap or pcapng magic, no DataFlash FMT record, and no MAVLink frame after an 8-byte timestamp")
 }
 
 /// What a player recovered from a file and what it had to skip.
@@ -78,6 +97,9 @@ public struct ReadReport: Sendable, Equatable, Codable {
     public var lastNanoseconds: UInt64?
     /// Problems in words, first ones only (`ReadReport.problemsMax`).
     public var problems: [String] = []
+    /// Records or packets passed over, by reason (autopilot logs and captures): damage such as
+    /// `cut record` or `bad format definition`, and what is not replayed such as `not UDP`.
+    public var skipped: [String: Int] = [:]
 
     public init() {}
 
@@ -91,6 +113,12 @@ public struct ReadReport: Sendable, Equatable, Codable {
         if problems.count < Self.problemsMax { problems.append(problem) }
     }
 
+    /// Counts `count` records skipped for `reason`, and describes the first of each reason.
+    mutating func skip(_ reason: String, count: Int = 1, at offset: Int? = nil) {
+        if skipped[reason] == nil { note(offset.map { "\(reason) at byte \($0)" } ?? reason) }
+        skipped[reason, default: 0] += count
+    }
+
     mutating func noteTime(_ nanoseconds: UInt64) {
         if firstNanoseconds == nil { firstNanoseconds = nanoseconds }
         lastNanoseconds = nanoseconds
@@ -102,13 +130,20 @@ public struct ReadReport: Sendable, Equatable, Codable {
         if chunksRead > 0 || chunksDamaged > 0 { text += " from \(chunksRead) chunks" }
         if isIntact {
             let unclosed = chunksRead > 0 && !hasIndex ? " (no index: the recording was not closed; read by scanning)" : ""
-            return text + ", nothing damaged" + unclosed
+            return text + ", nothing damaged" + unclosed + skippedSummary
         }
         var lost: [String] = []
         if chunksDamaged > 0 { lost.append("\(chunksDamaged) damaged chunks (\(recordsDamaged) records)") }
         else if recordsDamaged > 0 { lost.append("\(recordsDamaged) damaged records") }
         if bytesSkipped > 0 { lost.append("\(bytesSkipped) bytes skipped in \(resyncs) resyncs") }
         if trailingBytes > 0 { lost.append("\(trailingBytes) bytes cut off at the end") }
-        return text + "; lost: " + lost.joined(separator: ", ")
+        return text + "; lost: " + lost.joined(separator: ", ") + skippedSummary
+    }
+
+    /// The skipped records by reason, most first, or nothing.
+    var skippedSummary: String {
+        guard !skipped.isEmpty else { return "" }
+        let parts = skipped.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
+        return "; skipped: " + parts.joined(separator: ", ")
     }
 }

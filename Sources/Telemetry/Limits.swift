@@ -207,6 +207,18 @@ extension Limits {
         public static let inventoryGapsMax = 20
         /// Problems a player describes in words; later ones are only counted.
         public static let readProblemsMax = 20
+        /// Autopilot logs (ULog, DataFlash) replay in time order through a reorder heap: frames
+        /// wait until the newest record is this much later. ArduPilot writes some records a few
+        /// milliseconds late; 2 s covers that with room.
+        public static let logReorderWindow: Duration = .seconds(2)
+        /// ...and at most this many frames wait (a 64-byte frame each: ~1 MiB with the heap).
+        public static let logReorderEntriesMax = 16_384
+        /// ULog topic subscriptions and DataFlash formats a log may define; more are damage.
+        public static let logSubscriptionsMax = 4_096
+        /// Nesting depth of ULog formats (a format whose fields are formats).
+        public static let logFormatDepthMax = 8
+        /// Pending IP fragment sets a capture reader reassembles at once (oldest evicted, counted).
+        public static let captureFragmentSetsMax = 64
     }
 
     /// The SQLite store (`TelemetryStore`).

@@ -18,14 +18,14 @@ import Glibc
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Replay recordings (.skyrec) or MAVLink .tlog files over UDP or into a database.",
+        abstract: "Replay recordings (.skyrec), MAVLink .tlog, PX4 .ulg, ArduPilot .bin logs or pcap/pcapng captures over UDP or into a database.",
         discussion: """
             Files play one after another; a file that starts within 60 s of the previous one's end keeps the timeline. \
             Times are ISO 8601 UTC, microseconds since the Unix epoch, or +SECONDS from the start of the first file.
             """
     )
 
-    @Argument(help: "Recordings or .tlog files, played in the order given.") var files: [String]
+    @Argument(help: "Recordings, .tlog, .ulg, .bin, pcap or pcapng files, played in the order given.") var files: [String]
     @Option(help: "Send the datagrams over UDP to HOST:PORT with the recorded timing.") var to: String?
     @Option(help: "Feed the datagrams through the gateway pipeline into this SQLite database or postgres://USER@HOST:PORT/DB.") var db: String?
     @Option(help: "With a postgres:// --db: file holding the password (default: PGPASSWORD).") var dbPasswordFile: String?
@@ -34,11 +34,14 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Start at this time.") var from: String?
     @Option(help: "Stop before this time.") var until: String?
     @Flag(help: "Start again from the beginning after the last file (--to only), until SIGINT.") var loop = false
+    @Option(help: "MAVLink system id for .ulg and .bin logs (default: the log's MAV_SYS_ID / SYSID_THISMAV, else 1).")
+    var systemId: Int?
     /// With --db: the zones and rules `serve` takes, evaluated over the replayed batches.
     @OptionGroup(title: "Events (with --db, as serve takes them)") var events: EventOptions
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("FILE: give at least one recording or .tlog") }
+        guard !files.isEmpty else { throw ValidationError("FILE: give at least one recording, .tlog, .ulg, .bin or capture") }
+        if let systemId, !(1...255).contains(systemId) { throw ValidationError("--system-id must be 1...255, got \(systemId)") }
         guard (to == nil) != (db == nil) else { throw ValidationError("--to/--db: give exactly one of --to HOST:PORT or --db FILE") }
         if let to { _ = try Self.address(to) }
         if db != nil && speed != "max" && speed != "1" {
@@ -74,7 +77,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var readers: [any RecordingReader] = []
         for file in files {
-            do { readers.append(try openRecording(path: file)) } catch { throw ValidationError("FILE: \(error)") }
+            do { readers.append(try openRecording(path: file, systemID: systemId.map(UInt8.init))) } catch { throw ValidationError("FILE: \(error)") }
         }
         var start: UInt64 = 0
         _ = readers[0].read { datagram in

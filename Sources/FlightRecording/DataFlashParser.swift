@@ -1,0 +1,356 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the first pass over a log learns.
+struct DataFlashSurvey {
+    var systemID: UInt8?
+    var vehicleType: UInt8?
+    var firstOffsetMicroseconds: Int64?
+}
+
+enum DataFlashEvent {
+    case parameter(name: String, value: Double)
+    case text(String)
+    case fix(LogFix)
+    case battery(LogBattery)
+}
+
+/// The DataFlash walk: frames records by their FMT lengths, keeps the formats, counts types and
+/// turns GPS, BAT/CURR, PARM and MSG records into events.
+struct DataFlashParser {
+    enum Role { case gps, battery, parameter, text, units, other }
+
+    struct Column {
+        var name: Substring
+        var offset: Int
+        var code: UInt8
+    }
+
+    struct Format {
+        var name: String
+        var length: Int
+        var columns: [Column]
+        var role: Role
+        /// Index into `columns` of the instance field, if any.
+        var instanceColumn: Int?
+        /// The boot time field (`TimeUS`, µs, or `TimeMS`, ms), looked up once.
+        var timeColumn: Column?
+        var timeIsMilliseconds = false
+        var count = 0
+
+        func column(_ names: Substring...) -> Column? {
+            for name in names { if let found = columns.first(where: { $0.name == name }) { return found } }
+            return nil
+        }
+    }
+
+    var formats = [Format?](repeating: nil, count: 256)
+    var parameters = 0
+    var textMessages = 0
+    var vehicle = ""
+    var bootFirst: UInt64 = .max
+    var bootLast: UInt64 = 0
+    /// Types whose records were found before their FMT (counted once each).
+    var undefinedTypes = Set<UInt8>()
+
+    /// Bytes of one field by its format character, nil for an unknown character.
+    static func size(of code: UInt8) -> Int? {
+        switch code {
+        case UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "M"): 1
+        case UInt8(ascii: "h"), UInt8(ascii: "H"), UInt8(ascii: "c"), UInt8(ascii: "C"), UInt8(ascii: "g"): 2
+        case UInt8(ascii: "i"), UInt8(ascii: "I"), UInt8(ascii: "f"), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "L"), UInt8(ascii: "n"): 4
+        case UInt8(ascii: "d"), UInt8(ascii: "q"), UInt8(ascii: "Q"): 8
+        case UInt8(ascii: "N"): 16
+        case UInt8(ascii: "a"), UInt8(ascii: "Z"): 64
+        default: nil
+        }
+    }
+
+    /// A field's value as a number, with the format's own scaling (`c`, `C`, `e`, `E`: hundredths;
+    /// `L`: 1e-7 degrees). MULT multipliers are not applied: the format characters already give
+    /// the units the log viewers use.
+    static func number(_ record: UnsafeRawBufferPointer, _ column: Column) -> Double? {
+        let o = column.offset
+        switch column.code {
+        case UInt8(ascii: "b"): return Double(Int8(bitPattern: record[o]))
+        case UInt8(ascii: "B"), UInt8(ascii: "M"): return Double(record[o])
+        case UInt8(ascii: "h"): return Double(record.littleEndian(at: o, as: Int16.self))
+        case UInt8(ascii: "H"): return Double(record.littleEndian(at: o, as: UInt16.self))
+        case UInt8(ascii: "c"): return Double(record.littleEndian(at: o, as: Int16.self)) / 100
+        case UInt8(ascii: "C"): return Double(record.littleEndian(at: o, as: UInt16.self)) / 100
+        case UInt8(ascii: "g"): return Double(Float(Float16(bitPattern: record.littleEndian(at: o, as: UInt16.self))))
+        case UInt8(ascii: "i"): return Double(record.littleEndian(at: o, as: Int32.self))
+        case UInt8(ascii: "I"): return Double(record.littleEndian(at: o, as: UInt32.self))
+        case UInt8(ascii: "e"): return Double(record.littleEndian(at: o, as: Int32.self)) / 100
+        case UInt8(ascii: "E"): return Double(record.littleEndian(at: o, as: UInt32.self)) / 100
+        case UInt8(ascii: "L"): return Double(record.littleEndian(at: o, as: Int32.self)) / 1e7
+        case UInt8(ascii: "f"): return Double(Float(bitPattern: record.littleEndian(at: o, as: UInt32.self)))
+        case UInt8(ascii: "d"): return Double(bitPattern: record.littleEndian(at: o, as: UInt64.self))
+        case UInt8(ascii: "q"): return Double(record.littleEndian(at: o, as: Int64.self))
+        case UInt8(ascii: "Q"): return Double(record.littleEndian(at: o, as: UInt64.self))
+        default: return nil
+        }
+    }
+
+    /// Integer fields exactly (times in µs do not all fit a Double).
+    static func integer(_ record: UnsafeRawBufferPointer, _ column: Column) -> Int64? {
+        let o = column.offset
+        switch column.code {
+        case UInt8(ascii: "b"): return Int64(Int8(bitPattern: record[o]))
+        case UInt8(ascii: "B"), UInt8(ascii: "M"): return Int64(record[o])
+        case UInt8(ascii: "h"): return Int64(record.littleEndian(at: o, as: Int16.self))
+        case UInt8(ascii: "H"): return Int64(record.littleEndian(at: o, as: UInt16.self))
+        case UInt8(ascii: "i"), UInt8(ascii: "L"): return Int64(record.littleEndian(at: o, as: Int32.self))
+        case UInt8(ascii: "I"): return Int64(record.littleEndian(at: o, as: UInt32.self))
+        case UInt8(ascii: "q"): return record.littleEndian(at: o, as: Int64.self)
+        case UInt8(ascii: "Q"): return Int64(bitPattern: record.littleEndian(at: o, as: UInt64.self))
+        default: return number(record, column).map { Int64($0.isFinite && abs($0) < 9e18 ? $0.rounded() : 0) }
+        }
+    }
+
+    static func text(_ record: UnsafeRawBufferPointer, _ column: Column) -> String {
+        let size = Self.size(of: column.code) ?? 0
+        return String(decoding: UnsafeRawBufferPointer(rebasing: record[column.offset..<(column.offset + size)]).prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// MAV_TYPE from a firmware banner (`ArduCopter V3.5.0`, `ArduSub V4.1.0`).
+    static func vehicleType(firmware text: String) -> UInt8? {
+        if text.hasPrefix("ArduCopter") { return 2 }
+        if text.hasPrefix("ArduPlane") { return 1 }
+        if text.hasPrefix("ArduSub") { return 12 }
+        if text.hasPrefix("ArduRover") || text.hasPrefix("Rover") { return 10 }
+        if text.hasPrefix("ArduHeli") { return 4 }
+        if text.hasPrefix("Blimp") { return 7 }
+        return nil
+    }
+
+    /// Whether a whole record of a defined type starts at `offset`.
+    func recordLength(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        guard offset + 3 <= bytes.count, bytes[offset] == DataFlashReader.head0, bytes[offset + 1] == DataFlashReader.head1,
+            let format = formats[Int(bytes[offset + 2])]
+        else { return nil }
+        return format.length
+    }
+
+    mutating func parse(_ bytes: UnsafeRawBufferPointer, report: inout ReadReport, onEvent: (DataFlashEvent) -> Bool) {
+        // FMT defines itself; the first record (checked by `looksLikeDataFlash`) says so, but a
+        // file cut or damaged there still gets FMT's fixed layout.
+        formats[Int(DataFlashReader.formatType)] = Self.makeFormat(
+            name: "FMT", length: DataFlashReader.formatLength, codes: Array("BBnNZ".utf8), names: "Type,Length,Name,Format,Columns")
+        var offset = 0
+        // Bounded: each pass advances `offset` by at least one byte or ends.
+        while offset < bytes.count {
+            let remaining = bytes.count - offset
+            if let length = recordLength(bytes, at: offset) {
+                guard length <= remaining else {
+                    report.trailingBytes = remaining
+                    report.skip("cut record", at: offset)
+                    return
+                }
+                let record = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
+                if !handle(record, at: offset, report: &report, onEvent: onEvent) { return }
+                offset += length
+                continue
+            }
+            if remaining < 3 && bytes[offset] == DataFlashReader.head0 && (remaining == 1 || bytes[offset + 1] == DataFlashReader.head1) {
+                report.trailingBytes = remaining
+                report.skip("cut record", at: offset)
+                return
+            }
+            if remaining >= 3 && bytes[offset] == DataFlashReader.head0 && bytes[offset + 1] == DataFlashReader.head1
+                && undefinedTypes.insert(bytes[offset + 2]).inserted
+            {
+                report.note("records of type \(bytes[offset + 2]) before (or without) its FMT")
+            }
+            guard let next = nextRecord(bytes, after: offset) else {
+                report.bytesSkipped += remaining
+                report.resyncs += 1
+                report.recordsDamaged += 1
+                report.skip("garbage", at: offset)
+                return
+            }
+            report.bytesSkipped += next - offset
+            report.resyncs += 1
+            report.recordsDamaged += 1
+            report.skip("garbage", at: offset)
+            offset = next
+        }
+    }
+
+    /// The next offset after `offset` where a record starts that is followed by another, by a
+    /// cut record, or by the end.
+    func nextRecord(_ bytes: UnsafeRawBufferPointer, after offset: Int) -> Int? {
+        var candidate = offset + 1
+        while candidate + 3 <= bytes.count {
+            if bytes[candidate] == DataFlashReader.head0, let length = recordLength(bytes, at: candidate) {
+                let following = candidate + length
+                if following >= bytes.count - 2 || recordLength(bytes, at: following) != nil { return candidate }
+            }
+            candidate += 1
+        }
+        return nil
+    }
+
+    static func makeFormat(name: String, length: Int, codes: [UInt8], names: Substring) -> Format? {
+        let columnNames = names.split(separator: ",", omittingEmptySubsequences: false)
+        guard columnNames.count == codes.count || codes.isEmpty && names.isEmpty else { return nil }
+        var columns: [Column] = []
+        var offset = 3
+        for (code, columnName) in zip(codes, columnNames) {
+            guard let size = size(of: code) else { return nil }
+            columns.append(Column(name: columnName, offset: offset, code: code))
+            offset += size
+        }
+        guard offset == length else { return nil }
+        let role: Role =
+            switch name {
+            case "GPS": .gps
+            case "BAT", "CURR": .battery
+            case "PARM": .parameter
+            case "MSG": .text
+            case "FMTU": .units
+            default: .other
+            }
+        var format = Format(name: name, length: length, columns: columns, role: role)
+        if let time = format.column("TimeUS") {
+            format.timeColumn = time
+        } else if name != "GPS", let time = format.column("TimeMS") {
+            // (Old GPS records' TimeMS is the GPS time of week, not the boot clock.)
+            format.timeColumn = time
+            format.timeIsMilliseconds = true
+        }
+        format.instanceColumn = columns.firstIndex { $0.name == "I" || $0.name == "Instance" || $0.name == "Inst" }
+        return format
+    }
+
+    mutating func handle(_ record: UnsafeRawBufferPointer, at offset: Int, report: inout ReadReport, onEvent: (DataFlashEvent) -> Bool) -> Bool {
+        let type = Int(record[2])
+        formats[type]!.count += 1
+        let format = formats[type]!
+        if type == Int(DataFlashReader.formatType) {
+            let defined = Int(record[3])
+            let length = Int(record[4])
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: record[5..<9]).prefix { $0 != 0 }, as: UTF8.self)
+            let codes = Array(UnsafeRawBufferPointer(rebasing: record[9..<25]).prefix { $0 != 0 })
+            let names = String(decoding: UnsafeRawBufferPointer(rebasing: record[25..<89]).prefix { $0 != 0 }, as: UTF8.self)
+            // FMT's own definition is fixed; a log that redefines it differently is damaged.
+            guard defined != Int(DataFlashReader.formatType) || length == DataFlashReader.formatLength else {
+                report.recordsDamaged += 1
+                report.skip("bad format definition", at: offset)
+                return true
+            }
+            guard length >= 3, !name.isEmpty, let made = Self.makeFormat(name: name, length: length, codes: codes, names: names[...]) else {
+                report.recordsDamaged += 1
+                report.skip("bad format definition", at: offset)
+                return true
+            }
+            if defined == Int(DataFlashReader.formatType) { return true }
+            var new = made
+            if let old = formats[defined], old.name == made.name {
+                // A repeated definition (logs restart their FMT list) keeps the counts and FMTU.
+                new.count = old.count
+                if new.instanceColumn == nil { new.instanceColumn = old.instanceColumn }
+            }
+            formats[defined] = new
+            return true
+        }
+        if let column = format.timeColumn, let value = Self.integer(record, column), value > 0 {
+            let time = UInt64(value) &* (format.timeIsMilliseconds ? 1_000 : 1)
+            bootFirst = min(bootFirst, time)
+            bootLast = max(bootLast, time)
+        }
+        switch format.role {
+        case .other:
+            return true
+        case .units:
+            // FMTU: the unit ids of a type's fields; `#` marks its instance field.
+            guard let typeColumn = format.column("FmtType"), let unitsColumn = format.column("UnitIds"),
+                let described = Self.integer(record, typeColumn), described >= 0, described < 256, formats[Int(described)] != nil
+            else { return true }
+            let units = Array(Self.text(record, unitsColumn).utf8)
+            if let index = units.firstIndex(of: UInt8(ascii: "#")), index < formats[Int(described)]!.columns.count {
+                formats[Int(described)]!.instanceColumn = index
+            }
+            return true
+        case .parameter:
+            guard let nameColumn = format.column("Name"), let valueColumn = format.column("Value"), let value = Self.number(record, valueColumn)
+            else { return true }
+            parameters += 1
+            return onEvent(.parameter(name: Self.text(record, nameColumn), value: value))
+        case .text:
+            guard let column = format.column("Message") else { return true }
+            textMessages += 1
+            let text = Self.text(record, column)
+            if vehicle.isEmpty && Self.vehicleType(firmware: text) != nil { vehicle = text }
+            return onEvent(.text(text))
+        case .gps:
+            if let column = format.instanceColumn, Self.integer(record, format.columns[column]) != 0 { return true }
+            return onEvent(.fix(Self.fix(record, format)))
+        case .battery:
+            if let column = format.instanceColumn, Self.integer(record, format.columns[column]) != 0 { return true }
+            let time = format.timeColumn.flatMap { Self.integer(record, $0) } ?? 0
+            let boot = UInt64(max(0, time)) &* (format.timeIsMilliseconds ? 1_000 : 1)
+            let volts = format.column("Volt").flatMap { Self.number(record, $0) } ?? .nan
+            let amperes = format.column("Curr").flatMap { Self.number(record, $0) } ?? .nan
+            let remaining = format.column("RemPct").flatMap { Self.integer(record, $0) }.flatMap { $0 >= 0 && $0 <= 100 ? Int($0) : nil }
+            return onEvent(.battery(LogBattery(bootMicroseconds: boot, volts: Float(volts), amperes: Float(amperes), remainingPercent: remaining)))
+        }
+    }
+
+    static func fix(_ record: UnsafeRawBufferPointer, _ format: Format) -> LogFix {
+        func number(_ names: Substring...) -> Double? {
+            for name in names { if let column = format.column(name), let value = Self.number(record, column) { return value } }
+            return nil
+        }
+        func integer(_ names: Substring...) -> Int64? {
+            for name in names { if let column = format.column(name), let value = Self.integer(record, column) { return value } }
+            return nil
+        }
+        // Newer logs: TimeUS (boot), GMS and GWk (GPS time). Older: TimeMS is the GPS ms of the
+        // week beside Week, and T the boot ms.
+        let hasOldTime = format.column("Week") != nil
+        // ms to µs without trapping on a damaged value (the fuzzer found one): out of range is 0.
+        func microseconds(_ milliseconds: Int64) -> Int64 {
+            let (value, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000)
+            return overflow ? 0 : value
+        }
+        let boot: Int64 = integer("TimeUS") ?? (integer("T").map(microseconds) ?? (hasOldTime ? 0 : microseconds(integer("TimeMS") ?? 0)))
+        let week = integer("GWk", "Week") ?? 0
+        let milliseconds = hasOldTime ? integer("TimeMS") ?? 0 : integer("GMS") ?? 0
+        func e7(_ name: Substring) -> Int32 {
+            guard let column = format.column(name) else { return 0 }
+            switch column.code {
+            case UInt8(ascii: "L"), UInt8(ascii: "i"): return Int32(truncatingIfNeeded: integer(name) ?? 0)
+            default: return ULogParser.e7(Self.number(record, column))
+            }
+        }
+        var fix = LogFix(
+            bootMicroseconds: UInt64(max(0, boot)), utcMicroseconds: GPSTime.utcMicroseconds(week: week, milliseconds: milliseconds),
+            latitudeE7: e7("Lat"), longitudeE7: e7("Lng"), altitudeMM: ULogParser.millimetres(number("Alt")))
+        fix.fixType = UInt8(clamping: integer("Status") ?? 0)
+        fix.satellites = UInt8(clamping: integer("NSats") ?? 255)
+        let speed = number("Spd") ?? .nan
+        let course = number("GCrs") ?? .nan
+        if speed.isFinite && course.isFinite {
+            fix.velocityNorth = Float(speed * cos(course * .pi / 180))
+            fix.velocityEast = Float(speed * sin(course * .pi / 180))
+            fix.headingDegrees = Float(course)
+        }
+        fix.velocityDown = Float(number("VZ") ?? .nan)
+        return fix
+    }
+
+    func fill(_ contents: inout LogContents) {
+        for format in formats.compactMap({ $0 }) where format.count > 0 {
+            contents.messageCounts[format.name, default: 0] += format.count
+        }
+        contents.vehicle = vehicle.isEmpty ? "ArduPilot" : vehicle
+        contents.parameters = parameters
+        contents.textMessages = textMessages
+        if bootFirst <= bootLast {
+            contents.bootFirstMicroseconds = bootFirst
+            contents.bootLastMicroseconds = bootLast
+        }
+    }
+}
