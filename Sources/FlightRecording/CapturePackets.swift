@@ -1,3 +1,4 @@
+import MAVLinkWire
 /// A packet's place in the capture: its time and link type.
 struct CapturedPacket {
     var nanoseconds: UInt64
@@ -232,7 +233,7 @@ struct CapturePackets {
         while let first = rest.first, first == MAVLinkFraming.startV1 || first == MAVLinkFraming.startV2 {
             guard case .frame(let length) = MAVLinkFraming.frameLength(rest), let header = MAVLinkFraming.header(rest) else { return }
             if header.messageID == 33 && header.componentID == 1 {
-                let start = header.version == 1 ? MAVLinkFraming.headerLengthV1 : MAVLinkFraming.headerLengthV2
+                let start = header.version == 1 ? MAVLinkFormat.headerLengthV1 : MAVLinkFormat.headerLengthV2
                 let payloadLength = Int(rest[1])
                 // MAVLink 2 drops trailing zero bytes; read them back as zeros.
                 func field(_ at: Int) -> Int32 {
