@@ -87,38 +87,18 @@ public final class DataFlashReader: LogContentsReading {
             systemID: contents.systemID, autopilot: 3, vehicleType: vehicleType ?? 2, positionsFromFixes: true,
             firstOffsetMicroseconds: firstOffset, contents: contents)
 
-        var report = ReadReport()
-        let from = fromNanoseconds ?? 0
-        let until = untilNanoseconds ?? .max
-        let noSource = UnsafeRawBufferPointer(start: nil, count: 0)
-        var stopped = false
-        func emit(_ nanoseconds: UInt64, _ frame: UnsafeRawBufferPointer) -> Bool {
-            report.datagramsFound += 1
-            report.noteTime(nanoseconds)
-            guard nanoseconds >= from && nanoseconds < until else { return true }
-            report.datagramsRead += 1
-            if body(RecordedDatagram(receivedNanoseconds: nanoseconds, bytes: frame, source: noSource, isTruncated: false)) { return true }
-            stopped = true
-            return false
-        }
         var parser = DataFlashParser()
-        var parseReport = ReadReport()
-        parser.parse(bytes, report: &parseReport) { event in
-            switch event {
-            case .fix(let fix): return synthesizer.add(fix: fix, emit: emit)
-            case .battery(let battery): return synthesizer.add(battery: battery, emit: emit)
-            default: return true
-            }
-        }
-        if !stopped { _ = synthesizer.flush(emit: emit) }
-        let datagrams = (report.datagramsFound, report.datagramsRead, report.firstNanoseconds, report.lastNanoseconds)
-        report = parseReport
-        (report.datagramsFound, report.datagramsRead, report.firstNanoseconds, report.lastNanoseconds) = datagrams
-        var final = synthesizer.contents
-        parser.fill(&final)
-        if !final.hasUTC { report.note("no GPS time in the log: times are the boot clock from 1970-01-01") }
-        if final.recordsLate > 0 { report.note("\(final.recordsLate) records more than the reorder window out of time order, replayed late") }
-        store(final)
-        return report
+        return synthesizer.replay(
+            fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds, body: body,
+            parse: { report, emit in
+                parser.parse(bytes, report: &report) { event in
+                    switch event {
+                    case .fix(let fix): return synthesizer.add(fix: fix, emit: emit)
+                    case .battery(let battery): return synthesizer.add(battery: battery, emit: emit)
+                    default: return true
+                    }
+                }
+            },
+            fill: { parser.fill(&$0) }, store: store)
     }
 }

@@ -220,3 +220,46 @@ final class LogDatagramSynthesizer {
         return first
     }
 }
+
+extension LogDatagramSynthesizer {
+    /// Hands a made datagram (its time, its bytes) on; false stops the replay.
+    typealias Emit = (_ nanoseconds: UInt64, _ frame: UnsafeRawBufferPointer) -> Bool
+
+    /// The replay every log player runs: `parse` reads the log into `report` (its damage) and
+    /// hands the log's values to this synthesizer with the `emit` it is given; each datagram made
+    /// in `from..<until` goes to `body`, until it says stop. Then what is held back is flushed,
+    /// `fill` completes the contents (the parser's counts), which `store` keeps, and the report
+    /// holds the parse's damage with the datagrams' counts and times.
+    func replay(
+        fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, body: (RecordedDatagram) -> Bool,
+        parse: (_ report: inout ReadReport, _ emit: Emit) -> Void, fill: (inout LogContents) -> Void,
+        store: (LogContents) -> Void
+    ) -> ReadReport {
+        var datagrams = ReadReport()
+        let from = fromNanoseconds ?? 0
+        let until = untilNanoseconds ?? .max
+        let noSource = UnsafeRawBufferPointer(start: nil, count: 0)
+        var stopped = false
+        func emit(_ nanoseconds: UInt64, _ frame: UnsafeRawBufferPointer) -> Bool {
+            datagrams.datagramsFound += 1
+            datagrams.noteTime(nanoseconds)
+            guard nanoseconds >= from && nanoseconds < until else { return true }
+            datagrams.datagramsRead += 1
+            if body(RecordedDatagram(receivedNanoseconds: nanoseconds, bytes: frame, source: noSource, isTruncated: false)) { return true }
+            stopped = true
+            return false
+        }
+        var report = ReadReport()
+        parse(&report, emit)
+        if !stopped { _ = flush(emit: emit) }
+        // The parse's damage counts with the synthesizer's datagram counts.
+        (report.datagramsFound, report.datagramsRead, report.firstNanoseconds, report.lastNanoseconds) =
+            (datagrams.datagramsFound, datagrams.datagramsRead, datagrams.firstNanoseconds, datagrams.lastNanoseconds)
+        var final = contents
+        fill(&final)
+        if !final.hasUTC { report.note("no GPS time in the log: times are the boot clock from 1970-01-01") }
+        if final.recordsLate > 0 { report.note("\(final.recordsLate) records more than the reorder window out of time order, replayed late") }
+        store(final)
+        return report
+    }
+}

@@ -204,21 +204,21 @@ import Glibc
         #expect(try storedRows(directory.file("gateway.db"))[drone]?.count == 1)
     }
 
-    /// A gateway whose configuration holds the placeholder token does not build its HTTP side.
-    @Test func placeholderTokenStopsTheHTTPSide() throws {
+    /// A gateway whose configuration holds the placeholder token does not start: it refuses before
+    /// it binds a socket or opens the store (no database file is created), as `serve` does.
+    @Test func placeholderTokenStopsTheGateway() throws {
         let directory = TemporaryDirectory()
         var configuration = GatewayConfiguration()
         configuration.udpAddress = "127.0.0.1:0"
         configuration.httpAddress = "0.0.0.0:0"
         configuration.databasePath = directory.file("gateway.db")
         configuration.accessToken = "REPLACE-ME-access-token"
-        let gateway = try Gateway(configuration: configuration)
-        defer { gateway.stop() }
         #expect {
-            _ = try gateway.makeStatusApplication(logger: .init(label: "test"))
+            _ = try Gateway(configuration: configuration)
         } throws: { error in
             "\(error)".contains("--access-token is still the shipped placeholder")
         }
+        #expect(!FileManager.default.fileExists(atPath: directory.file("gateway.db")))
     }
 }
 
