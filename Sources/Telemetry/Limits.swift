@@ -38,6 +38,11 @@ public struct Limits: Sendable, Equatable {
     public var duplicateWindowFrames: Int = 32
     /// How far in the future a sample's timestamp may be, against the gateway's clock.
     public var futureTolerance: Duration = .seconds(300)
+    /// How old a sample may be, against the gateway's clock, on live ingest (the rings); older
+    /// ones are rejected `timestamp_too_old`, so one sender spreading dates over months cannot
+    /// make every batch span many days (docs/security.md). `.zero` turns the check off. Replay and
+    /// imports (`ProcessLoop.feed`) keep their history and are not checked.
+    public var sampleAgeMax: Duration = .seconds(86_400)
 
     /// Slots between the batch processor's recording tap and the recorder thread (2,240 bytes
     /// each, like the packet ring's): 16,384 absorb about 70 ms of a full-rate burst while a
@@ -97,6 +102,9 @@ public struct Limits: Sendable, Equatable {
         if futureTolerance < .zero || futureTolerance > .seconds(86_400) {
             problems.append("futureTolerance \(futureTolerance) must be in 0...1 day")
         }
+        if sampleAgeMax < .zero || sampleAgeMax > .seconds(Self.sampleAgeMaxSecondsMax) {
+            problems.append("sampleAgeMax \(sampleAgeMax) must be in 0 (off)...\(Self.sampleAgeMaxSecondsMax / 3_600) hours")
+        }
         if !isPowerOfTwo(recordingRingCapacity) || recordingRingCapacity > Self.ringCapacityMax {
             problems.append("recordingRingCapacity \(recordingRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
         }
@@ -112,6 +120,9 @@ public struct Limits: Sendable, Equatable {
         }
         return problems
     }
+
+    /// Largest `sampleAgeMax` (seconds): ten years, well inside the range of sample times.
+    public static let sampleAgeMaxSecondsMax: Int64 = 10 * 366 * 86_400
 
     /// Largest packet ring (slots): 4 Mi slots of 2 KiB is already 8 GiB.
     public static let ringCapacityMax = 1 << 22

@@ -57,6 +57,8 @@ struct GatewayOptions: ParsableArguments {
     @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
     @Option(help: "MAVLink 2 signing keys, '<system id> <64 hex digits>' per line.") var mavlinkKeyFile: String?
     @Flag(help: "Refuse unsigned MAVLink frames from systems that have a key.") var requireSigning = false
+    @Option(parsing: .unconditional, help: "Refuse samples older than this many hours against the gateway's clock (timestamp_too_old); 0 turns the check off (default \(Limits().sampleAgeMax.components.seconds / 3_600)). Replay and imports are not checked.")
+    var sampleAgeMaxHours: Double?
     @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().ringCapacity)).") var ringCapacity: Int?
     @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default \(Limits().commitInterval)).")
     var commitIntervalMs: Int?
@@ -120,6 +122,13 @@ struct GatewayOptions: ParsableArguments {
                 throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got '\(text)'")
             }
             configuration.limits.ringCapacity = slots
+        }
+        if let text = value("sample-age-max-hours", sampleAgeMaxHours.map { "\($0)" }) {
+            let hoursMax = Double(Limits.sampleAgeMaxSecondsMax / 3_600)
+            guard let hours = Double(text), hours >= 0, hours <= hoursMax else {
+                throw ValidationError("--sample-age-max-hours must be a number of hours in 0 (off)...\(Int(hoursMax)), got '\(text)'")
+            }
+            configuration.limits.sampleAgeMax = .milliseconds(Int64((hours * 3_600_000).rounded()))
         }
         if let text = value("commit-interval-ms", commitIntervalMs.map { "\($0)" }) {
             guard let milliseconds = Int(text), (1...10_000).contains(milliseconds) else {
@@ -192,7 +201,7 @@ struct GatewayOptions: ParsableArguments {
     static let configNames: Set<String> = [
         "zones", "zone-hysteresis-m", "rule-low-battery-percent", "rule-lost-link-seconds", "rule-overspeed-mps",
         "rule-altitude-ceiling-m", "rule-sequence-gap-frames", "rule-gps-fix-lost", "webhook", "webhook-secret-file",
-        "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
+        "udp", "http", "db", "retain", "sample-age-max-hours", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
         "record-max-mib", "spill", "spill-budget-mib", "db-password-file", "gateway-name",
         "mavlink-key-file", "require-signing",
         "access-token", "stale-after", "offline-after", "tile-url",
