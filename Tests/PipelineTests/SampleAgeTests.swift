@@ -51,7 +51,7 @@ struct SampleAgeTests {
 
     func pushAll(_ datagrams: [[UInt8]], into ring: PacketRing) throws {
         for datagram in datagrams {
-            try datagram.withUnsafeBytes { try ring.push(bytes: $0, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: Self.now) }
+            _ = try datagram.withUnsafeBytes { try ring.push(bytes: $0, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: Self.now) }
         }
     }
 
