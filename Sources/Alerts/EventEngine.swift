@@ -211,13 +211,16 @@ public final class EventEngine {
         for row in rows {
             let drone = Int(fleetRows[row])
             guard drone >= 0 && drone < capacity else { continue }
-            var flag = flags[drone]
-            if !known[drone] {
+            if !known[drone] || numbers[drone] != droneIDs[row] || protocols[drone] != telemetryProtocol.rawValue {
+                // A new drone, or a fleet row the processor gave to another drone (the table was
+                // full and the old one offline): nothing of the old drone's state carries over.
+                if known[drone] { reset(row: drone) }
                 known[drone] = true
                 protocols[drone] = telemetryProtocol.rawValue
                 numbers[drone] = droneIDs[row]
                 rowsSeen = max(rowsSeen, drone + 1)
             }
+            var flag = flags[drone]
             lastHeardNanoseconds[drone] = nowNanoseconds
             let time = times[row]
             let status = statuses[row]
@@ -315,6 +318,23 @@ public final class EventEngine {
                 }
             }
         }
+    }
+
+    /// Every per-row column of `drone` back to a new drone's values.
+    private func reset(row drone: Int) {
+        flags[drone] = 0
+        lastHeardNanoseconds[drone] = 0
+        lastSequences[drone] = 0
+        lastLatitudes[drone] = 0
+        lastLongitudes[drone] = 0
+        lastAltitudes[drone] = 0
+        (insideBits + drone * Self.zoneWords).update(repeating: 0, count: Self.zoneWords)
+    }
+
+    /// The drone whose state row `drone` holds now, if any (tests).
+    public func drone(ofRow drone: Int) -> DroneIdentity? {
+        guard drone >= 0 && drone < capacity && known[drone] else { return nil }
+        return DroneIdentity(protocol: TelemetryProtocol(rawValue: protocols[drone]) ?? .skygate, number: numbers[drone])
     }
 
     /// Raises `lost_link` for drones silent longer than the rule allows; cheap to call often (it

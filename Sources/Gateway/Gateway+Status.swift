@@ -39,6 +39,7 @@ extension Gateway: StatusSource {
             report.spill_bytes = spill.bytesUsed
         }
         report.recovered = snapshot.recovered
+        report.drones_evicted = snapshot.dronesEvicted
         report.samples_recovered = snapshot.samplesRecovered
         report.store = commits.store is any SharedFleetReading ? "postgres" : "sqlite"
         report.store_unavailable = commits.isStoreUnavailable

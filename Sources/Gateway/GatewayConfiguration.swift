@@ -28,7 +28,15 @@ public struct GatewayConfiguration: Sendable {
     public var requireSigning = false
     /// Seconds without a frame after which a drone shows as stale, and then offline.
     public var staleAfterSeconds: Double = 5
-    public var offlineAfterSeconds: Double = 60
+    /// `limits.droneOfflineAfter` in seconds: one value for the status page and the fleet table
+    /// (a full table gives an offline drone's row to a new one).
+    public var offlineAfterSeconds: Double {
+        get {
+            let parts = limits.droneOfflineAfter.components
+            return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        }
+        set { limits.droneOfflineAfter = .milliseconds(Int64((newValue * 1_000).rounded())) }
+    }
     /// Background map tiles for the status page, `{z}/{x}/{y}` placeholders (a site's own tile
     /// server); nil draws positions on a plain background.
     public var tileURL: String?

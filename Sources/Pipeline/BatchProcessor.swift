@@ -68,7 +68,9 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         commitIntervalNanoseconds = limits.commitInterval.nanosecondsClamped
         futureToleranceMicroseconds = limits.futureTolerance.microsecondsClamped
         sampleAgeMaxMicroseconds = limits.sampleAgeMax.microsecondsClamped
-        fleet = FleetState(capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames)
+        fleet = FleetState(
+            capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames,
+            offlineAfterNanoseconds: limits.droneOfflineAfter.nanosecondsClamped)
         self.authenticator = authenticator
         self.batch = batch
         let capacity = batch.skygate.capacity
@@ -263,10 +265,12 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
             counters.countRejected(reason)
             return false
         }
+        let evictedBefore = table.dronesEvicted
         guard let drone = table.findOrInsert(protocol: part.protocol, number: number, now: receivedNanoseconds) else {
             counters.countRejected(.tooManyDrones)
             return false
         }
+        if table.dronesEvicted != evictedBefore { counters.countDroneEvicted() }
         if table.isDuplicate(row: drone, sequence: duplicateKey, timestamp: duplicateContent) {
             table.framesDuplicate[drone] &+= 1
             counters.countDuplicate(units: 1)

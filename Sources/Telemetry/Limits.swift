@@ -32,8 +32,13 @@ public struct Limits: Sendable, Equatable {
     /// Commit batches in flight between the processor and the store writer (double buffering).
     public var commitBatchesInFlight: Int = 2
 
-    /// Drones the fleet table holds. A new drone beyond this is rejected as `too_many_drones`.
+    /// Drones the fleet table holds. A new drone beyond this takes the row of the drone silent
+    /// longest once that one is offline (`droneOfflineAfter`, counted `drones_evicted`), and is
+    /// rejected as `too_many_drones` while nobody is.
     public var dronesMax: Int = 16_384
+    /// How long a drone must be silent to count as offline: the status page shows it so, and its
+    /// fleet row may go to a new drone when the table is full (`serve --offline-after`).
+    public var droneOfflineAfter: Duration = .seconds(60)
     /// Recent (sequence, timestamp) pairs remembered per drone to recognise duplicates.
     public var duplicateWindowFrames: Int = 32
     /// How far in the future a sample's timestamp may be, against the gateway's clock.
@@ -95,6 +100,9 @@ public struct Limits: Sendable, Equatable {
         }
         if dronesMax < 1 || dronesMax > 1 << 20 {
             problems.append("dronesMax \(dronesMax) must be in 1...1048576")
+        }
+        if droneOfflineAfter <= .zero || droneOfflineAfter > .seconds(86_400 * 365) {
+            problems.append("droneOfflineAfter \(droneOfflineAfter) must be above 0 and at most a year")
         }
         if duplicateWindowFrames < 1 || duplicateWindowFrames > 1_024 {
             problems.append("duplicateWindowFrames \(duplicateWindowFrames) must be in 1...1024")
