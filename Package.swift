@@ -239,6 +239,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "SkygateTestSupport", "Playback", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire",
                 "FlightRecording", "StatusServer", "IngestFraming", "MAVLinkWire", "StoreWriter", "Alerts", "Pipeline",
+                "MAVLinkSigning", "WireAuthentication",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -19,13 +19,19 @@ public struct GatewayConfiguration: Sendable {
     public var retainDays: Double?
     /// Per-drone keys for authenticated Skygate frames (docs/protocol.md, "Authentication").
     public var keyFile: String?
-    /// Refuse untagged frames from every drone, not only from drones with a key.
+    /// Refuse untagged frames from every drone, not only from drones with a key (those must
+    /// authenticate anyway unless `allowUnsignedFromKeyed`).
     public var requireAuthentication = false
     /// MAVLink 2 signing keys per system id, `<system id> <64 hex digits>` per line
     /// (docs/protocol.md, "MAVLink", "Signing").
     public var mavlinkKeyFile: String?
-    /// Refuse unsigned MAVLink frames from systems that have a key (`--require-signing`).
+    /// Refuse unsigned MAVLink frames from every system (`--require-signing`); systems that have a
+    /// key must sign anyway unless `allowUnsignedFromKeyed`.
     public var requireSigning = false
+    /// Accept untagged Skygate frames and unsigned MAVLink frames in the name of drones and
+    /// systems that have a key (`--allow-unsigned-from-keyed`): off by default, because otherwise
+    /// anyone can send in a keyed drone's name and the key protects nothing.
+    public var allowUnsignedFromKeyed = false
     /// Seconds without a frame after which a drone shows as stale, and then offline.
     public var staleAfterSeconds: Double = 5
     /// `limits.droneOfflineAfter` in seconds: one value for the status page and the fleet table

@@ -54,9 +54,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "This gateway's name in a shared store (default: the host name, a pod's name under Kubernetes).") var gatewayName: String?
     @Option(parsing: .unconditional, help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
     @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
-    @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
+    @Flag(help: "Refuse untagged Skygate frames from every drone (drones with a key must tag anyway).") var requireAuthentication = false
     @Option(help: "MAVLink 2 signing keys, '<system id> <64 hex digits>' per line.") var mavlinkKeyFile: String?
-    @Flag(help: "Refuse unsigned MAVLink frames from systems that have a key.") var requireSigning = false
+    @Flag(help: "Refuse unsigned MAVLink frames from every system (systems with a key must sign anyway).") var requireSigning = false
+    @Flag(help: "Accept untagged Skygate and unsigned MAVLink frames in the name of drones and systems that have a key (by default they are refused: unauthenticated, mavlink_unsigned).")
+    var allowUnsignedFromKeyed = false
     @Option(parsing: .unconditional, help: "Refuse samples older than this many hours against the gateway's clock (timestamp_too_old); 0 turns the check off (default \(Limits().sampleAgeMax.components.seconds / 3_600)). Replay and imports are not checked.")
     var sampleAgeMaxHours: Double?
     @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().ringCapacity)).") var ringCapacity: Int?
@@ -111,6 +113,7 @@ struct GatewayOptions: ParsableArguments {
         configuration.requireAuthentication = requireAuthentication || values["require-authentication"] == "true"
         configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
         configuration.requireSigning = requireSigning || values["require-signing"] == "true"
+        configuration.allowUnsignedFromKeyed = allowUnsignedFromKeyed || values["allow-unsigned-from-keyed"] == "true"
         // Key files other users can read are refused before anything starts, as ssh refuses a
         // private key (`SecretFile`); the gateway reads them afterwards.
         for (option, path) in [("--key-file", configuration.keyFile), ("--mavlink-key-file", configuration.mavlinkKeyFile)] {
@@ -203,7 +206,7 @@ struct GatewayOptions: ParsableArguments {
         "rule-altitude-ceiling-m", "rule-sequence-gap-frames", "rule-gps-fix-lost", "webhook", "webhook-secret-file",
         "udp", "http", "db", "retain", "sample-age-max-hours", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
         "record-max-mib", "spill", "spill-budget-mib", "db-password-file", "gateway-name",
-        "mavlink-key-file", "require-signing",
+        "mavlink-key-file", "require-signing", "allow-unsigned-from-keyed",
         "access-token", "stale-after", "offline-after", "tile-url",
     ]
 }
