@@ -391,6 +391,15 @@ extension Limits {
 
     /// Events (rules and zone crossings, docs/events.md).
     public enum Events {
+        /// Events one drone may raise at once: each fleet row has a token bucket of this many
+        /// events, refilled by one every `perDroneRefillInterval`; events beyond it are counted
+        /// `events_dropped{rate_limited}`, so a storm of fake alarms from one drone (a spoofed or
+        /// broken sender flickering across a zone edge) cannot fill the webhook queues
+        /// (`Webhooks.queueCapacityEvents`) and push other drones' alarms out. 32 covers a real
+        /// drone crossing many zones at once; a sustained 30 a minute is far above any real
+        /// drone's alarms.
+        public static let perDroneBurst: UInt32 = 32
+        public static let perDroneRefillInterval: Duration = .seconds(2)
         /// Events one batch may raise; more are counted `events_dropped{burst}` (a burst that size
         /// means the thresholds are wrong, not that ops need each one).
         public static let perBatchMax = 4_096
@@ -455,6 +464,11 @@ extension Limits {
         }
         if Replay.sendBatchDatagrams > Transport.datagramsPerCallMax {
             problems.append("Replay.sendBatchDatagrams must fit one sendmmsg call")
+        }
+        if Events.perDroneBurst < 1 || Int(Events.perDroneBurst) > Webhooks.queueCapacityEvents / 100
+            || Events.perDroneRefillInterval <= .zero
+        {
+            problems.append("Events.perDroneBurst must be in 1...1% of Webhooks.queueCapacityEvents, perDroneRefillInterval above 0")
         }
         if Status.trackPointsDefault > Status.trackPointsMax || Status.trackPageRows > Status.trackRowsReadMax {
             problems.append("Status.trackPointsDefault must be at most trackPointsMax, trackPageRows at most trackRowsReadMax")
