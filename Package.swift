@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "TelemetryWire",
                 "WireAuthentication",
+                "MAVLinkSigning",
                 "DroneSimulator",
                 "Gateway",
                 "Playback",

@@ -56,6 +56,23 @@ struct GatewayKeyedSendersTests {
         return FrameEncoder.encode(header: header, samples: samples)
     }
 
+    /// Ten frames each: system 5 signed, unsigned in system 5's name, system 6 (no key) unsigned;
+    /// drone 7 tagged, untagged in drone 7's name, drone 8 (no key) untagged.
+    func mixedTraffic() throws -> [[UInt8]] {
+        let signer = MAVLinkSHA256Verifier(keys: try MAVLinkKeys([5: Self.mavlinkKey]))
+        let tagger = HMACAuthenticator(keys: try DroneKeys([7: Self.droneKey]))
+        var datagrams: [[UInt8]] = []
+        for index in 0..<10 {
+            datagrams.append(mavlink(system: 5, index: index, signer: signer))  // authentic
+            datagrams.append(mavlink(system: 5, index: 100 + index, signer: nil))  // forged in system 5's name
+            datagrams.append(mavlink(system: 6, index: index, signer: nil))  // a system without a key
+            datagrams.append(try skygate(drone: 7, index: index, authenticator: tagger))  // authentic
+            datagrams.append(try skygate(drone: 7, index: 100 + index, authenticator: nil))  // forged in drone 7's name
+            datagrams.append(try skygate(drone: 8, index: index, authenticator: nil))  // a drone without a key
+        }
+        return datagrams
+    }
+
     func run(allowUnsignedFromKeyed: Bool) throws -> (IngestCounters.Snapshot, [DroneIdentity: Int], String?) {
         let directory = TemporaryDirectory()
         let keys = try writeKeyFiles(in: directory)
@@ -69,17 +86,7 @@ struct GatewayKeyedSendersTests {
         configuration.allowUnsignedFromKeyed = allowUnsignedFromKeyed
         let gateway = try Gateway(configuration: configuration)
         gateway.start()
-        let signer = MAVLinkSHA256Verifier(keys: try MAVLinkKeys([5: Self.mavlinkKey]))
-        let tagger = HMACAuthenticator(keys: try DroneKeys([7: Self.droneKey]))
-        var datagrams: [[UInt8]] = []
-        for index in 0..<10 {
-            datagrams.append(mavlink(system: 5, index: index, signer: signer))  // authentic
-            datagrams.append(mavlink(system: 5, index: 100 + index, signer: nil))  // forged in system 5's name
-            datagrams.append(mavlink(system: 6, index: index, signer: nil))  // a system without a key
-            datagrams.append(try skygate(drone: 7, index: index, authenticator: tagger))  // authentic
-            datagrams.append(try skygate(drone: 7, index: 100 + index, authenticator: nil))  // forged in drone 7's name
-            datagrams.append(try skygate(drone: 8, index: index, authenticator: nil))  // a drone without a key
-        }
+        let datagrams = try mixedTraffic()
         sendRaw(datagrams, to: gateway.udpPort)
         #expect(waitUntil { gateway.counters.snapshot().datagramsReceived >= UInt64(datagrams.count) })
         let final = gateway.stop()
