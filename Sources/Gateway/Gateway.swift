@@ -129,7 +129,6 @@ public final class Gateway: @unchecked Sendable {
         if let webhooks { webhookTask.withLock { $0 = Task { await webhooks.run() } } }
         sharedFleet?.start()
         logger.info("gateway started", metadata: ["udp": "\(receiver.boundAddress)", "db": "\(configuration.storeRequest.displayName)"])
-        if let authenticationWarning { logger.warning("\(authenticationWarning)") }
     }
 
     /// Stops receiving, drains the ring, commits the last batch, checkpoints the WAL and closes

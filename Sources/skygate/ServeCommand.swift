@@ -31,10 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         print("skygate serve: UDP \(gateway.receiver.boundAddress), database \(configuration.databasePath)")
+        let startLogger = logger
         if let recorder = gateway.recorder { print("recording into \(recorder.directory)") }
         try await gateway.runUntilSignalled(
             logger: logger,
             onRunning: { port in
+                // Once everything is up (so start-up errors still come first): who can send.
+                if let warning = gateway.authenticationWarning { startLogger.warning("\(warning)") }
                 print("status page on http://\(configuration.httpAddress.split(separator: ":").dropLast().joined(separator: ":")):\(port)/ (API: /api/stats, /api/drones, /metrics)")
                 fflush(nil)
             },
@@ -175,8 +178,9 @@ struct GatewayOptions: ParsableArguments {
             configuration.staleAfterSeconds = seconds
         }
         if let text = value("offline-after", offlineAfter.map { "\($0)" }) {
-            guard let seconds = Double(text), seconds > configuration.staleAfterSeconds else {
-                throw ValidationError("--offline-after must be a number of seconds above --stale-after (\(configuration.staleAfterSeconds)), got '\(text)'")
+            // At most a year: the same value frees fleet rows (Limits.droneOfflineAfter).
+            guard let seconds = Double(text), seconds > configuration.staleAfterSeconds, seconds <= 365 * 86_400 else {
+                throw ValidationError("--offline-after must be a number of seconds above --stale-after (\(configuration.staleAfterSeconds)) and at most a year, got '\(text)'")
             }
             configuration.offlineAfterSeconds = seconds
         }
