@@ -80,7 +80,7 @@ struct GatewayOptions: ParsableArguments {
     var accessToken: String?
     @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows stale (default \(GatewayConfiguration().staleAfterSeconds)).")
     var staleAfter: Double?
-    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows offline (default \(GatewayConfiguration().offlineAfterSeconds)).")
+    @Option(parsing: .unconditional, help: "Seconds without a frame before a drone shows offline on the status page, and its fleet row may go to a new drone when the table is full (default \(GatewayConfiguration().offlineAfterSeconds)).")
     var offlineAfter: Double?
     @Option(help: "Status page: background map tile URL with {z}/{x}/{y} (a site's own tile server; default none).")
     var tileUrl: String?
