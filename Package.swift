@@ -169,6 +169,7 @@ let package = Package(
             dependencies: [
                 "TelemetryWire",
                 "WireAuthentication",
+                "MAVLinkSigning",
                 "DroneSimulator",
                 "Gateway",
                 "Playback",
@@ -249,6 +250,7 @@ let package = Package(
             dependencies: [
                 "Gateway", "SkygateTestSupport", "Playback", "DroneSimulator", "TelemetryStore", "Telemetry", "TelemetryWire",
                 "FlightRecording", "StatusServer", "IngestFraming", "MAVLinkWire", "StoreWriter", "Alerts", "Pipeline",
+                "MAVLinkSigning", "WireAuthentication",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -16,7 +16,7 @@ import TelemetryWire
 /// MAVLink CRC seeded by the system id.
 struct FuzzVerifier: MAVLinkSignatureVerifier {
     func hasKey(systemID: UInt8) -> Bool { systemID < 8 }
-    var requiresSigning: Bool { true }
+    func requiresSigning(systemID: UInt8) -> Bool { systemID < 8 }
     func computeSignature(systemID: UInt8, message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) -> Bool {
         guard systemID < 8 else { return false }
         let crc = MAVLinkCRC.accumulate(message, into: UInt16(systemID) &* 0x9E37)

@@ -99,6 +99,13 @@ public final class EventEngine {
     let lastLongitudes: UnsafeMutablePointer<Int32>
     let lastAltitudes: UnsafeMutablePointer<Int32>
     let insideBits: UnsafeMutablePointer<UInt64>
+    /// Each drone's token bucket of events (`Limits.Events.perDroneBurst`) and when it was last
+    /// refilled (the engine's clock).
+    let eventTokens: UnsafeMutablePointer<UInt32>
+    let eventTokensRefilledNanoseconds: UnsafeMutablePointer<UInt64>
+    /// The clock of the evaluation running (the source's: wall clock live, recorded in a replay).
+    private var clockNanoseconds: UInt64 = 0
+    static let refillNanoseconds = Limits.Events.perDroneRefillInterval.nanosecondsClamped
     private var rowsSeen = 0
     private var lastLostLinkCheck: UInt64 = 0
 
@@ -106,6 +113,8 @@ public final class EventEngine {
     public private(set) var pending: [AlertEvent] = []
     /// Events that did not fit `pending` (counted `events_dropped{burst}` by the hub).
     public private(set) var droppedBurst: UInt64 = 0
+    /// Events beyond their drone's rate (counted `events_dropped{rate_limited}` by the hub).
+    public private(set) var droppedRateLimited: UInt64 = 0
 
     struct Flag {
         static let lowBattery: UInt16 = 1 << 0
@@ -141,6 +150,8 @@ public final class EventEngine {
         lastLongitudes = column(0)
         lastAltitudes = column(0)
         insideBits = column(0, capacity * Self.zoneWords)
+        eventTokens = column(Limits.Events.perDroneBurst)
+        eventTokensRefilledNanoseconds = column(0)
         pending.reserveCapacity(Limits.Events.perBatchMax)
     }
 
@@ -148,7 +159,7 @@ public final class EventEngine {
         known.deallocate(); protocols.deallocate(); numbers.deallocate(); flags.deallocate()
         lastHeardNanoseconds.deallocate(); lastSequences.deallocate()
         lastLatitudes.deallocate(); lastLongitudes.deallocate(); lastAltitudes.deallocate()
-        insideBits.deallocate()
+        insideBits.deallocate(); eventTokens.deallocate(); eventTokensRefilledNanoseconds.deallocate()
     }
 
     /// Hands the raised events to `body` and forgets them.
@@ -156,6 +167,12 @@ public final class EventEngine {
         guard !pending.isEmpty else { return }
         pending.withUnsafeMutableBufferPointer { body($0) }
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Rate-limited drops since the last call.
+    public func takeDroppedRateLimited() -> UInt64 {
+        defer { droppedRateLimited = 0 }
+        return droppedRateLimited
     }
 
     /// Burst drops since the last call.
@@ -172,10 +189,38 @@ public final class EventEngine {
             droppedBurst &+= 1
             return
         }
+        guard takeEventToken(row: drone) else {
+            droppedRateLimited &+= 1
+            return
+        }
         pending.append(AlertEvent(
             timeMicroseconds: time, drone: DroneIdentity(protocol: TelemetryProtocol(rawValue: protocols[drone]) ?? .skygate, number: numbers[drone]),
             kind: kind, zone: zone, alarm: alarm, value: value,
             latitudeE7: lastLatitudes[drone], longitudeE7: lastLongitudes[drone], altitudeMM: lastAltitudes[drone]))
+    }
+
+    /// Takes one event from the drone's bucket, refilled by one per `perDroneRefillInterval` of
+    /// the engine's clock up to `perDroneBurst`; false when it is empty. The drone's state (zones
+    /// inside, rules fired) moves on regardless: only the notification is dropped.
+    @inline(__always)
+    private func takeEventToken(row drone: Int) -> Bool {
+        let burst = Limits.Events.perDroneBurst
+        let now = clockNanoseconds
+        var tokens = eventTokens[drone]
+        let refilled = eventTokensRefilledNanoseconds[drone]
+        if tokens >= burst || now < refilled {
+            // A full bucket (or a clock that went back): the refill clock starts now.
+            eventTokensRefilledNanoseconds[drone] = now
+        } else {
+            let steps = (now - refilled) / Self.refillNanoseconds
+            if steps > 0 {
+                tokens = UInt32(min(UInt64(burst), UInt64(tokens) + steps))
+                eventTokensRefilledNanoseconds[drone] = tokens >= burst ? now : refilled + steps * Self.refillNanoseconds
+            }
+        }
+        guard tokens > 0 else { return false }
+        eventTokens[drone] = tokens - 1
+        return true
     }
 
     /// Evaluates a batch the processor completed: each protocol's rows in arrival order, with the
@@ -193,6 +238,7 @@ public final class EventEngine {
         let fleetRows = part.fleetRows, groundSpeeds = part.groundSpeeds
         let rows = 0..<part.count
         guard !rows.isEmpty else { return }
+        clockNanoseconds = nowNanoseconds
         refreshZones()
         let latitudes = columns.latitudesE7, longitudes = columns.longitudesE7, altitudes = columns.altitudesMM
         let statuses = columns.statuses, batteries = columns.batteriesPercent, times = columns.timestampsMicroseconds
@@ -211,13 +257,16 @@ public final class EventEngine {
         for row in rows {
             let drone = Int(fleetRows[row])
             guard drone >= 0 && drone < capacity else { continue }
-            var flag = flags[drone]
-            if !known[drone] {
+            if !known[drone] || numbers[drone] != droneIDs[row] || protocols[drone] != telemetryProtocol.rawValue {
+                // A new drone, or a fleet row the processor gave to another drone (the table was
+                // full and the old one offline): nothing of the old drone's state carries over.
+                if known[drone] { reset(row: drone) }
                 known[drone] = true
                 protocols[drone] = telemetryProtocol.rawValue
                 numbers[drone] = droneIDs[row]
                 rowsSeen = max(rowsSeen, drone + 1)
             }
+            var flag = flags[drone]
             lastHeardNanoseconds[drone] = nowNanoseconds
             let time = times[row]
             let status = statuses[row]
@@ -317,12 +366,32 @@ public final class EventEngine {
         }
     }
 
+    /// Every per-row column of `drone` back to a new drone's values.
+    private func reset(row drone: Int) {
+        flags[drone] = 0
+        lastHeardNanoseconds[drone] = 0
+        lastSequences[drone] = 0
+        lastLatitudes[drone] = 0
+        lastLongitudes[drone] = 0
+        lastAltitudes[drone] = 0
+        (insideBits + drone * Self.zoneWords).update(repeating: 0, count: Self.zoneWords)
+        eventTokens[drone] = Limits.Events.perDroneBurst
+        eventTokensRefilledNanoseconds[drone] = 0
+    }
+
+    /// The drone whose state row `drone` holds now, if any (tests).
+    public func drone(ofRow drone: Int) -> DroneIdentity? {
+        guard drone >= 0 && drone < capacity && known[drone] else { return nil }
+        return DroneIdentity(protocol: TelemetryProtocol(rawValue: protocols[drone]) ?? .skygate, number: numbers[drone])
+    }
+
     /// Raises `lost_link` for drones silent longer than the rule allows; cheap to call often (it
     /// scans at most every `Limits.Events.lostLinkCheckInterval`).
     public func checkLostLinks(nowNanoseconds: UInt64) {
         guard rules.lostLinkSeconds > 0 else { return }
         guard nowNanoseconds &- lastLostLinkCheck >= Limits.Events.lostLinkCheckInterval.nanosecondsClamped else { return }
         lastLostLinkCheck = nowNanoseconds
+        clockNanoseconds = nowNanoseconds
         let silence = UInt64(rules.lostLinkSeconds * 1e9)
         for drone in 0..<rowsSeen where known[drone] && flags[drone] & Flag.lostLink == 0 {
             let heard = lastHeardNanoseconds[drone]

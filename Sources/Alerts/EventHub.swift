@@ -13,6 +13,7 @@ public final class EventHub: Sendable {
     private let nextID = Atomic<UInt64>(1)
     private let byKind: [AtomicCounter]
     private let burstDropped = Atomic<UInt64>(0)
+    private let rateLimitedDropped = Atomic<UInt64>(0)
     private let streamDropped = Atomic<UInt64>(0)
     private let state: Mutex<State>
 
@@ -58,6 +59,11 @@ public final class EventHub: Sendable {
             }
         }
         if lost > 0 { streamDropped.add(UInt64(lost), ordering: .relaxed) }
+    }
+
+    /// Counts events beyond a drone's rate (`events_dropped{rate_limited}`).
+    public func countRateLimitedDropped(_ count: UInt64) {
+        if count > 0 { rateLimitedDropped.add(count, ordering: .relaxed) }
     }
 
     /// Counts events the engine could not keep (`events_dropped{burst}`).
@@ -113,9 +119,11 @@ public final class EventHub: Sendable {
     public func snapshot() -> EventCounters {
         var counts: [EventKind: UInt64] = [:]
         for kind in EventKind.allCases { counts[kind] = byKind[Int(kind.rawValue)].value.load(ordering: .relaxed) }
-        return EventCounters(
+        var counters = EventCounters(
             byKind: counts, droppedBurst: burstDropped.load(ordering: .relaxed),
             droppedStoreQueueFull: storeQueue.dropped, droppedStream: streamDropped.load(ordering: .relaxed),
             storeQueueDepth: storeQueue.count, streamClients: state.withLock { $0.subscribers.count })
+        counters.droppedRateLimited = rateLimitedDropped.load(ordering: .relaxed)
+        return counters
     }
 }

@@ -42,6 +42,7 @@ public final class EventStage: BatchObserver {
 
     private func publish() {
         hub.countBurstDropped(engine.takeDroppedBurst())
+        hub.countRateLimitedDropped(engine.takeDroppedRateLimited())
         let hub = self.hub
         engine.takeEvents { events in hub.publish(events) }
     }

@@ -29,9 +29,37 @@ extension Gateway {
             }
         }
         return (
-            HMACAuthenticator(keys: keys, requireForAllDrones: configuration.requireAuthentication),
-            MAVLinkSHA256Verifier(keys: mavlinkKeys, requireSigning: configuration.requireSigning)
+            HMACAuthenticator(
+                keys: keys, requireForAllDrones: configuration.requireAuthentication,
+                allowUntaggedFromKeyed: configuration.allowUnsignedFromKeyed),
+            MAVLinkSHA256Verifier(
+                keys: mavlinkKeys, requireSigning: configuration.requireSigning,
+                allowUnsignedFromKeyed: configuration.allowUnsignedFromKeyed)
         )
+    }
+
+    /// What the startup log says about who can send telemetry, in plain words: nil when every
+    /// drone and system must authenticate, otherwise a warning naming what is accepted unproven.
+    static func ingestAuthenticationWarning(
+        _ configuration: GatewayConfiguration, authenticator: HMACAuthenticator, verifier: MAVLinkSHA256Verifier
+    ) -> String? {
+        var open: [String] = []
+        if !configuration.requireAuthentication {
+            open.append(authenticator.keyedDroneCount == 0
+                ? "Skygate frames from any drone (no --key-file)"
+                : "untagged Skygate frames from drones without a key")
+        }
+        if !configuration.requireSigning {
+            open.append(verifier.keyedSystemCount == 0
+                ? "MAVLink frames from any system (no --mavlink-key-file)"
+                : "unsigned MAVLink frames from systems without a key")
+        }
+        if configuration.allowUnsignedFromKeyed && (authenticator.keyedDroneCount > 0 || verifier.keyedSystemCount > 0) {
+            open.append("unauthenticated frames in the name of keyed drones and systems (--allow-unsigned-from-keyed)")
+        }
+        guard !open.isEmpty else { return nil }
+        return "ingest is unauthenticated: accepting " + open.joined(separator: "; ")
+            + ". Anyone who can reach the UDP port can send these (--require-authentication, --require-signing)"
     }
 
     private static func readKeyFile(_ path: String, option: String) throws(GatewayError) -> String {

@@ -39,6 +39,7 @@ extension Gateway: StatusSource {
             report.spill_bytes = spill.bytesUsed
         }
         report.recovered = snapshot.recovered
+        report.drones_evicted = snapshot.dronesEvicted
         report.samples_recovered = snapshot.samplesRecovered
         report.store = commits.store is any SharedFleetReading ? "postgres" : "sqlite"
         report.store_unavailable = commits.isStoreUnavailable
@@ -56,7 +57,7 @@ extension Gateway: StatusSource {
         let counters = eventHub.snapshot()
         let dropped = [
             "burst": counters.droppedBurst, "store_queue_full": counters.droppedStoreQueueFull, "stream": counters.droppedStream,
-            "store_failed": commits.eventsStoreFailed.load(ordering: .relaxed),
+            "store_failed": commits.eventsStoreFailed.load(ordering: .relaxed), "rate_limited": counters.droppedRateLimited,
         ]
         return StatsReport.Events(
             total: counters.total, by_kind: Dictionary(uniqueKeysWithValues: counters.byKind.map { ($0.key.name, $0.value) }),

@@ -52,6 +52,8 @@ public final class Gateway: @unchecked Sendable {
     private let webhookTask = Mutex<Task<Void, Never>?>(nil)
     public let startedNanoseconds = SystemClock.realtimeNanoseconds()
     let logger: Logger
+    /// What the startup log says when ingest accepts unauthenticated frames (nil when it does not).
+    public let authenticationWarning: String?
 
     let receiverStopped = Atomic<Bool>(false)
     let lock = NSLock()
@@ -71,6 +73,7 @@ public final class Gateway: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         let (authenticator, verifier) = try Self.makeAuthentication(configuration)
+        authenticationWarning = Self.ingestAuthenticationWarning(configuration, authenticator: authenticator, verifier: verifier)
         let address: SocketAddress
         do { address = try SocketAddress(parsing: configuration.udpAddress, allowingPortZero: true) } catch {
             throw GatewayError("--udp: \(error)")

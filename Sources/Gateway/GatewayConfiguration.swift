@@ -21,16 +21,30 @@ public struct GatewayConfiguration: Sendable {
     public var retainDays: Double?
     /// Per-drone keys for authenticated Skygate frames (docs/protocol.md, "Authentication").
     public var keyFile: String?
-    /// Refuse untagged frames from every drone, not only from drones with a key.
+    /// Refuse untagged frames from every drone, not only from drones with a key (those must
+    /// authenticate anyway unless `allowUnsignedFromKeyed`).
     public var requireAuthentication = false
     /// MAVLink 2 signing keys per system id, `<system id> <64 hex digits>` per line
     /// (docs/protocol.md, "MAVLink", "Signing").
     public var mavlinkKeyFile: String?
-    /// Refuse unsigned MAVLink frames from systems that have a key (`--require-signing`).
+    /// Refuse unsigned MAVLink frames from every system (`--require-signing`); systems that have a
+    /// key must sign anyway unless `allowUnsignedFromKeyed`.
     public var requireSigning = false
+    /// Accept untagged Skygate frames and unsigned MAVLink frames in the name of drones and
+    /// systems that have a key (`--allow-unsigned-from-keyed`): off by default, because otherwise
+    /// anyone can send in a keyed drone's name and the key protects nothing.
+    public var allowUnsignedFromKeyed = false
     /// Seconds without a frame after which a drone shows as stale, and then offline.
     public var staleAfterSeconds: Double = 5
-    public var offlineAfterSeconds: Double = 60
+    /// `limits.droneOfflineAfter` in seconds: one value for the status page and the fleet table
+    /// (a full table gives an offline drone's row to a new one).
+    public var offlineAfterSeconds: Double {
+        get {
+            let parts = limits.droneOfflineAfter.components
+            return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        }
+        set { limits.droneOfflineAfter = .milliseconds(Int64((newValue * 1_000).rounded())) }
+    }
     /// Background map tiles for the status page, `{z}/{x}/{y}` placeholders (a site's own tile
     /// server); nil draws positions on a plain background.
     public var tileURL: String?

@@ -7,16 +7,31 @@ import MAVLinkWire
 public struct MAVLinkSHA256Verifier: MAVLinkSignatureVerifier, Sendable {
     /// Key per system id (nil = no key).
     let keysBySystem: [[UInt8]?]
-    public let requiresSigning: Bool
+    /// Whether every system must sign (`--require-signing`), not only those with a key.
+    public let requiresSigningFromAllSystems: Bool
+    /// Whether systems with a key may still send unsigned frames (`--allow-unsigned-from-keyed`).
+    public let allowsUnsignedFromKeyed: Bool
 
-    public init(keys: MAVLinkKeys, requireSigning: Bool = false) {
+    /// - Parameters:
+    ///   - requireSigning: refuse unsigned frames from every system, keyed or not.
+    ///   - allowUnsignedFromKeyed: accept unsigned frames from systems that have a key (by
+    ///     default they are refused, `mavlink_unsigned`: otherwise the key protects nothing).
+    public init(keys: MAVLinkKeys, requireSigning: Bool = false, allowUnsignedFromKeyed: Bool = false) {
         var table = [[UInt8]?](repeating: nil, count: 256)
         for (system, key) in keys.keys { table[Int(system)] = key }
         keysBySystem = table
-        requiresSigning = requireSigning
+        requiresSigningFromAllSystems = requireSigning
+        allowsUnsignedFromKeyed = allowUnsignedFromKeyed
     }
 
     public func hasKey(systemID: UInt8) -> Bool { keysBySystem[Int(systemID)] != nil }
+
+    public func requiresSigning(systemID: UInt8) -> Bool {
+        requiresSigningFromAllSystems || (!allowsUnsignedFromKeyed && keysBySystem[Int(systemID)] != nil)
+    }
+
+    /// Systems that have a key.
+    public var keyedSystemCount: Int { keysBySystem.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 
     public func computeSignature(
         systemID: UInt8, message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer

@@ -116,7 +116,11 @@ public enum MAVLinkFrameDecoder {
             frame.signatureLinkID = bytes[signatureOffset]
             frame.signatureTimestamp = UInt64(bytes.loadUnaligned(fromByteOffset: signatureOffset &+ 1, as: UInt32.self).littleEndian)
                 | UInt64(bytes.loadUnaligned(fromByteOffset: signatureOffset &+ 5, as: UInt16.self).littleEndian) << 32
-            if verifier.hasKey(systemID: frame.systemID) {
+            if !verifier.hasKey(systemID: frame.systemID) {
+                // No key to check it with: taken like an unsigned frame, unless this system
+                // must sign, when a signature nobody can verify proves nothing.
+                if verifier.requiresSigning(systemID: frame.systemID) { throw .badSignature }
+            } else {
                 let hashedLength = bytes.count &- MAVLinkFormat.signatureHashLength
                 var expected: UInt64 = 0
                 let computed = withUnsafeMutableBytes(of: &expected) { scratch in
@@ -144,7 +148,7 @@ public enum MAVLinkFrameDecoder {
                     }
                 }
             }
-        } else if verifier.requiresSigning && verifier.hasKey(systemID: frame.systemID) {
+        } else if verifier.requiresSigning(systemID: frame.systemID) {
             throw .unsigned
         }
 

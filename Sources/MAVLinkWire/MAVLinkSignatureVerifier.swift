@@ -8,8 +8,11 @@ public protocol MAVLinkSignatureVerifier {
     /// Whether a key is configured for `systemID`.
     func hasKey(systemID: UInt8) -> Bool
 
-    /// Whether unsigned frames from systems that have a key are refused (`--require-signing`).
-    var requiresSigning: Bool { get }
+    /// Whether unsigned frames from `systemID` are refused: the gateway's default for systems
+    /// that have a key (a key means something, docs/security.md), and for every system with
+    /// `--require-signing`. A system that must sign and has no key cannot be verified, so its
+    /// signed frames are refused too (`badSignature`).
+    func requiresSigning(systemID: UInt8) -> Bool
 
     /// Writes the first `signature.count` bytes of SHA-256(key of `systemID` ‖ `message`) into
     /// `signature`. Returns false when no key is configured for the system.
@@ -22,7 +25,7 @@ public protocol MAVLinkSignatureVerifier {
 public struct MAVLinkNoSigning: MAVLinkSignatureVerifier {
     @inlinable public init() {}
     @inlinable public func hasKey(systemID: UInt8) -> Bool { false }
-    @inlinable public var requiresSigning: Bool { false }
+    @inlinable public func requiresSigning(systemID: UInt8) -> Bool { false }
     @inlinable
     public func computeSignature(
         systemID: UInt8, message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer

@@ -23,6 +23,11 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// with, converted once.
     let commitIntervalNanoseconds: UInt64
     let futureToleranceMicroseconds: UInt64
+    /// `limits.sampleAgeMax` in µs; 0 when the age check is off.
+    let sampleAgeMaxMicroseconds: UInt64
+    /// Samples older than this (µs) are `timestamp_too_old` in the current pass: set by `drain`
+    /// (live ingest) from its clock, 0 for `process` (replay and imports keep their history).
+    private var oldestMicroseconds: UInt64 = 0
     /// Skygate frame tags and per-drone replay windows.
     var authenticator: Authenticator
     /// MAVLink decoding state (each system's latest HEARTBEAT, battery and GPS state; signed
@@ -62,7 +67,10 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         self.counters = counters
         commitIntervalNanoseconds = limits.commitInterval.nanosecondsClamped
         futureToleranceMicroseconds = limits.futureTolerance.microsecondsClamped
-        fleet = FleetState(capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames)
+        sampleAgeMaxMicroseconds = limits.sampleAgeMax.microsecondsClamped
+        fleet = FleetState(
+            capacity: limits.dronesMax, duplicateWindow: limits.duplicateWindowFrames,
+            offlineAfterNanoseconds: limits.droneOfflineAfter.nanosecondsClamped)
         self.authenticator = authenticator
         self.batch = batch
         let capacity = batch.skygate.capacity
@@ -113,6 +121,10 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         let passStart = batch.skygate.count
         let mavlinkPassStart = batch.mavlink.count
         var taken = 0
+        // Live ingest: sample times are checked against the gateway's clock, old ones too.
+        let nowMicroseconds = nowNanoseconds / 1_000
+        oldestMicroseconds = sampleAgeMaxMicroseconds == 0 || nowMicroseconds < sampleAgeMaxMicroseconds
+            ? 0 : nowMicroseconds - sampleAgeMaxMicroseconds
         fleet.withTable { table in
             for slot in slots {
                 guard hasRoomForDatagram else { break }
@@ -150,6 +162,8 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         datagram: UnsafeRawBufferPointer, isTruncated: Bool = false, receivedNanoseconds: UInt64, nowNanoseconds: UInt64
     ) {
         precondition(hasRoomForDatagram, "take the batch first")
+        // Replay and imports keep their history: no age check.
+        oldestMicroseconds = 0
         let passStart = batch.skygate.count
         let mavlinkPassStart = batch.mavlink.count
         fleet.withTable { table in
@@ -244,15 +258,19 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         lossSequence: UInt32, lossModulus: UInt64, receivedNanoseconds: UInt64, latestMicroseconds: UInt64, table: FleetTable
     ) -> Bool {
         if !rows.isEmpty,
-            let reason = Self.validate(part.columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds)
+            let reason = Self.validate(
+                part.columns, rows: rows, earliest: Limits.earliestSampleMicroseconds, latest: latestMicroseconds,
+                oldest: oldestMicroseconds)
         {
             counters.countRejected(reason)
             return false
         }
+        let evictedBefore = table.dronesEvicted
         guard let drone = table.findOrInsert(protocol: part.protocol, number: number, now: receivedNanoseconds) else {
             counters.countRejected(.tooManyDrones)
             return false
         }
+        if table.dronesEvicted != evictedBefore { counters.countDroneEvicted() }
         if table.isDuplicate(row: drone, sequence: duplicateKey, timestamp: duplicateContent) {
             table.framesDuplicate[drone] &+= 1
             counters.countDuplicate(units: 1)
@@ -265,20 +283,27 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         return true
     }
 
-    /// The first validation failure among `rows`, or nil.
-    static func validate(_ columns: SampleColumns, rows: Range<Int>, earliest: UInt64, latest: UInt64) -> RejectionReason? {
+    /// The first validation failure among `rows`, or nil: positions off the globe first, then
+    /// times outside `earliest...latest`, then times before `oldest` (live ingest's age limit;
+    /// 0 checks no age).
+    static func validate(
+        _ columns: SampleColumns, rows: Range<Int>, earliest: UInt64, latest: UInt64, oldest: UInt64 = 0
+    ) -> RejectionReason? {
         let latitudes = columns.latitudesE7
         let longitudes = columns.longitudesE7
         let timestamps = columns.timestampsMicroseconds
         var positionBad = false
         var timeBad = false
+        var tooOld = false
         for row in rows {
             positionBad = positionBad || latitudes[row] < -900_000_000 || latitudes[row] > 900_000_000
                 || longitudes[row] < -1_800_000_000 || longitudes[row] > 1_800_000_000
             timeBad = timeBad || timestamps[row] < earliest || timestamps[row] > latest
+            tooOld = tooOld || timestamps[row] < oldest
         }
         if positionBad { return .positionOutOfRange }
         if timeBad { return .timestampOutOfRange }
+        if tooOld { return .timestampTooOld }
         return nil
     }
 

@@ -9,8 +9,8 @@ public final class FleetState: Sendable {
     let lock = Mutex<Void>(())
     nonisolated(unsafe) let table: FleetTable
 
-    init(capacity: Int, duplicateWindow: Int) {
-        table = FleetTable(capacity: capacity, duplicateWindow: duplicateWindow)
+    init(capacity: Int, duplicateWindow: Int, offlineAfterNanoseconds: UInt64 = .max) {
+        table = FleetTable(capacity: capacity, duplicateWindow: duplicateWindow, offlineAfterNanoseconds: offlineAfterNanoseconds)
     }
 
     /// Runs `body` with exclusive access to the table (the processor's side).
@@ -21,7 +21,10 @@ public final class FleetState: Sendable {
     /// Drones known so far.
     public var count: Int { lock.withLock { _ in table.count } }
 
-    /// A copy of every drone, in the order they were first seen. Bounded by `Limits.dronesMax`.
+    /// Drones whose fleet rows went to new drones (the table was full and they were offline).
+    public var dronesEvicted: UInt64 { lock.withLock { _ in table.dronesEvicted } }
+
+    /// A copy of every drone, by fleet row (the order they were first seen, until rows are reused). Bounded by `Limits.dronesMax`.
     public func snapshot() -> [DroneStatus] {
         lock.withLock { _ in (0..<table.count).map { status(row: $0) } }
     }

@@ -4,15 +4,27 @@ import Telemetry
 /// rows): identity, link accounting, the recent frames used to spot duplicates, and the last sample.
 ///
 /// Drones are found by an open-addressing hash of (protocol, number) into a table twice the
-/// size of the fleet, so a lookup is a few probes and never allocates. Rows are never freed: a
-/// drone that goes quiet stays, marked offline by the readers of its `lastSeen`.
+/// size of the fleet, so a lookup is a few probes and never allocates. A drone that goes quiet
+/// keeps its row, marked offline by the readers of its `lastSeen`, until the table is full and a
+/// new drone arrives: the new drone then takes the row of the drone silent longest, once that one
+/// has been silent for `offlineAfterNanoseconds` (issue 20: a flood of spoofed ids cannot keep the
+/// table for good). Removal from the hash index is backward-shift deletion, so probe chains stay
+/// whole without tombstones.
 ///
 /// Not thread-safe by itself: the batch processor writes it and readers copy from it while
 /// holding `FleetState`'s lock.
 final class FleetTable {
     let capacity: Int
     let duplicateWindow: Int
+    /// A drone silent this long (ns) may give its row to a new drone when the table is full.
+    let offlineAfterNanoseconds: UInt64
     private(set) var count = 0
+    /// Drones whose rows went to new drones.
+    private(set) var dronesEvicted: UInt64 = 0
+    /// With the table full: no drone can be offline before this (ns), because the longest silent
+    /// one was last seen `offlineAfterNanoseconds` earlier; `lastSeen` only grows, so until then a
+    /// new drone is refused without scanning the rows again.
+    private var noEvictionBeforeNanoseconds: UInt64 = 0
 
     // Hash index: slot -> row + 1 (0 = empty).
     private let slotMask: Int
@@ -48,10 +60,13 @@ final class FleetTable {
     let distancesFlown: UnsafeMutablePointer<Double>
     let hasFix: UnsafeMutablePointer<Bool>
 
-    init(capacity: Int, duplicateWindow: Int) {
+    /// - Parameter offlineAfterNanoseconds: how long a drone must be silent before its row may go
+    ///   to a new drone (`Limits.droneOfflineAfter`); `UInt64.max` never gives a row away.
+    init(capacity: Int, duplicateWindow: Int, offlineAfterNanoseconds: UInt64 = .max) {
         precondition(capacity >= 1 && duplicateWindow >= 1)
         self.capacity = capacity
         self.duplicateWindow = duplicateWindow
+        self.offlineAfterNanoseconds = offlineAfterNanoseconds
         var slotCount = 1
         while slotCount < capacity * 2 { slotCount <<= 1 }
         slotMask = slotCount - 1
@@ -124,7 +139,9 @@ final class FleetTable {
         return nil
     }
 
-    /// The row of a drone, added if new; nil when the table is full.
+    /// The row of a drone, added if new. When the table is full, the new drone takes the row of
+    /// the drone silent longest if that one has been silent `offlineAfterNanoseconds` (counted in
+    /// `dronesEvicted`); nil when nobody is offline.
     func findOrInsert(protocol proto: TelemetryProtocol, number: UInt32, now: UInt64) -> Int? {
         var slot = hash(proto.rawValue, number)
         for _ in 0...slotMask {
@@ -134,14 +151,94 @@ final class FleetTable {
             if numbers[row] == number && protocols[row] == proto.rawValue { return row }
             slot = (slot + 1) & slotMask
         }
-        guard count < capacity else { return nil }
-        let row = count
-        count += 1
+        let row: Int
+        if count < capacity {
+            row = count
+            count += 1
+        } else {
+            guard let silent = rowToEvict(now: now) else { return nil }
+            removeFromIndex(row: silent)
+            reset(row: silent)
+            dronesEvicted &+= 1
+            row = silent
+            // The removal may have shifted entries: find the empty slot for the new drone again.
+            slot = hash(proto.rawValue, number)
+            while slots[slot] != 0 { slot = (slot + 1) & slotMask }
+        }
         slots[slot] = Int32(row + 1)
         protocols[row] = proto.rawValue
         numbers[row] = number
         firstSeenNanoseconds[row] = now
+        lastSeenNanoseconds[row] = now
         return row
+    }
+
+    /// The row of the drone silent longest, if it has been silent `offlineAfterNanoseconds`. One
+    /// scan of the rows, then none until the next drone could be offline.
+    private func rowToEvict(now: UInt64) -> Int? {
+        guard offlineAfterNanoseconds != .max, now >= noEvictionBeforeNanoseconds else { return nil }
+        var oldest = 0
+        for row in 1..<max(count, 1) where lastSeenNanoseconds[row] < lastSeenNanoseconds[oldest] { oldest = row }
+        let lastSeen = lastSeenNanoseconds[oldest]
+        if now >= lastSeen && now - lastSeen >= offlineAfterNanoseconds { return oldest }
+        let (earliest, overflow) = lastSeen.addingReportingOverflow(offlineAfterNanoseconds)
+        noEvictionBeforeNanoseconds = overflow ? .max : earliest
+        return nil
+    }
+
+    /// Takes `row`'s drone out of the hash index by backward-shift deletion: every entry after
+    /// the freed slot in its probe chain that may move back (its home slot is not between the
+    /// hole and itself, cyclically) moves into the hole, so lookups never stop early.
+    func removeFromIndex(row: Int) {
+        var hole = hash(protocols[row], numbers[row])
+        // Bounded: the drone is in the index, within one round of the slots.
+        for _ in 0...slotMask {
+            if Int(slots[hole]) == row + 1 { break }
+            precondition(slots[hole] != 0, "a fleet row missing from the index")
+            hole = (hole + 1) & slotMask
+        }
+        var next = hole
+        for _ in 0...slotMask {
+            next = (next + 1) & slotMask
+            let entry = Int(slots[next])
+            if entry == 0 { break }
+            let home = hash(protocols[entry - 1], numbers[entry - 1])
+            // Distances from the home slot: the entry may fill the hole if the hole is no further
+            // from its home than where it sits now.
+            if (hole &- home) & slotMask <= (next &- home) & slotMask {
+                slots[hole] = slots[next]
+                hole = next
+            }
+        }
+        slots[hole] = 0
+    }
+
+    /// Every per-row column back to a new drone's values.
+    private func reset(row: Int) {
+        lastSequences[row] = 0
+        framesReceived[row] = 0
+        framesLost[row] = 0
+        framesDuplicate[row] = 0
+        samplesReceived[row] = 0
+        firstSeenNanoseconds[row] = 0
+        lastSeenNanoseconds[row] = 0
+        let base = row * duplicateWindow
+        (recentSequences + base).update(repeating: 0, count: duplicateWindow)
+        (recentTimestamps + base).update(repeating: .max, count: duplicateWindow)
+        recentNext[row] = 0
+        lastTimestamps[row] = 0
+        lastLatitudes[row] = 0
+        lastLongitudes[row] = 0
+        lastAltitudes[row] = 0
+        lastHeadings[row] = 0
+        lastBatteryMillivolts[row] = 0
+        lastBatteryPercents[row] = 0
+        lastSatellites[row] = 0
+        lastStatuses[row] = 0
+        lastGroundSpeeds[row] = 0
+        lastClimbRates[row] = 0
+        distancesFlown[row] = 0
+        hasFix[row] = false
     }
 
     /// True when (sequence, timestamp) is among the drone's recent frames; otherwise remembers it.

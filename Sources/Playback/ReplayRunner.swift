@@ -1,5 +1,6 @@
 import Alerts
 import FlightRecording
+import MAVLinkSigning
 import MAVLinkWire
 import Pipeline
 import StoreWriter
@@ -7,11 +8,15 @@ import Synchronization
 import Telemetry
 import TelemetryStore
 import TelemetryWire
+import WireAuthentication
 
-/// The processor `replay --db` feeds: recorded frames are stored as they were received, so
-/// neither Skygate tags nor MAVLink signatures are checked again (the live gateway did that, and
-/// a recording made before a key was rotated must still replay).
-public typealias ReplayProcessor = BatchProcessor<NoAuthentication, MAVLinkNoSigning>
+/// The processor `replay --db` feeds: the live gateway's own (`Gateway.GatewayProcessor`), so
+/// frames are checked with the same keys as live (`replay --key-file`, `--mavlink-key-file`) and
+/// a recording of keyed and forged traffic is stored as the live gateway stored it: the recorder
+/// keeps every datagram before it is checked, so without keys forged untagged frames would be
+/// stored and tagged ones refused `unknown_key` (issue 20, docs/security.md). Without keys it
+/// checks nothing, as before.
+public typealias ReplayProcessor = BatchProcessor<HMACAuthenticator, MAVLinkSHA256Verifier>
 
 /// `replay --db`: feeds recorded datagrams through the gateway's own process loop
 /// (`ProcessLoop`: the same admission checks, derivations, zone and rule events and accounting as
@@ -30,7 +35,7 @@ public final class ReplayRunner: @unchecked Sendable {
 
     public let counters = IngestCounters()
     public let limits: Limits
-    let loop: ProcessLoop<NoAuthentication, MAVLinkNoSigning>
+    let loop: ProcessLoop<HMACAuthenticator, MAVLinkSHA256Verifier>
     let commits: CommitLoop
     /// The zones and rules evaluated over the replayed batches, and the hub that numbers and
     /// queues their events for the store.
@@ -43,18 +48,24 @@ public final class ReplayRunner: @unchecked Sendable {
 
     /// Opens (creating and migrating if needed) the SQLite database at `databasePath`.
     public convenience init(
-        databasePath: String, limits validLimits: ValidLimits = .defaults, zonesPath: String? = nil, rules: RuleSettings = RuleSettings()
+        databasePath: String, limits validLimits: ValidLimits = .defaults, zonesPath: String? = nil, rules: RuleSettings = RuleSettings(),
+        authenticator: HMACAuthenticator = HMACAuthenticator(keys: DroneKeys()),
+        verifier: MAVLinkSHA256Verifier = MAVLinkSHA256Verifier(keys: MAVLinkKeys())
     ) throws(PlaybackError) {
         let store: TelemetryStore
         do { store = try TelemetryStore(path: databasePath) } catch { throw PlaybackError("--db \(databasePath): \(error)") }
-        try self.init(store: store, limits: validLimits, zonesPath: zonesPath, rules: rules)
+        try self.init(
+            store: store, limits: validLimits, zonesPath: zonesPath, rules: rules, authenticator: authenticator, verifier: verifier)
     }
 
     /// Replays into an open store (SQLite or the shared PostgreSQL store), evaluating the zones
-    /// at `zonesPath` (nil: none) and `rules` as `serve` would with the same options.
+    /// at `zonesPath` (nil: none) and `rules` as `serve` would with the same options, and
+    /// checking tags and signatures with `authenticator` and `verifier` as `serve` would with the
+    /// same key files and options (no keys by default: nothing is checked).
     public init(
         store: any TelemetryStoring, limits validLimits: ValidLimits = .defaults, zonesPath: String? = nil,
-        rules: RuleSettings = RuleSettings()
+        rules: RuleSettings = RuleSettings(), authenticator: HMACAuthenticator = HMACAuthenticator(keys: DroneKeys()),
+        verifier: MAVLinkSHA256Verifier = MAVLinkSHA256Verifier(keys: MAVLinkKeys())
     ) throws(PlaybackError) {
         limits = validLimits.value
         do {
@@ -65,7 +76,8 @@ public final class ReplayRunner: @unchecked Sendable {
         }
         commits = CommitLoop(
             store: store, limits: validLimits, counters: counters, hooks: .init(recordsLatency: false), events: events.hub.storeQueue)
-        let processor = ReplayProcessor(limits: validLimits, counters: counters, batch: commits.firstBatch)
+        let processor = ReplayProcessor(
+            limits: validLimits, counters: counters, authenticator: authenticator, verifier: verifier, batch: commits.firstBatch)
         loop = ProcessLoop(processor: processor, sink: commits, observer: events)
         commits.start(threadName: "skygate-replay")
     }

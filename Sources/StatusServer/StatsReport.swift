@@ -32,6 +32,8 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var commit_latency_ms: Quantiles
     public var commit_duration_ms: Quantiles
     public var drones: Int
+    /// Drones whose fleet rows went to new drones once they were offline (the table was full).
+    public var drones_evicted: UInt64 = 0
     public var database_bytes: Int?
     /// Batches spilled while the writer was behind, spilled batches stored since, and what the
     /// spill file holds now (records and bytes); all 0 without a spill file.

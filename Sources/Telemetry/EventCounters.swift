@@ -7,6 +7,8 @@ public struct EventCounters: Sendable, Equatable {
     public var droppedStoreQueueFull: UInt64
     /// Events a slow SSE client did not take in time.
     public var droppedStream: UInt64
+    /// Events beyond a drone's rate (`Limits.Events.perDroneBurst`).
+    public var droppedRateLimited: UInt64 = 0
     public var storeQueueDepth: Int
     public var streamClients: Int
 

@@ -19,6 +19,7 @@ public final class IngestCounters: Sendable {
     let receivedBytes = Atomic<UInt64>(0)
     let recoveredUnits = Atomic<UInt64>(0)
     let recoveredSamples = Atomic<UInt64>(0)
+    let evictedDrones = Atomic<UInt64>(0)
 
     public init() {
         rejectedUnits = RejectionReason.allCases.map { _ in AtomicCounter() }
@@ -44,6 +45,12 @@ public final class IngestCounters: Sendable {
     public func countRecovered(units: Int, samples: Int) {
         recoveredUnits.add(UInt64(units), ordering: .relaxed)
         recoveredSamples.add(UInt64(samples), ordering: .relaxed)
+    }
+
+    /// A new drone took the fleet row of one that was offline (the table was full). Not a unit
+    /// outcome: outside the identity.
+    public func countDroneEvicted() {
+        evictedDrones.add(1, ordering: .relaxed)
     }
 
     public func countDuplicate(units: Int) {
@@ -77,7 +84,8 @@ public final class IngestCounters: Sendable {
             datagramsReceived: receivedDatagrams.load(ordering: .relaxed),
             bytesReceived: receivedBytes.load(ordering: .relaxed),
             recovered: recoveredUnits.load(ordering: .relaxed),
-            samplesRecovered: recoveredSamples.load(ordering: .relaxed))
+            samplesRecovered: recoveredSamples.load(ordering: .relaxed),
+            dronesEvicted: evictedDrones.load(ordering: .relaxed))
     }
 
     /// The counters at one moment.
@@ -93,6 +101,8 @@ public final class IngestCounters: Sendable {
         /// Units (and samples) of a previous run stored from the spill file at start-up.
         public var recovered: UInt64 = 0
         public var samplesRecovered: UInt64 = 0
+        /// Drones whose fleet rows went to new drones (outside the identity).
+        public var dronesEvicted: UInt64 = 0
 
         public var rejectedTotal: UInt64 { rejected.values.reduce(0, +) }
         public var droppedTotal: UInt64 { dropped.values.reduce(0, +) }

@@ -32,12 +32,22 @@ public struct Limits: Sendable, Equatable {
     /// Commit batches in flight between the processor and the store writer (double buffering).
     public var commitBatchesInFlight: Int = 2
 
-    /// Drones the fleet table holds. A new drone beyond this is rejected as `too_many_drones`.
+    /// Drones the fleet table holds. A new drone beyond this takes the row of the drone silent
+    /// longest once that one is offline (`droneOfflineAfter`, counted `drones_evicted`), and is
+    /// rejected as `too_many_drones` while nobody is.
     public var dronesMax: Int = 16_384
+    /// How long a drone must be silent to count as offline: the status page shows it so, and its
+    /// fleet row may go to a new drone when the table is full (`serve --offline-after`).
+    public var droneOfflineAfter: Duration = .seconds(60)
     /// Recent (sequence, timestamp) pairs remembered per drone to recognise duplicates.
     public var duplicateWindowFrames: Int = 32
     /// How far in the future a sample's timestamp may be, against the gateway's clock.
     public var futureTolerance: Duration = .seconds(300)
+    /// How old a sample may be, against the gateway's clock, on live ingest (the rings); older
+    /// ones are rejected `timestamp_too_old`, so one sender spreading dates over months cannot
+    /// make every batch span many days (docs/security.md). `.zero` turns the check off. Replay and
+    /// imports (`ProcessLoop.feed`) keep their history and are not checked.
+    public var sampleAgeMax: Duration = .seconds(86_400)
 
     /// Slots between the batch processor's recording tap and the recorder thread (2,240 bytes
     /// each, like the packet ring's): 16,384 absorb about 70 ms of a full-rate burst while a
@@ -104,11 +114,17 @@ public struct Limits: Sendable, Equatable {
         if dronesMax < 1 || dronesMax > 1 << 20 {
             problems.append("dronesMax \(dronesMax) must be in 1...1048576")
         }
+        if droneOfflineAfter <= .zero || droneOfflineAfter > .seconds(86_400 * 365) {
+            problems.append("droneOfflineAfter \(droneOfflineAfter) must be above 0 and at most a year")
+        }
         if duplicateWindowFrames < 1 || duplicateWindowFrames > 1_024 {
             problems.append("duplicateWindowFrames \(duplicateWindowFrames) must be in 1...1024")
         }
         if futureTolerance < .zero || futureTolerance > .seconds(86_400) {
             problems.append("futureTolerance \(futureTolerance) must be in 0...1 day")
+        }
+        if sampleAgeMax < .zero || sampleAgeMax > .seconds(Self.sampleAgeMaxSecondsMax) {
+            problems.append("sampleAgeMax \(sampleAgeMax) must be in 0 (off)...\(Self.sampleAgeMaxSecondsMax / 3_600) hours")
         }
         if !isPowerOfTwo(recordingRingCapacity) || recordingRingCapacity > Self.ringCapacityMax {
             problems.append("recordingRingCapacity \(recordingRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
@@ -134,6 +150,9 @@ public struct Limits: Sendable, Equatable {
         }
         return problems
     }
+
+    /// Largest `sampleAgeMax` (seconds): ten years, well inside the range of sample times.
+    public static let sampleAgeMaxSecondsMax: Int64 = 10 * 366 * 86_400
 
     /// Largest packet ring (slots): 4 Mi slots of 2 KiB is already 8 GiB.
     public static let ringCapacityMax = 1 << 22
@@ -411,6 +430,15 @@ extension Limits {
 
     /// Events (rules and zone crossings, docs/events.md).
     public enum Events {
+        /// Events one drone may raise at once: each fleet row has a token bucket of this many
+        /// events, refilled by one every `perDroneRefillInterval`; events beyond it are counted
+        /// `events_dropped{rate_limited}`, so a storm of fake alarms from one drone (a spoofed or
+        /// broken sender flickering across a zone edge) cannot fill the webhook queues
+        /// (`Webhooks.queueCapacityEvents`) and push other drones' alarms out. 32 covers a real
+        /// drone crossing many zones at once; a sustained 30 a minute is far above any real
+        /// drone's alarms.
+        public static let perDroneBurst: UInt32 = 32
+        public static let perDroneRefillInterval: Duration = .seconds(2)
         /// Events one batch may raise; more are counted `events_dropped{burst}` (a burst that size
         /// means the thresholds are wrong, not that ops need each one).
         public static let perBatchMax = 4_096
@@ -475,6 +503,11 @@ extension Limits {
         }
         if Replay.sendBatchDatagrams > Transport.datagramsPerCallMax {
             problems.append("Replay.sendBatchDatagrams must fit one sendmmsg call")
+        }
+        if Events.perDroneBurst < 1 || Int(Events.perDroneBurst) > Webhooks.queueCapacityEvents / 100
+            || Events.perDroneRefillInterval <= .zero
+        {
+            problems.append("Events.perDroneBurst must be in 1...1% of Webhooks.queueCapacityEvents, perDroneRefillInterval above 0")
         }
         if Status.trackPointsDefault > Status.trackPointsMax || Status.trackPageRows > Status.trackRowsReadMax {
             problems.append("Status.trackPointsDefault must be at most trackPointsMax, trackPageRows at most trackRowsReadMax")

@@ -43,6 +43,9 @@ public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
     case mavlinkUnsigned
     /// A signed MAVLink 2 frame opening a stream when the table of signed streams is full.
     case mavlinkSigningStreamsFull
+    /// A sample older than `Limits.sampleAgeMax` against the gateway's clock, on live ingest only
+    /// (replay and imports keep their history).
+    case timestampTooOld
 
     /// The label used in counters, JSON and metrics.
     public var name: String {
@@ -71,6 +74,7 @@ public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
         case .mavlinkReplayed: "mavlink_replayed"
         case .mavlinkUnsigned: "mavlink_unsigned"
         case .mavlinkSigningStreamsFull: "mavlink_signing_streams_full"
+        case .timestampTooOld: "timestamp_too_old"
         }
     }
 }

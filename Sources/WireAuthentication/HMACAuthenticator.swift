@@ -5,18 +5,21 @@ import TelemetryWire
 /// the wire format's 16 bytes, and one RFC 4303-style replay window per drone.
 ///
 /// A drone with a key must authenticate: its untagged frames are rejected as `unauthenticated`,
-/// so an attacker cannot bypass the tag by clearing the flag. With `requireForAllDrones`, drones
-/// without a key are refused too.
+/// so an attacker cannot bypass the tag by clearing the flag (unless `allowUntaggedFromKeyed`, an
+/// explicit choice). With `requireForAllDrones`, drones without a key are refused too.
 public struct HMACAuthenticator: FrameAuthenticator {
     @usableFromInline let keys: [UInt32: SymmetricKey]
     @usableFromInline var windows: [UInt32: ReplayWindow]
     /// Whether frames from drones without a key are refused.
     public let requireForAllDrones: Bool
+    /// Whether drones with a key may still send untagged frames (`--allow-unsigned-from-keyed`).
+    public let allowsUntaggedFromKeyed: Bool
 
     /// - Parameters:
     ///   - keys: the secret key of each drone (32 bytes recommended; see docs/protocol.md).
     ///   - requireForAllDrones: refuse untagged frames from every drone, not only keyed ones.
-    public init(keys: DroneKeys, requireForAllDrones: Bool = false) {
+    ///   - allowUntaggedFromKeyed: accept untagged frames from drones that have a key.
+    public init(keys: DroneKeys, requireForAllDrones: Bool = false, allowUntaggedFromKeyed: Bool = false) {
         var symmetricKeys: [UInt32: SymmetricKey] = [:]
         symmetricKeys.reserveCapacity(keys.count)
         for (droneID, key) in keys.keys { symmetricKeys[droneID] = SymmetricKey(data: key) }
@@ -27,10 +30,14 @@ public struct HMACAuthenticator: FrameAuthenticator {
         for droneID in symmetricKeys.keys { windows[droneID] = ReplayWindow() }
         self.windows = windows
         self.requireForAllDrones = requireForAllDrones
+        allowsUntaggedFromKeyed = allowUntaggedFromKeyed
     }
 
+    /// Drones that have a key.
+    public var keyedDroneCount: Int { keys.count }
+
     public func requiresAuthentication(droneID: UInt32) -> Bool {
-        requireForAllDrones || keys[droneID] != nil
+        requireForAllDrones || (!allowsUntaggedFromKeyed && keys[droneID] != nil)
     }
 
     public func computeTag(droneID: UInt32, message: UnsafeRawBufferPointer, into tag: UnsafeMutableRawBufferPointer)

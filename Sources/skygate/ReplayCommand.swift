@@ -1,12 +1,14 @@
 import ArgumentParser
 import FlightRecording
 import Foundation
+import MAVLinkSigning
 import Playback
 import TelemetryStore
 import PostgresStore
 import Telemetry
 import TelemetryExport
 import UDPTransport
+import WireAuthentication
 
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +40,12 @@ struct ReplayCommand: ParsableCommand {
     var systemId: Int?
     /// With --db: the zones and rules `serve` takes, evaluated over the replayed batches.
     @OptionGroup(title: "Events (with --db, as serve takes them)") var events: EventOptions
+    @Option(help: "With --db: check Skygate tags with these per-drone keys, as serve --key-file does, so the replay stores what the live gateway stored.")
+    var keyFile: String?
+    @Option(help: "With --db: check MAVLink 2 signatures with these keys, as serve --mavlink-key-file does.") var mavlinkKeyFile: String?
+    @Flag(help: "With --db: as serve --require-authentication.") var requireAuthentication = false
+    @Flag(help: "With --db: as serve --require-signing.") var requireSigning = false
+    @Flag(help: "With --db: as serve --allow-unsigned-from-keyed.") var allowUnsignedFromKeyed = false
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("FILE: give at least one recording, .tlog, .ulg, .bin or capture") }
@@ -106,8 +114,14 @@ struct ReplayCommand: ParsableCommand {
         } catch {
             throw ValidationError("--db \(StoreOpener.Request(db: path).displayName): \(error)")
         }
+        let (authenticator, verifier) = try makeAuthentication()
         let runner: ReplayRunner
-        do { runner = try ReplayRunner(store: store, zonesPath: zonesPath, rules: rules) } catch { throw ValidationError(error.description) }
+        do {
+            runner = try ReplayRunner(
+                store: store, zonesPath: zonesPath, rules: rules, authenticator: authenticator, verifier: verifier)
+        } catch {
+            throw ValidationError(error.description)
+        }
         var progress = ProgressLine()
         let started = Date()
         var flightStart: UInt64?
@@ -131,6 +145,26 @@ struct ReplayCommand: ParsableCommand {
             print("error: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// The same checks as `serve` with the same key files and options (its `Gateway.makeAuthentication`).
+    func makeAuthentication() throws -> (HMACAuthenticator, MAVLinkSHA256Verifier) {
+        var keys = DroneKeys()
+        if let keyFile {
+            do { keys = try DroneKeys(parsing: try SecretFile.readText(path: keyFile, option: "--key-file")) } catch {
+                throw ValidationError("--key-file '\(keyFile)': \(error)")
+            }
+        }
+        var mavlinkKeys = MAVLinkKeys()
+        if let mavlinkKeyFile {
+            do { mavlinkKeys = try MAVLinkKeys(parsing: try SecretFile.readText(path: mavlinkKeyFile, option: "--mavlink-key-file")) } catch {
+                throw ValidationError("--mavlink-key-file '\(mavlinkKeyFile)': \(error)")
+            }
+        }
+        return (
+            HMACAuthenticator(keys: keys, requireForAllDrones: requireAuthentication, allowUntaggedFromKeyed: allowUnsignedFromKeyed),
+            MAVLinkSHA256Verifier(keys: mavlinkKeys, requireSigning: requireSigning, allowUnsignedFromKeyed: allowUnsignedFromKeyed)
+        )
     }
 
     // MARK: --to

@@ -31,10 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         print("skygate serve: UDP \(gateway.receiver.boundAddress), database \(configuration.databasePath)")
+        let startLogger = logger
         if let recorder = gateway.recorder { print("recording into \(recorder.directory)") }
         try await gateway.runUntilSignalled(
             logger: logger,
             onRunning: { port in
+                // Once everything is up (so start-up errors still come first): who can send.
+                if let warning = gateway.authenticationWarning { startLogger.warning("\(warning)") }
                 print("status page on http://\(configuration.httpAddress.split(separator: ":").dropLast().joined(separator: ":")):\(port)/ (API: /api/stats, /api/drones, /metrics)")
                 fflush(nil)
             },
@@ -54,9 +57,13 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "This gateway's name in a shared store (default: the host name, a pod's name under Kubernetes).") var gatewayName: String?
     @Option(parsing: .unconditional, help: "Keep this many days of telemetry (default: keep everything).") var retain: Double?
     @Option(help: "Per-drone keys, '<drone id> <hex key>' per line.") var keyFile: String?
-    @Flag(help: "Refuse untagged Skygate frames from every drone.") var requireAuthentication = false
+    @Flag(help: "Refuse untagged Skygate frames from every drone (drones with a key must tag anyway).") var requireAuthentication = false
     @Option(help: "MAVLink 2 signing keys, '<system id> <64 hex digits>' per line.") var mavlinkKeyFile: String?
-    @Flag(help: "Refuse unsigned MAVLink frames from systems that have a key.") var requireSigning = false
+    @Flag(help: "Refuse unsigned MAVLink frames from every system (systems with a key must sign anyway).") var requireSigning = false
+    @Flag(help: "Accept untagged Skygate and unsigned MAVLink frames in the name of drones and systems that have a key (by default they are refused: unauthenticated, mavlink_unsigned).")
+    var allowUnsignedFromKeyed = false
+    @Option(parsing: .unconditional, help: "Refuse samples older than this many hours against the gateway's clock (timestamp_too_old); 0 turns the check off (default \(Limits().sampleAgeMax.components.seconds / 3_600)). Replay and imports are not checked.")
+    var sampleAgeMaxHours: Double?
     @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().ringCapacity)).") var ringCapacity: Int?
     @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default \(Limits().commitInterval)).")
     var commitIntervalMs: Int?
@@ -73,7 +80,7 @@ struct GatewayOptions: ParsableArguments {
     var accessToken: String?
     @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows stale (default \(GatewayConfiguration().staleAfterSeconds)).")
     var staleAfter: Double?
-    @Option(parsing: .unconditional, help: "Status page: seconds without a frame before a drone shows offline (default \(GatewayConfiguration().offlineAfterSeconds)).")
+    @Option(parsing: .unconditional, help: "Seconds without a frame before a drone shows offline on the status page, and its fleet row may go to a new drone when the table is full (default \(GatewayConfiguration().offlineAfterSeconds)).")
     var offlineAfter: Double?
     @Option(help: "Status page: background map tile URL with {z}/{x}/{y} (a site's own tile server; default none).")
     var tileUrl: String?
@@ -124,6 +131,7 @@ struct GatewayOptions: ParsableArguments {
         configuration.requireAuthentication = requireAuthentication || values["require-authentication"] == "true"
         configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
         configuration.requireSigning = requireSigning || values["require-signing"] == "true"
+        configuration.allowUnsignedFromKeyed = allowUnsignedFromKeyed || values["allow-unsigned-from-keyed"] == "true"
         // Key files other users can read are refused before anything starts, as ssh refuses a
         // private key (`SecretFile`); the gateway reads them afterwards.
         for (option, path) in [("--key-file", configuration.keyFile), ("--mavlink-key-file", configuration.mavlinkKeyFile)] {
@@ -135,6 +143,13 @@ struct GatewayOptions: ParsableArguments {
                 throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got '\(text)'")
             }
             configuration.limits.ringCapacity = slots
+        }
+        if let text = value("sample-age-max-hours", sampleAgeMaxHours.map { "\($0)" }) {
+            let hoursMax = Double(Limits.sampleAgeMaxSecondsMax / 3_600)
+            guard let hours = Double(text), hours >= 0, hours <= hoursMax else {
+                throw ValidationError("--sample-age-max-hours must be a number of hours in 0 (off)...\(Int(hoursMax)), got '\(text)'")
+            }
+            configuration.limits.sampleAgeMax = .milliseconds(Int64((hours * 3_600_000).rounded()))
         }
         if let text = value("commit-interval-ms", commitIntervalMs.map { "\($0)" }) {
             guard let milliseconds = Int(text), (1...10_000).contains(milliseconds) else {
@@ -176,8 +191,9 @@ struct GatewayOptions: ParsableArguments {
             configuration.staleAfterSeconds = seconds
         }
         if let text = value("offline-after", offlineAfter.map { "\($0)" }) {
-            guard let seconds = Double(text), seconds > configuration.staleAfterSeconds else {
-                throw ValidationError("--offline-after must be a number of seconds above --stale-after (\(configuration.staleAfterSeconds)), got '\(text)'")
+            // At most a year: the same value frees fleet rows (Limits.droneOfflineAfter).
+            guard let seconds = Double(text), seconds > configuration.staleAfterSeconds, seconds <= 365 * 86_400 else {
+                throw ValidationError("--offline-after must be a number of seconds above --stale-after (\(configuration.staleAfterSeconds)) and at most a year, got '\(text)'")
             }
             configuration.offlineAfterSeconds = seconds
         }
@@ -231,9 +247,9 @@ struct GatewayOptions: ParsableArguments {
         "access-token-file", "ingest-token", "ingest-token-file", "http-idle-timeout", "http-connections-max", "db-ca-file",
         "zones", "zone-hysteresis-m", "rule-low-battery-percent", "rule-lost-link-seconds", "rule-overspeed-mps",
         "rule-altitude-ceiling-m", "rule-sequence-gap-frames", "rule-gps-fix-lost", "webhook", "webhook-secret-file",
-        "udp", "http", "db", "retain", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
+        "udp", "http", "db", "retain", "sample-age-max-hours", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
         "record-max-mib", "spill", "spill-budget-mib", "db-password-file", "gateway-name",
-        "mavlink-key-file", "require-signing",
+        "mavlink-key-file", "require-signing", "allow-unsigned-from-keyed",
         "access-token", "stale-after", "offline-after", "tile-url",
     ]
 }

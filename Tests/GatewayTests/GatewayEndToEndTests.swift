@@ -79,7 +79,7 @@ struct GatewayEndToEndTests {
         }
         sendRaw(garbage, to: gateway.udpPort)
         let valid = FrameEncoder.encode(
-            header: FrameHeader(droneID: 9, sequence: 1, timestampMicroseconds: 1_767_225_600_000_000),
+            header: FrameHeader(droneID: 9, sequence: 1, timestampMicroseconds: SystemClock.realtimeMicroseconds()),
             samples: [WireSample(latitudeE7: 473_977_000, longitudeE7: 85_456_000, altitudeMM: 450_000, status: .gpsFix)])
         sendRaw([valid], to: gateway.udpPort)
         #expect(waitUntil { gateway.counters.snapshot().datagramsReceived >= UInt64(garbage.count + 1) })

@@ -25,7 +25,7 @@ struct BatchProcessorMAVLinkTests {
         let keys = try! MAVLinkKeys([7: Self.key])
         let processor = Processor(
             limits: try! ValidLimits(limits), counters: counters, authenticator: NoAuthentication(),
-            verifier: MAVLinkSHA256Verifier(keys: keys, requireSigning: requireSigning), batch: TelemetryBatch(samplesMax: samplesMax))
+            verifier: MAVLinkSHA256Verifier(keys: keys, allowUnsignedFromKeyed: !requireSigning), batch: TelemetryBatch(samplesMax: samplesMax))
         return (processor, counters)
     }
 

@@ -17,7 +17,8 @@ import Testing
 struct RecordingEndToEndTests {
     /// Valid frames from a few drones, interleaved with garbage the gateway rejects.
     static func mixedDatagrams(count: Int) -> [[UInt8]] {
-        let start: UInt64 = 1_767_225_600_000_000
+        // Fresh sample times (a minute ago): live ingest refuses samples older than a day.
+        let start: UInt64 = realtimeNanoseconds() / 1_000 - 60_000_000
         var datagrams: [[UInt8]] = []
         for index in 0..<count {
             if index % 10 == 9 {

@@ -29,13 +29,17 @@ public func makeGateway(in directory: TemporaryDirectory, keyFile: String? = nil
 }
 
 /// Flies a seeded fleet as fast as possible into `port` and returns the simulator's summary.
+/// Samples are fresh: the flight ends at the wall clock (a live flight sent as fast as possible;
+/// the gateway refuses samples older than `Limits.sampleAgeMax` and further ahead than
+/// `Limits.futureTolerance`), or starts at `startTimeMicroseconds` when given.
 public func fly(
     drones: Int, rate: Double, duration: Double, samplesPerDatagram: Int = 1, faults: LinkFaults = .none,
-    seed: UInt64 = 7, firstDroneID: UInt32 = 1, port: UInt16
+    seed: UInt64 = 7, firstDroneID: UInt32 = 1, startTimeMicroseconds: UInt64? = nil, port: UInt16
 ) throws -> SimulationSummary {
     var configuration = FleetConfiguration(
         droneCount: drones, sampleRateHz: rate, durationSeconds: duration, samplesPerDatagram: samplesPerDatagram, seed: seed)
     configuration.firstDroneID = firstDroneID
+    configuration.startTimeMicroseconds = startTimeMicroseconds ?? SystemClock.realtimeMicroseconds() - UInt64(duration * 1_000_000)
     configuration.faults = faults
     return try FleetSender.flyNow(FleetSender.makeFleet(configuration), to: try SocketAddress(parsing: "127.0.0.1:\(port)"))
 }

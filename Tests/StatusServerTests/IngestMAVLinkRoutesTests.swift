@@ -44,7 +44,7 @@ import Testing
         let gimbal = Self.encode(Self.position(system: 9, index: 3), sequence: 2, system: 9, component: 154)
         struct AnySigner: MAVLinkSignatureVerifier {
             func hasKey(systemID: UInt8) -> Bool { true }
-            var requiresSigning: Bool { false }
+            func requiresSigning(systemID: UInt8) -> Bool { false }
             func computeSignature(systemID: UInt8, message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) -> Bool {
                 for index in signature.indices { signature[index] = 0x5A }
                 return true

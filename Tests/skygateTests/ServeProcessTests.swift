@@ -65,6 +65,31 @@ struct ServeProcessTests {
         }
     }
 
+    @Test("serve says at start when ingest is unauthenticated, and not when every sender must authenticate; the new counters are in /api/stats and /metrics")
+    func unauthenticatedIngestIsLogged() async throws {
+        let directory = TemporaryDirectory()
+        let open = try Server(database: directory.file("open.db"))
+        try #require(open.udpPort != 0 && open.httpPort != 0, "serve did not start: \(open.text)")
+        #expect(open.text.contains("ingest is unauthenticated: accepting Skygate frames from any drone (no --key-file)"), "\(open.text)")
+        let stats = try await open.stats()
+        #expect(stats["drones_evicted"] as? Int == 0)
+        let events = stats["events"] as? [String: Any]
+        #expect((events?["dropped"] as? [String: Any])?["rate_limited"] as? Int == 0)
+        let (metrics, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(open.httpPort)/metrics")!)
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("skygate_drones_evicted_total") && text.contains("reason=\"timestamp_too_old\""))
+        #expect(text.contains("reason=\"rate_limited\""))
+        kill(open.process.processIdentifier, SIGTERM)
+        #expect(open.waitForExit().status == 0)
+
+        let closed = try Server(
+            database: directory.file("closed.db"), extraArguments: ["--require-authentication", "--require-signing"])
+        try #require(closed.udpPort != 0 && closed.httpPort != 0, "serve did not start: \(closed.text)")
+        #expect(!closed.text.contains("unauthenticated"), "\(closed.text)")
+        kill(closed.process.processIdentifier, SIGTERM)
+        #expect(closed.waitForExit().status == 0)
+    }
+
     @Test("SIGTERM commits every frame received, even with a commit interval longer than the test")
     func sigtermDrains() async throws {
         let directory = TemporaryDirectory()
