@@ -235,6 +235,17 @@ extension LogDatagramSynthesizer {
         parse: (_ report: inout ReadReport, _ emit: Emit) -> Void, fill: (inout LogContents) -> Void,
         store: (LogContents) -> Void
     ) -> ReadReport {
+        // `emit` calls `body` from inside `parse`; neither outlives this call.
+        withoutActuallyEscaping(body) { body in
+            replay(fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds, escapingBody: body, parse: parse, fill: fill, store: store)
+        }
+    }
+
+    private func replay(
+        fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, escapingBody body: @escaping (RecordedDatagram) -> Bool,
+        parse: (_ report: inout ReadReport, _ emit: Emit) -> Void, fill: (inout LogContents) -> Void,
+        store: (LogContents) -> Void
+    ) -> ReadReport {
         var datagrams = ReadReport()
         let from = fromNanoseconds ?? 0
         let until = untilNanoseconds ?? .max
