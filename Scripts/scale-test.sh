@@ -77,12 +77,15 @@ stop_gateway() {  # N
 for n in 1 2 3; do start_gateway "$n"; done
 for n in 1 2 3; do wait_ready "$n"; done
 
-# Slice k (drones k*slice+1 ...) goes to gateway k+1 and to the next one.
+# Slice k (drones k*slice+1 ...) goes to gateway k+1 and to the next one. Both copies of a slice
+# start at the same recent time (live ingest refuses samples older than a day), so their frames
+# are identical and each must be stored once.
+start_us=$(( $(date +%s) * 1000000 ))
 for k in 0 1 2; do
   for copy in a b; do
     target=$(( k + 1 )); [ "$copy" = b ] && target=$(( (k + 1) % 3 + 1 ))
     ip netns exec skysim "$bin" simulate --to "$net.1$target:14550" --drones "$slice" --first-drone-id $(( k * slice + 1 )) \
-      --rate "$rate" --duration "$seconds" --speed 1 --seed $(( 7 + k )) --loss 1 \
+      --rate "$rate" --duration "$seconds" --speed 1 --seed $(( 7 + k )) --loss 1 --start-time "$start_us" \
       --summary-json "$work/slice$k-$copy.json" > "$work/sim$k$copy.log" 2>&1 &
     echo $! > "$work/sim$k$copy.pid"
   done

@@ -45,7 +45,7 @@ struct SimulateCommand: ParsableCommand {
     var wireProtocol: String = "skygate"
     @Option(help: "Simulated seconds per wall-clock second, or 'max' for as fast as possible.")
     var speed: String = "1"
-    @Option(help: "Timestamp of the first sample: microseconds since the Unix epoch, or 'now'. Default 2026-01-01T00:00:00Z, so runs repeat exactly.")
+    @Option(help: "Timestamp of the first sample: microseconds since the Unix epoch, or 'now' (the default: a gateway refuses samples older than a day). Give a number for byte-identical repeats.")
     var startTime: String?
     @Option(help: "Write per-drone counts and first/last intact positions as JSON to this file.")
     var summaryJson: String?
@@ -111,10 +111,9 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func parsedStartTime() throws -> UInt64 {
-        guard let startTime else { return FleetConfiguration.startTimeDefaultMicroseconds }
-        if startTime == "now" {
-            return SystemClock.realtimeMicroseconds()
-        }
+        // Now by default: the gateway refuses live samples older than a day (`timestamp_too_old`),
+        // so a fixed past default would make `simulate --to` a gateway store nothing.
+        guard let startTime, startTime != "now" else { return SystemClock.realtimeMicroseconds() }
         guard let value = UInt64(startTime) else {
             throw ValidationError("--start-time must be microseconds since the Unix epoch or 'now', got '\(startTime)'")
         }
