@@ -163,17 +163,9 @@ struct DataFlashParser {
             {
                 report.note("records of type \(bytes[offset + 2]) before (or without) its FMT")
             }
-            guard let next = nextRecord(bytes, after: offset) else {
-                report.bytesSkipped += remaining
-                report.resyncs += 1
-                report.recordsDamaged += 1
-                report.skip("garbage", at: offset)
-                return
-            }
-            report.bytesSkipped += next - offset
-            report.resyncs += 1
-            report.recordsDamaged += 1
-            report.skip("garbage", at: offset)
+            let next = nextRecord(bytes, after: offset)
+            report.skipGarbage(at: offset, resumingAt: next, end: bytes.count)
+            guard let next else { return }
             offset = next
         }
     }

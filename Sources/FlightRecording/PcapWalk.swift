@@ -47,14 +47,8 @@ enum PcapWalk {
                     }
                     candidate += 1
                 }
-                report.resyncs += 1
-                report.recordsDamaged += 1
-                report.skip("garbage", at: offset)
-                guard let found else {
-                    report.bytesSkipped += remaining
-                    return
-                }
-                report.bytesSkipped += found - offset
+                report.skipGarbage(at: offset, resumingAt: found, end: bytes.count)
+                guard let found else { return }
                 offset = found
                 continue
             }

@@ -84,14 +84,8 @@ enum PcapngWalk {
                     }
                     candidate += 4
                 }
-                report.resyncs += 1
-                report.recordsDamaged += 1
-                report.skip("garbage", at: offset)
-                guard let found else {
-                    report.bytesSkipped += remaining
-                    return
-                }
-                report.bytesSkipped += found - offset
+                report.skipGarbage(at: offset, resumingAt: found, end: bytes.count)
+                guard let found else { return }
                 offset = found
                 continue
             }

@@ -119,6 +119,16 @@ public struct ReadReport: Sendable, Equatable, Codable {
         skipped[reason, default: 0] += count
     }
 
+    /// A run of bytes from `offset` that no record starts in: one resync, one damaged record, the
+    /// bytes up to `next` skipped (to `end` when no record follows). The one rule every player
+    /// that resynchronises (ULog, DataFlash, pcap, pcapng) counts garbage by.
+    mutating func skipGarbage(at offset: Int, resumingAt next: Int?, end: Int) {
+        resyncs += 1
+        recordsDamaged += 1
+        skip("garbage", at: offset)
+        bytesSkipped += (next ?? end) - offset
+    }
+
     mutating func noteTime(_ nanoseconds: UInt64) {
         if firstNanoseconds == nil { firstNanoseconds = nanoseconds }
         lastNanoseconds = nanoseconds

@@ -91,17 +91,9 @@ struct ULogParser {
             }
             // Not a message: look for the next offset where one starts and is followed by another
             // (or by the end), and count the bytes in between.
-            guard let next = nextMessage(bytes, after: offset) else {
-                report.bytesSkipped += remaining
-                report.resyncs += 1
-                report.recordsDamaged += 1
-                report.skip("garbage", at: offset)
-                return
-            }
-            report.bytesSkipped += next - offset
-            report.resyncs += 1
-            report.recordsDamaged += 1
-            report.skip("garbage", at: offset)
+            let next = nextMessage(bytes, after: offset)
+            report.skipGarbage(at: offset, resumingAt: next, end: bytes.count)
+            guard let next else { return }
             offset = next
         }
     }

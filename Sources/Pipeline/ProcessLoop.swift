@@ -32,8 +32,6 @@ public final class ProcessLoop<Authenticator: FrameAuthenticator, Verifier: MAVL
     public let processor: BatchProcessor<Authenticator, Verifier>
     let sink: any BatchSink
     let observer: (any BatchObserver)?
-    /// Batches handed to the sink (empty ones are never handed off).
-    public private(set) var batchesHandedOff = 0
 
     public init(processor: BatchProcessor<Authenticator, Verifier>, sink: any BatchSink, observer: (any BatchObserver)?) {
         self.processor = processor
@@ -105,7 +103,6 @@ public final class ProcessLoop<Authenticator: FrameAuthenticator, Verifier: MAVL
         // When the sink kept nothing (it spilled or dropped the batch), it gives the same batch
         // back emptied, and the processor's batch clock starts again with it.
         _ = processor.takeBatch(replacingWith: sink.exchange(processor.batch))
-        batchesHandedOff += 1
     }
 
     private func finish(nowNanoseconds now: UInt64) {
