@@ -27,17 +27,20 @@ module() {
   local object="$OUT/$name.o"
   if [ -f "$object" ] && [ -z "$(find "$@" -newer "$object" 2>/dev/null)" ]; then return; fi
   swiftc "${FLAGS[@]}" -wmo -module-name "$name" -I "$OUT/modules" -I Sources/CZlib \
+    -I Sources/CThreadShims/include \
     -emit-module -emit-module-path "$OUT/modules/$name.swiftmodule" -c "$@" -o "$object"
 }
+# Telemetry names its threads through the one C shim; its object is linked wherever Telemetry is.
+clang -O1 -c Sources/CThreadShims/CThreadShims.c -I Sources/CThreadShims/include -o "$OUT/CThreadShims.o"
 
 corpus="$OUT/corpus-$TARGET"
 max_len=65536
 case "$TARGET" in
 zones)
   module Telemetry Sources/Telemetry/*.swift
-  swiftc "${FLAGS[@]}" -module-name ZoneFuzz -I "$OUT/modules" \
+  swiftc "${FLAGS[@]}" -module-name ZoneFuzz -I "$OUT/modules" -I Sources/CThreadShims/include \
     Sources/Alerts/Zone.swift Sources/Alerts/ZoneFile.swift Sources/Alerts/ZoneSet.swift Fuzz/ZoneFileFuzz.swift \
-    "$OUT/Telemetry.o" -o "$OUT/zones-fuzz"
+    "$OUT/Telemetry.o" "$OUT/CThreadShims.o" -o "$OUT/zones-fuzz"
   # Small files of each geometry (inputs stay under 4 KiB: parsing and building the grid of a
   # large file is slow enough to cut the fuzzer's rate tenfold, and adds no new code).
   cat > "$corpus/shapes.geojson" <<'JSON'
@@ -72,10 +75,13 @@ config)
 skyrec|tlog)
   module Telemetry Sources/Telemetry/*.swift
   module TelemetryWire Sources/TelemetryWire/*.swift
+  module MAVLinkWire Sources/MAVLinkWire/*.swift
+  module PacketRing Sources/PacketRing/*.swift
   source=Fuzz/SkyrecFuzz.swift
   [ "$TARGET" = tlog ] && source=Fuzz/TlogFuzz.swift
-  swiftc "${FLAGS[@]}" -module-name RecordingFuzz -I "$OUT/modules" -I Sources/CZlib \
-    Sources/FlightRecording/*.swift "$source" "$OUT/Telemetry.o" "$OUT/TelemetryWire.o" -lz -o "$OUT/$TARGET-fuzz"
+  swiftc "${FLAGS[@]}" -module-name RecordingFuzz -I "$OUT/modules" -I Sources/CZlib -I Sources/CThreadShims/include \
+    Sources/FlightRecording/*.swift "$source" "$OUT/Telemetry.o" "$OUT/CThreadShims.o" "$OUT/TelemetryWire.o" "$OUT/MAVLinkWire.o" \
+    "$OUT/PacketRing.o" -lz -o "$OUT/$TARGET-fuzz"
   if [ "$TARGET" = tlog ]; then
     for flight in Fixtures/flights/*.tlog; do
       name=$(basename "$flight" .tlog)

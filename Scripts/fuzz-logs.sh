@@ -20,11 +20,14 @@ FLAGS=(-sanitize=fuzzer,address -parse-as-library -O)
 build_module() {  # name, sources...
   local name=$1; shift
   swiftc "${FLAGS[@]}" -wmo -enable-testing -module-name "$name" -I "$OUT/modules" -I Sources/CZlib \
-    -emit-module -emit-module-path "$OUT/modules/$name.swiftmodule" -c "$@" -o "$OUT/$name.o"
+    -I Sources/CThreadShims/include -emit-module -emit-module-path "$OUT/modules/$name.swiftmodule" -c "$@" -o "$OUT/$name.o"
 }
+# Telemetry names its threads through the one C shim; its object is linked wherever Telemetry is.
+clang -O1 -c Sources/CThreadShims/CThreadShims.c -I Sources/CThreadShims/include -o "$OUT/CThreadShims.o"
 [ "$OUT/TelemetryWire.o" -nt Sources/TelemetryWire ] || build_module TelemetryWire Sources/TelemetryWire/*.swift
 [ "$OUT/Telemetry.o" -nt Sources/Telemetry ] || build_module Telemetry Sources/Telemetry/*.swift
 [ "$OUT/MAVLinkWire.o" -nt Sources/MAVLinkWire ] || build_module MAVLinkWire Sources/MAVLinkWire/*.swift
+[ "$OUT/PacketRing.o" -nt Sources/PacketRing ] || build_module PacketRing Sources/PacketRing/*.swift
 build_module FlightRecording Sources/FlightRecording/*.swift
 python3 - "$OUT" "$MAX_LEN" <<'PY'
 import pathlib, shutil, struct, sys
@@ -98,8 +101,8 @@ for target in "${TARGETS[@]}"; do
     capture) source=Fuzz/CaptureFuzz.swift ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac
-  swiftc "${FLAGS[@]}" -module-name "${target}Fuzz" -I "$OUT/modules" -I Sources/CZlib Fuzz/LogReaderFuzzSupport.swift "$source" \
-    "$OUT/FlightRecording.o" "$OUT/MAVLinkWire.o" "$OUT/Telemetry.o" "$OUT/TelemetryWire.o" -lz -o "$OUT/$target-fuzz"
+  swiftc "${FLAGS[@]}" -module-name "${target}Fuzz" -I "$OUT/modules" -I Sources/CZlib -I Sources/CThreadShims/include Fuzz/LogReaderFuzzSupport.swift "$source" \
+    "$OUT/FlightRecording.o" "$OUT/MAVLinkWire.o" "$OUT/Telemetry.o" "$OUT/CThreadShims.o" "$OUT/TelemetryWire.o" "$OUT/PacketRing.o" -lz -o "$OUT/$target-fuzz"
   echo "=== $target: $RUNS runs"
   "$OUT/$target-fuzz" -runs="$RUNS" -max_len="$MAX_LEN" -print_final_stats=1 "$OUT/corpus-$target" || status=$?
 done
