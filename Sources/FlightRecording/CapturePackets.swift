@@ -14,6 +14,8 @@ struct CapturePackets {
     let from: UInt64
     let until: UInt64
     var stopped = false
+    /// Gives back the capture's pages as the walk passes them.
+    var pages = PageRelease.none
     var flows: [FlowKey: Int] = [:]
     var flowsOverflow = 0
     var fragments = FragmentTable()
@@ -26,9 +28,35 @@ struct CapturePackets {
 
     static let flowsMax = 4_096
 
+    /// One end of a UDP flow in plain values (hashing them costs a few words, not an array's
+    /// allocation and a byte-by-byte hash per packet): the address (IPv4 in `low`), the port.
+    struct Endpoint: Hashable {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var port: UInt16
+        var isIPv6: Bool
+
+        init(address: UnsafeRawBufferPointer, port: Slice<UnsafeRawBufferPointer>) {
+            isIPv6 = address.count == 16
+            self.port = UInt16(port[port.startIndex]) << 8 | UInt16(port[port.startIndex + 1])
+            for (index, byte) in address.prefix(16).enumerated() {
+                if index < 8 && isIPv6 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+            }
+        }
+
+        /// The RecordedSource form: the address then the port, big-endian.
+        var text: String {
+            var bytes: [UInt8] = []
+            if isIPv6 { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) } }
+            for shift in stride(from: isIPv6 ? 56 : 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+            bytes += [UInt8(port >> 8), UInt8(port & 0xFF)]
+            return bytes.withUnsafeBytes { RecordedSource.text($0) } ?? "?"
+        }
+    }
+
     struct FlowKey: Hashable {
-        var source: [UInt8]
-        var destination: [UInt8]
+        var source: Endpoint
+        var destination: Endpoint
     }
 
     init(from: UInt64, until: UInt64) {
@@ -221,7 +249,7 @@ struct CapturePackets {
     }
 
     mutating func countFlow(source: UnsafeRawBufferPointer, sourcePort: Slice<UnsafeRawBufferPointer>, destination: UnsafeRawBufferPointer, destinationPort: Slice<UnsafeRawBufferPointer>) {
-        let key = FlowKey(source: Array(source) + Array(sourcePort), destination: Array(destination) + Array(destinationPort))
+        let key = FlowKey(source: Endpoint(address: source, port: sourcePort), destination: Endpoint(address: destination, port: destinationPort))
         if flows[key] != nil || flows.count < Self.flowsMax { flows[key, default: 0] += 1 } else { flowsOverflow += 1 }
     }
 
@@ -250,16 +278,11 @@ struct CapturePackets {
         }
     }
 
-    static func addressText(_ bytes: [UInt8]) -> String {
-        let source = bytes.withUnsafeBytes { RecordedSource.text($0) }
-        return source ?? "?"
-    }
-
     mutating func finish(report: inout ReadReport, contents: inout LogContents) {
         let pending = fragments.pendingCount
         if pending > 0 { report.skip("IP fragments never completed", count: pending) }
         for (key, count) in flows {
-            contents.messageCounts["\(Self.addressText(key.source)) -> \(Self.addressText(key.destination))", default: 0] += count
+            contents.messageCounts["\(key.source.text) -> \(key.destination.text)", default: 0] += count
         }
         if flowsOverflow > 0 { contents.messageCounts["other flows", default: 0] += flowsOverflow }
         contents.positions = positions

@@ -45,17 +45,19 @@ public final class CaptureReader: LogContentsReading {
 
     public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
         var contents = LogContents()
-        let report = Self.replay(file.bytes, fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds, contents: &contents, body: body)
+        let report = Self.replay(
+            file.bytes, fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds, pages: file.pageRelease, contents: &contents, body: body)
         self.contents = contents
         return report
     }
 
     static func replay(
-        _ bytes: UnsafeRawBufferPointer, fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, contents: inout LogContents,
-        body: (RecordedDatagram) -> Bool
+        _ bytes: UnsafeRawBufferPointer, fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, pages: PageRelease = .none,
+        contents: inout LogContents, body: (RecordedDatagram) -> Bool
     ) -> ReadReport {
         var report = ReadReport()
         var packets = CapturePackets(from: fromNanoseconds ?? 0, until: untilNanoseconds ?? .max)
+        packets.pages = pages
         switch captureKind(bytes) {
         case .pcap: PcapWalk.walk(bytes, report: &report, packets: &packets, body: body)
         case .pcapng: PcapngWalk.walk(bytes, report: &report, packets: &packets, body: body)

@@ -37,7 +37,9 @@ struct DataFlashParser {
         /// The boot time field (`TimeUS`, µs, or `TimeMS`, ms), looked up once.
         var timeColumn: Column?
         var timeIsMilliseconds = false
-        var count = 0
+        /// The columns a GPS or battery record is read by, looked up once (not by name per record).
+        var fixColumns = FixColumns()
+        var batteryColumns = BatteryColumns()
 
         func column(_ names: Substring...) -> Column? {
             for name in names { if let found = columns.first(where: { $0.name == name }) { return found } }
@@ -45,7 +47,69 @@ struct DataFlashParser {
         }
     }
 
+    struct FixColumns {
+        var timeUS, bootMS, timeMS, week, weekNew, weekMS, lat, lng, alt, status, satellites, speed, course, climb: Column?
+        /// Old GPS records: TimeMS is the GPS ms of the week beside Week, and T the boot ms.
+        var hasOldTime = false
+
+        init(_ format: Format? = nil) {
+            timeUS = format?.column("TimeUS")
+            bootMS = format?.column("T")
+            timeMS = format?.column("TimeMS")
+            week = format?.column("Week")
+            weekNew = format?.column("GWk")
+            weekMS = format?.column("GMS")
+            lat = format?.column("Lat")
+            lng = format?.column("Lng")
+            alt = format?.column("Alt")
+            status = format?.column("Status")
+            satellites = format?.column("NSats")
+            speed = format?.column("Spd")
+            course = format?.column("GCrs")
+            climb = format?.column("VZ")
+            hasOldTime = week != nil
+        }
+    }
+
+    struct BatteryColumns {
+        var volts, amperes, remaining: Column?
+
+        init(_ format: Format? = nil) {
+            volts = format?.column("Volt")
+            amperes = format?.column("Curr")
+            remaining = format?.column("RemPct")
+        }
+    }
+
+    /// What every record of a type needs, in plain values (no reference counting on the walk's
+    /// hot path): its length (0 = undefined type), role and boot-time field (code 0 = none).
+    struct Route {
+        var length = 0
+        var role = Role.other
+        var timeOffset = 0
+        var timeCode: UInt8 = 0
+        var timeScale: UInt64 = 1
+
+        init() {}
+
+        init(_ format: Format) {
+            length = format.length
+            role = format.role
+            if let time = format.timeColumn {
+                timeOffset = time.offset
+                timeCode = time.code
+                timeScale = format.timeIsMilliseconds ? 1_000 : 1
+            }
+        }
+    }
+
+    /// Gives back the file's pages as the walk passes them.
+    var pages = PageRelease.none
     var formats = [Format?](repeating: nil, count: 256)
+    var routes = [Route](repeating: Route(), count: 256)
+    /// Records per type, and those of types later redefined under another name.
+    var counts = [Int](repeating: 0, count: 256)
+    var retiredCounts: [String: Int] = [:]
     var parameters = 0
     var textMessages = 0
     var vehicle = ""
@@ -128,19 +192,22 @@ struct DataFlashParser {
     /// Whether a whole record of a defined type starts at `offset`.
     func recordLength(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int? {
         guard offset + 3 <= bytes.count, bytes[offset] == DataFlashReader.head0, bytes[offset + 1] == DataFlashReader.head1,
-            let format = formats[Int(bytes[offset + 2])]
+            case let length = routes[Int(bytes[offset + 2])].length, length > 0
         else { return nil }
-        return format.length
+        return length
     }
 
     mutating func parse(_ bytes: UnsafeRawBufferPointer, report: inout ReadReport, onEvent: (DataFlashEvent) -> Bool) {
         // FMT defines itself; the first record (checked by `looksLikeDataFlash`) says so, but a
         // file cut or damaged there still gets FMT's fixed layout.
-        formats[Int(DataFlashReader.formatType)] = Self.makeFormat(
-            name: "FMT", length: DataFlashReader.formatLength, codes: Array("BBnNZ".utf8), names: "Type,Length,Name,Format,Columns")
+        let formatOfFormats = Self.makeFormat(
+            name: "FMT", length: DataFlashReader.formatLength, codes: Array("BBnNZ".utf8), names: "Type,Length,Name,Format,Columns")!
+        formats[Int(DataFlashReader.formatType)] = formatOfFormats
+        routes[Int(DataFlashReader.formatType)] = Route(formatOfFormats)
         var offset = 0
         // Bounded: each pass advances `offset` by at least one byte or ends.
         while offset < bytes.count {
+            pages.passed(offset)
             let remaining = bytes.count - offset
             if let length = recordLength(bytes, at: offset) {
                 guard length <= remaining else {
@@ -213,12 +280,25 @@ struct DataFlashParser {
             format.timeIsMilliseconds = true
         }
         format.instanceColumn = columns.firstIndex { $0.name == "I" || $0.name == "Instance" || $0.name == "Inst" }
+        if role == .gps { format.fixColumns = FixColumns(format) }
+        if role == .battery { format.batteryColumns = BatteryColumns(format) }
         return format
     }
 
     mutating func handle(_ record: UnsafeRawBufferPointer, at offset: Int, report: inout ReadReport, onEvent: (DataFlashEvent) -> Bool) -> Bool {
         let type = Int(record[2])
-        formats[type]!.count += 1
+        counts[type] += 1
+        let route = routes[type]
+        if route.timeCode != 0 {
+            let value = Self.integer(record, Column(name: "", offset: route.timeOffset, code: route.timeCode)) ?? 0
+            if value > 0 {
+                let time = UInt64(value) &* route.timeScale
+                bootFirst = min(bootFirst, time)
+                bootLast = max(bootLast, time)
+            }
+        }
+        // Most records are of types nothing is read from: counted, timed, done.
+        if route.role == .other && type != Int(DataFlashReader.formatType) { return true }
         let format = formats[type]!
         if type == Int(DataFlashReader.formatType) {
             let defined = Int(record[3])
@@ -239,18 +319,19 @@ struct DataFlashParser {
             }
             if defined == Int(DataFlashReader.formatType) { return true }
             var new = made
-            if let old = formats[defined], old.name == made.name {
-                // A repeated definition (logs restart their FMT list) keeps the counts and FMTU.
-                new.count = old.count
-                if new.instanceColumn == nil { new.instanceColumn = old.instanceColumn }
+            if let old = formats[defined] {
+                if old.name == made.name {
+                    // A repeated definition (logs restart their FMT list) keeps FMTU's instance.
+                    if new.instanceColumn == nil { new.instanceColumn = old.instanceColumn }
+                } else if counts[defined] > 0 {
+                    // Redefined under another name: the old name keeps its count.
+                    retiredCounts[old.name, default: 0] += counts[defined]
+                    counts[defined] = 0
+                }
             }
             formats[defined] = new
+            routes[defined] = Route(new)
             return true
-        }
-        if let column = format.timeColumn, let value = Self.integer(record, column), value > 0 {
-            let time = UInt64(value) &* (format.timeIsMilliseconds ? 1_000 : 1)
-            bootFirst = min(bootFirst, time)
-            bootLast = max(bootLast, time)
         }
         switch format.role {
         case .other:
@@ -283,60 +364,64 @@ struct DataFlashParser {
             if let column = format.instanceColumn, Self.integer(record, format.columns[column]) != 0 { return true }
             let time = format.timeColumn.flatMap { Self.integer(record, $0) } ?? 0
             let boot = UInt64(max(0, time)) &* (format.timeIsMilliseconds ? 1_000 : 1)
-            let volts = format.column("Volt").flatMap { Self.number(record, $0) } ?? .nan
-            let amperes = format.column("Curr").flatMap { Self.number(record, $0) } ?? .nan
-            let remaining = format.column("RemPct").flatMap { Self.integer(record, $0) }.flatMap { $0 >= 0 && $0 <= 100 ? Int($0) : nil }
+            let columns = format.batteryColumns
+            let volts = columns.volts.flatMap { Self.number(record, $0) } ?? .nan
+            let amperes = columns.amperes.flatMap { Self.number(record, $0) } ?? .nan
+            let remaining = columns.remaining.flatMap { Self.integer(record, $0) }.flatMap { $0 >= 0 && $0 <= 100 ? Int($0) : nil }
             return onEvent(.battery(LogBattery(bootMicroseconds: boot, volts: Float(volts), amperes: Float(amperes), remainingPercent: remaining)))
         }
     }
 
     static func fix(_ record: UnsafeRawBufferPointer, _ format: Format) -> LogFix {
-        func number(_ names: Substring...) -> Double? {
-            for name in names { if let column = format.column(name), let value = Self.number(record, column) { return value } }
+        let columns = format.fixColumns
+        func number(_ columns: Column?...) -> Double? {
+            for column in columns { if let column, let value = Self.number(record, column) { return value } }
             return nil
         }
-        func integer(_ names: Substring...) -> Int64? {
-            for name in names { if let column = format.column(name), let value = Self.integer(record, column) { return value } }
+        func integer(_ columns: Column?...) -> Int64? {
+            for column in columns { if let column, let value = Self.integer(record, column) { return value } }
             return nil
         }
         // Newer logs: TimeUS (boot), GMS and GWk (GPS time). Older: TimeMS is the GPS ms of the
         // week beside Week, and T the boot ms.
-        let hasOldTime = format.column("Week") != nil
+        let hasOldTime = columns.hasOldTime
         // ms to µs without trapping on a damaged value (the fuzzer found one): out of range is 0.
         func microseconds(_ milliseconds: Int64) -> Int64 {
             let (value, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000)
             return overflow ? 0 : value
         }
-        let boot: Int64 = integer("TimeUS") ?? (integer("T").map(microseconds) ?? (hasOldTime ? 0 : microseconds(integer("TimeMS") ?? 0)))
-        let week = integer("GWk", "Week") ?? 0
-        let milliseconds = hasOldTime ? integer("TimeMS") ?? 0 : integer("GMS") ?? 0
-        func e7(_ name: Substring) -> Int32 {
-            guard let column = format.column(name) else { return 0 }
+        let boot: Int64 =
+            integer(columns.timeUS) ?? (integer(columns.bootMS).map(microseconds) ?? (hasOldTime ? 0 : microseconds(integer(columns.timeMS) ?? 0)))
+        let week = integer(columns.weekNew, columns.week) ?? 0
+        let milliseconds = hasOldTime ? integer(columns.timeMS) ?? 0 : integer(columns.weekMS) ?? 0
+        func e7(_ column: Column?) -> Int32 {
+            guard let column else { return 0 }
             switch column.code {
-            case UInt8(ascii: "L"), UInt8(ascii: "i"): return Int32(truncatingIfNeeded: integer(name) ?? 0)
+            case UInt8(ascii: "L"), UInt8(ascii: "i"): return Int32(truncatingIfNeeded: integer(column) ?? 0)
             default: return ULogParser.e7(Self.number(record, column))
             }
         }
         var fix = LogFix(
             bootMicroseconds: UInt64(max(0, boot)), utcMicroseconds: GPSTime.utcMicroseconds(week: week, milliseconds: milliseconds),
-            latitudeE7: e7("Lat"), longitudeE7: e7("Lng"), altitudeMM: ULogParser.millimetres(number("Alt")))
-        fix.fixType = UInt8(clamping: integer("Status") ?? 0)
-        fix.satellites = UInt8(clamping: integer("NSats") ?? 255)
-        let speed = number("Spd") ?? .nan
-        let course = number("GCrs") ?? .nan
+            latitudeE7: e7(columns.lat), longitudeE7: e7(columns.lng), altitudeMM: ULogParser.millimetres(number(columns.alt)))
+        fix.fixType = UInt8(clamping: integer(columns.status) ?? 0)
+        fix.satellites = UInt8(clamping: integer(columns.satellites) ?? 255)
+        let speed = number(columns.speed) ?? .nan
+        let course = number(columns.course) ?? .nan
         if speed.isFinite && course.isFinite {
             fix.velocityNorth = Float(speed * cos(course * .pi / 180))
             fix.velocityEast = Float(speed * sin(course * .pi / 180))
             fix.headingDegrees = Float(course)
         }
-        fix.velocityDown = Float(number("VZ") ?? .nan)
+        fix.velocityDown = Float(number(columns.climb) ?? .nan)
         return fix
     }
 
     func fill(_ contents: inout LogContents) {
-        for format in formats.compactMap({ $0 }) where format.count > 0 {
-            contents.messageCounts[format.name, default: 0] += format.count
+        for (format, count) in zip(formats, counts) where count > 0 {
+            if let format { contents.messageCounts[format.name, default: 0] += count }
         }
+        for (name, count) in retiredCounts { contents.messageCounts[name, default: 0] += count }
         contents.vehicle = vehicle.isEmpty ? "ArduPilot" : vehicle
         contents.parameters = parameters
         contents.textMessages = textMessages

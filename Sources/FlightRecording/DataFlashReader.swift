@@ -38,17 +38,18 @@ public final class DataFlashReader: LogContentsReading {
     }
 
     public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
-        let survey = self.survey ?? Self.survey(file.bytes)
+        let survey = self.survey ?? Self.survey(file.bytes, pages: file.pageRelease)
         self.survey = survey
         return Self.replay(
             file.bytes, survey: survey, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds,
-            untilNanoseconds: untilNanoseconds, contents: { self.contents = $0 }, body: body)
+            untilNanoseconds: untilNanoseconds, pages: file.pageRelease, contents: { self.contents = $0 }, body: body)
     }
 
     /// First pass: the system id, the vehicle type and the first UTC offset; it stops as soon as
     /// it knows the id and the offset.
-    static func survey(_ bytes: UnsafeRawBufferPointer) -> DataFlashSurvey {
+    static func survey(_ bytes: UnsafeRawBufferPointer, pages: PageRelease = .none) -> DataFlashSurvey {
         var survey = DataFlashParser()
+        survey.pages = pages
         var scratchReport = ReadReport()
         var systemID: UInt8?
         var vehicleType: UInt8?
@@ -74,9 +75,9 @@ public final class DataFlashReader: LogContentsReading {
 
     static func replay(
         _ bytes: UnsafeRawBufferPointer, survey: DataFlashSurvey? = nil, systemIDOverride: UInt8?, fromNanoseconds: UInt64?,
-        untilNanoseconds: UInt64?, contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
+        untilNanoseconds: UInt64?, pages: PageRelease = .none, contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
     ) -> ReadReport {
-        let survey = survey ?? Self.survey(bytes)
+        let survey = survey ?? Self.survey(bytes, pages: pages)
         let systemID = survey.systemID
         let vehicleType = survey.vehicleType
         let firstOffset = survey.firstOffsetMicroseconds
@@ -88,6 +89,7 @@ public final class DataFlashReader: LogContentsReading {
             firstOffsetMicroseconds: firstOffset, contents: contents)
 
         var parser = DataFlashParser()
+        parser.pages = pages
         return synthesizer.replay(
             fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds, body: body,
             parse: { report, emit in

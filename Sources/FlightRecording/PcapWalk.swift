@@ -30,6 +30,7 @@ enum PcapWalk {
         var offset = 24
         // Bounded: each pass advances `offset` or ends.
         while offset < bytes.count {
+            packets.pages.passed(offset)
             let remaining = bytes.count - offset
             guard let length = plausible(offset) else {
                 if remaining < 16 {

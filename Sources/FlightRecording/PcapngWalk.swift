@@ -63,6 +63,7 @@ enum PcapngWalk {
         var offset = 0
         // Bounded: each pass advances `offset` or ends.
         while offset < bytes.count {
+            packets.pages.passed(offset)
             let remaining = bytes.count - offset
             guard let length = blockLength(offset) else {
                 if remaining < 12 {

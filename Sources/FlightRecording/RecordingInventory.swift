@@ -88,7 +88,23 @@ public struct RecordingInventory: Sendable, Codable, Equatable {
         }
         struct DroneCounts {
             var frames = 0
-            var components: Set<UInt8> = []
+            /// Component ids seen, one bit each (no hashing per frame).
+            var components: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+            mutating func insert(_ component: UInt8) {
+                let bit = UInt64(1) << UInt64(component & 63)
+                switch component >> 6 {
+                case 0: components.0 |= bit
+                case 1: components.1 |= bit
+                case 2: components.2 |= bit
+                default: components.3 |= bit
+                }
+            }
+
+            var componentList: [UInt8] {
+                let words = [components.0, components.1, components.2, components.3]
+                return (0...255).filter { words[$0 >> 6] & (UInt64(1) << UInt64($0 & 63)) != 0 }.map { UInt8($0) }
+            }
             var first: UInt64
             var last: UInt64
         }
@@ -139,12 +155,14 @@ public struct RecordingInventory: Sendable, Codable, Equatable {
         }
 
         mutating func count(_ drone: DroneKey, component: UInt8?, type: UInt32, time: UInt64) {
-            var counts = drones[drone] ?? DroneCounts(first: time, last: time)
-            counts.frames += 1
-            if let component { counts.components.insert(component) }
-            counts.first = min(counts.first, time)
-            counts.last = max(counts.last, time)
-            drones[drone] = counts
+            // Updated in place: one lookup, no copy of the entry.
+            func update(_ counts: inout DroneCounts) {
+                counts.frames += 1
+                if let component { counts.insert(component) }
+                counts.first = min(counts.first, time)
+                counts.last = max(counts.last, time)
+            }
+            update(&drones[drone, default: DroneCounts(first: time, last: time)])
             types[DroneKey(isMAVLink: drone.isMAVLink, id: type), default: 0] += 1
         }
 
@@ -164,7 +182,7 @@ public struct RecordingInventory: Sendable, Codable, Equatable {
             result.drones = drones.map { key, counts in
                 Drone(
                     protocol: key.isMAVLink ? "mavlink" : "skygate", id: key.id, frames: counts.frames,
-                    components: counts.components.sorted(), firstNanoseconds: counts.first, lastNanoseconds: counts.last)
+                    components: counts.componentList, firstNanoseconds: counts.first, lastNanoseconds: counts.last)
             }.sorted { ($0.protocol, $0.id) < ($1.protocol, $1.id) }
             result.messageTypes = types.map { key, count in
                 MessageType(protocol: key.isMAVLink ? "mavlink" : "skygate", id: key.id, count: count)

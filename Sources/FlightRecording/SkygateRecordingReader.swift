@@ -140,8 +140,10 @@ public final class SkygateRecordingReader: RecordingReader {
             guard let first = chunkNumber(atOrAfter: window.from) else { return report }
             offset = index[first].offset
         }
+        var pages = file.pageRelease
         // Bounded: every pass advances `offset` by at least one byte, or ends.
         while offset < chunksEnd {
+            pages.passed(offset)
             switch nextChunk(at: offset, report: &report) {
             case .end:
                 return report

@@ -61,8 +61,10 @@ public final class TlogReader: RecordingReader {
         let until = untilNanoseconds ?? .max
         let noSource = UnsafeRawBufferPointer(start: nil, count: 0)
         var offset = 0
+        var pages = file.pageRelease
         // Bounded: every pass advances `offset` by at least one byte or ends the loop.
         while offset < bytes.count {
+            pages.passed(offset)
             switch Self.record(in: bytes, at: offset) {
             case .record(let length, let microseconds):
                 let nanoseconds = microseconds &* 1_000

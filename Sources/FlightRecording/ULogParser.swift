@@ -29,14 +29,25 @@ struct ULogParser {
         var role: Role
         var size: Int
         var fields: [Substring: ULogField]
-        var count = 0
+    }
+
+    /// Where a data message's id leads: its subscription (-1 = none), the size its format allows
+    /// and the role. Plain values, so the walk's hot path reads them without reference counting.
+    struct Route {
+        var subscription: Int32 = -1
+        var size: Int32 = 0
+        var role: Role = .other
     }
 
     var formats = ULogFormats()
+    /// Gives back the file's pages as the walk passes them.
+    var pages = PageRelease.none
     var subscriptions: [Subscription] = []
-    /// Subscription index by message id (-1 = none), as long as the highest id subscribed (ids
-    /// are small and dense in practice; 64 Ki entries at most).
-    var subscriptionByID: [Int32] = []
+    /// Data messages per subscription (by index).
+    var dataCounts: [Int] = []
+    /// Routes by message id, as long as the highest id subscribed (ids are small and dense in
+    /// practice; 64 Ki entries at most).
+    var routes: [Route] = []
     /// Message ids whose subscription named an undefined or damaged format: their data is skipped
     /// by its size, not taken for garbage.
     var unknownDataIDs = Set<UInt16>()
@@ -63,6 +74,7 @@ struct ULogParser {
         var offset = ULogReader.headerLength
         // Bounded: each pass advances `offset` by at least one byte or ends.
         while offset < bytes.count {
+            pages.passed(offset)
             let remaining = bytes.count - offset
             guard remaining >= ULogReader.messageHeaderLength else {
                 report.trailingBytes = remaining
@@ -72,6 +84,20 @@ struct ULogParser {
             let size = Int(bytes.littleEndian(at: offset, as: UInt16.self))
             let type = bytes[offset + 2]
             let end = offset + ULogReader.messageHeaderLength + size
+            // Most messages are data of a subscribed topic: decided here from the route alone
+            // (what `plausible` and `handle` conclude for them, without their general paths).
+            if type == UInt8(ascii: "D") && size >= 10 && end <= bytes.count {
+                let id = Int(bytes.littleEndian(at: offset + ULogReader.messageHeaderLength, as: UInt16.self))
+                if id < routes.count {
+                    let route = routes[id]
+                    if route.subscription >= 0 && size - 2 <= Int(route.size) {
+                        let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + ULogReader.messageHeaderLength)..<end])
+                        if !data(body, route: route, onEvent: onEvent) { return }
+                        offset = end
+                        continue
+                    }
+                }
+            }
             if plausible(bytes, at: offset) {
                 if end > bytes.count {
                     report.trailingBytes = remaining
@@ -129,8 +155,8 @@ struct ULogParser {
             guard size >= 2 + 8 else { return false }
             guard available >= 2 else { return true }
             let id = Int(bytes.littleEndian(at: bodyStart, as: UInt16.self))
-            guard id < subscriptionByID.count, subscriptionByID[id] >= 0 else { return false }
-            guard size - 2 <= subscriptions[Int(subscriptionByID[id])].size else { return false }
+            guard id < routes.count, routes[id].subscription >= 0 else { return false }
+            guard size - 2 <= Int(routes[id].size) else { return false }
             if resynchronising && available >= 10 && bootFirst <= bootLast {
                 let timestamp = bytes.littleEndian(at: bodyStart + 2, as: UInt64.self)
                 let slack: UInt64 = 3_600_000_000
@@ -147,7 +173,7 @@ struct ULogParser {
             guard size == 2 else { return false }
             guard available == 2 else { return true }
             let id = Int(bytes.littleEndian(at: bodyStart, as: UInt16.self))
-            return id < subscriptionByID.count && subscriptionByID[id] >= 0
+            return id < routes.count && routes[id].subscription >= 0
         case UInt8(ascii: "A"): return size >= 4 && printable(3, size - 3)
         case UInt8(ascii: "B"): return offset == ULogReader.headerLength && size >= 40
         case UInt8(ascii: "L"):
@@ -168,7 +194,7 @@ struct ULogParser {
         guard offset + 5 <= bytes.count, bytes[offset + 2] == UInt8(ascii: "D") else { return false }
         let size = Int(bytes.littleEndian(at: offset, as: UInt16.self))
         let id = Int(bytes.littleEndian(at: offset + 3, as: UInt16.self))
-        guard size >= 10, id >= subscriptionByID.count || subscriptionByID[id] < 0, unknownDataIDs.contains(UInt16(id)) else { return false }
+        guard size >= 10, id >= routes.count || routes[id].subscription < 0, unknownDataIDs.contains(UInt16(id)) else { return false }
         let following = offset + ULogReader.messageHeaderLength + size
         return following == bytes.count || plausible(bytes, at: following)
     }
@@ -237,7 +263,7 @@ struct ULogParser {
             let topic = String(decoding: UnsafeRawBufferPointer(rebasing: body[3...]).prefix { $0 != 0 }, as: UTF8.self)[...]
             guard subscriptions.count < Limits.Recording.logSubscriptionsMax, let format = formats.fields(of: topic) else {
                 unknownDataIDs.insert(UInt16(id))
-                if id < subscriptionByID.count { subscriptionByID[id] = -1 }
+                if id < routes.count { routes[id] = Route() }
                 report.recordsDamaged += 1
                 report.skip("subscription to an undefined format", at: offset)
                 return true
@@ -253,31 +279,16 @@ struct ULogParser {
             }
             var fields: [Substring: ULogField] = [:]
             if role != .other { for field in format.fields { fields[field.name] = field } }
-            if id >= subscriptionByID.count { subscriptionByID += [Int32](repeating: -1, count: id + 1 - subscriptionByID.count) }
-            subscriptionByID[id] = Int32(subscriptions.count)
+            if id >= routes.count { routes += [Route](repeating: Route(), count: id + 1 - routes.count) }
+            routes[id] = Route(subscription: Int32(subscriptions.count), size: Int32(clamping: format.size), role: role)
             subscriptions.append(Subscription(topic: topic, multiID: multiID, role: role, size: format.size, fields: fields))
+            dataCounts.append(0)
             if role == .globalPosition { return onEvent(.globalPositionSubscribed) }
         case UInt8(ascii: "R"):
             // The id stops being used; its counts stay.
             break
         case UInt8(ascii: "D"):
-            let id = Int(body.littleEndian(at: 0, as: UInt16.self))
-            let index = Int(subscriptionByID[id])
-            let payload = UnsafeRawBufferPointer(rebasing: body[2...])
-            subscriptions[index].count += 1
-            let timestamp = payload.littleEndian(at: 0, as: UInt64.self)
-            // (Some topics log a zero timestamp before their first update; it is no time.)
-            if timestamp > 0 {
-                bootFirst = min(bootFirst, timestamp)
-                bootLast = max(bootLast, timestamp)
-            }
-            switch subscriptions[index].role {
-            case .other: return true
-            case .gps: return onEvent(.fix(Self.fix(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
-            case .globalPosition:
-                return onEvent(.position(Self.globalPosition(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
-            case .battery: return onEvent(.battery(Self.battery(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
-            }
+            return data(body, route: routes[Int(body.littleEndian(at: 0, as: UInt16.self))], onEvent: onEvent)
         case UInt8(ascii: "L"), UInt8(ascii: "C"):
             textMessages += 1
         case UInt8(ascii: "O"):
@@ -288,6 +299,27 @@ struct ULogParser {
             break
         }
         return true
+    }
+
+    /// A data message (`body`: the id, then the topic's fields) of a subscribed id.
+    @inline(__always)
+    mutating func data(_ body: UnsafeRawBufferPointer, route: Route, onEvent: (ULogEvent) -> Bool) -> Bool {
+        let index = Int(route.subscription)
+        let payload = UnsafeRawBufferPointer(rebasing: body[2...])
+        dataCounts[index] += 1
+        let timestamp = payload.littleEndian(at: 0, as: UInt64.self)
+        // (Some topics log a zero timestamp before their first update; it is no time.)
+        if timestamp > 0 {
+            bootFirst = min(bootFirst, timestamp)
+            bootLast = max(bootLast, timestamp)
+        }
+        switch route.role {
+        case .other: return true
+        case .gps: return onEvent(.fix(Self.fix(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
+        case .globalPosition:
+            return onEvent(.position(Self.globalPosition(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
+        case .battery: return onEvent(.battery(Self.battery(payload, fields: subscriptions[index].fields, timestamp: timestamp)))
+        }
     }
 
     static func fix(_ payload: UnsafeRawBufferPointer, fields: [Substring: ULogField], timestamp: UInt64) -> LogFix {
@@ -349,8 +381,8 @@ struct ULogParser {
     /// Adds the walk's counts to `contents`.
     func fill(_ contents: inout LogContents) {
         // Topics with data only (a subscription may log nothing), as pyulog lists them.
-        for subscription in subscriptions where subscription.count > 0 {
-            contents.messageCounts["\(subscription.topic)[\(subscription.multiID)]", default: 0] += subscription.count
+        for (subscription, count) in zip(subscriptions, dataCounts) where count > 0 {
+            contents.messageCounts["\(subscription.topic)[\(subscription.multiID)]", default: 0] += count
         }
         var vehicle = info["sys_name"] ?? "ULog"
         if let release = info["ver_sw_release"].flatMap(UInt32.init) ?? info["ver_sw_release"].flatMap(Int64.init).map({ UInt32(truncatingIfNeeded: $0) }), release != 0 {

@@ -38,17 +38,18 @@ public final class ULogReader: LogContentsReading {
     }
 
     public func read(fromNanoseconds: UInt64?, untilNanoseconds: UInt64?, _ body: (RecordedDatagram) -> Bool) -> ReadReport {
-        let survey = self.survey ?? Self.survey(file.bytes)
+        let survey = self.survey ?? Self.survey(file.bytes, pages: file.pageRelease)
         self.survey = survey
         return Self.replay(
             file.bytes, survey: survey, systemIDOverride: systemIDOverride, fromNanoseconds: fromNanoseconds,
-            untilNanoseconds: untilNanoseconds, contents: { self.contents = $0 }, body: body)
+            untilNanoseconds: untilNanoseconds, pages: file.pageRelease, contents: { self.contents = $0 }, body: body)
     }
 
     /// First pass: the system id, the vehicle type, the first UTC offset and whether fused
     /// positions are logged. It stops as soon as it knows them.
-    static func survey(_ bytes: UnsafeRawBufferPointer) -> ULogSurvey {
+    static func survey(_ bytes: UnsafeRawBufferPointer, pages: PageRelease = .none) -> ULogSurvey {
         var survey = ULogParser()
+        survey.pages = pages
         var scratchReport = ReadReport()
         var systemID: UInt8?
         var vehicleType: UInt8 = 2
@@ -81,9 +82,9 @@ public final class ULogReader: LogContentsReading {
     /// The whole replay of `bytes` (the fuzz target calls it without a file).
     static func replay(
         _ bytes: UnsafeRawBufferPointer, survey: ULogSurvey? = nil, systemIDOverride: UInt8?, fromNanoseconds: UInt64?,
-        untilNanoseconds: UInt64?, contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
+        untilNanoseconds: UInt64?, pages: PageRelease = .none, contents store: (LogContents) -> Void, body: (RecordedDatagram) -> Bool
     ) -> ReadReport {
-        let survey = survey ?? Self.survey(bytes)
+        let survey = survey ?? Self.survey(bytes, pages: pages)
         let systemID = survey.systemID
         let firstOffset = survey.firstOffsetMicroseconds
         let hasGlobalPosition = survey.hasGlobalPosition
@@ -96,6 +97,7 @@ public final class ULogReader: LogContentsReading {
             firstOffsetMicroseconds: firstOffset, contents: contents)
 
         var parser = ULogParser()
+        parser.pages = pages
         return synthesizer.replay(
             fromNanoseconds: fromNanoseconds, untilNanoseconds: untilNanoseconds, body: body,
             parse: { report, emit in

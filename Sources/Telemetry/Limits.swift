@@ -238,6 +238,11 @@ extension Limits {
         public static let logFormatDepthMax = 8
         /// Pending IP fragment sets a capture reader reassembles at once (oldest evicted, counted).
         public static let captureFragmentSetsMax = 64
+        /// Bytes of a mapped recording or log a front-to-back walk keeps resident behind where it
+        /// reads: pages further back are given back to the kernel as the walk passes them, so
+        /// replaying a file of any size costs at most about twice this in resident memory (a
+        /// 1 GB log would otherwise count 1 GB of file pages in the process's RSS).
+        public static let mappedResidentBehindBytes = 8 << 20
     }
 
     /// The SQLite store (`TelemetryStore`).
