@@ -25,6 +25,14 @@ struct DataFlashParser {
         var name: Substring
         var offset: Int
         var code: UInt8
+
+        var field: Field { Field(offset: offset, code: code) }
+    }
+
+    /// Where a field is in a record and how it is stored: plain values, cheap to copy.
+    struct Field {
+        var offset: Int
+        var code: UInt8
     }
 
     struct Format {
@@ -48,36 +56,36 @@ struct DataFlashParser {
     }
 
     struct FixColumns {
-        var timeUS, bootMS, timeMS, week, weekNew, weekMS, lat, lng, alt, status, satellites, speed, course, climb: Column?
+        var timeUS, bootMS, timeMS, week, weekNew, weekMS, lat, lng, alt, status, satellites, speed, course, climb: Field?
         /// Old GPS records: TimeMS is the GPS ms of the week beside Week, and T the boot ms.
         var hasOldTime = false
 
         init(_ format: Format? = nil) {
-            timeUS = format?.column("TimeUS")
-            bootMS = format?.column("T")
-            timeMS = format?.column("TimeMS")
-            week = format?.column("Week")
-            weekNew = format?.column("GWk")
-            weekMS = format?.column("GMS")
-            lat = format?.column("Lat")
-            lng = format?.column("Lng")
-            alt = format?.column("Alt")
-            status = format?.column("Status")
-            satellites = format?.column("NSats")
-            speed = format?.column("Spd")
-            course = format?.column("GCrs")
-            climb = format?.column("VZ")
+            timeUS = format?.column("TimeUS")?.field
+            bootMS = format?.column("T")?.field
+            timeMS = format?.column("TimeMS")?.field
+            week = format?.column("Week")?.field
+            weekNew = format?.column("GWk")?.field
+            weekMS = format?.column("GMS")?.field
+            lat = format?.column("Lat")?.field
+            lng = format?.column("Lng")?.field
+            alt = format?.column("Alt")?.field
+            status = format?.column("Status")?.field
+            satellites = format?.column("NSats")?.field
+            speed = format?.column("Spd")?.field
+            course = format?.column("GCrs")?.field
+            climb = format?.column("VZ")?.field
             hasOldTime = week != nil
         }
     }
 
     struct BatteryColumns {
-        var volts, amperes, remaining: Column?
+        var volts, amperes, remaining: Field?
 
         init(_ format: Format? = nil) {
-            volts = format?.column("Volt")
-            amperes = format?.column("Curr")
-            remaining = format?.column("RemPct")
+            volts = format?.column("Volt")?.field
+            amperes = format?.column("Curr")?.field
+            remaining = format?.column("RemPct")?.field
         }
     }
 
@@ -86,8 +94,8 @@ struct DataFlashParser {
     struct Route {
         var length = 0
         var role = Role.other
-        var timeOffset = 0
-        var timeCode: UInt8 = 0
+        /// Code 0: none.
+        var time = Field(offset: 0, code: 0)
         var timeScale: UInt64 = 1
 
         init() {}
@@ -95,9 +103,8 @@ struct DataFlashParser {
         init(_ format: Format) {
             length = format.length
             role = format.role
-            if let time = format.timeColumn {
-                timeOffset = time.offset
-                timeCode = time.code
+            if let column = format.timeColumn {
+                time = column.field
                 timeScale = format.timeIsMilliseconds ? 1_000 : 1
             }
         }
@@ -134,9 +141,12 @@ struct DataFlashParser {
     /// A field's value as a number, with the format's own scaling (`c`, `C`, `e`, `E`: hundredths;
     /// `L`: 1e-7 degrees). MULT multipliers are not applied: the format characters already give
     /// the units the log viewers use.
-    static func number(_ record: UnsafeRawBufferPointer, _ column: Column) -> Double? {
-        let o = column.offset
-        switch column.code {
+    @inline(__always)
+    static func number(_ record: UnsafeRawBufferPointer, _ column: Column) -> Double? { number(record, column.field) }
+
+    static func number(_ record: UnsafeRawBufferPointer, _ field: Field) -> Double? {
+        let o = field.offset
+        switch field.code {
         case UInt8(ascii: "b"): return Double(Int8(bitPattern: record[o]))
         case UInt8(ascii: "B"), UInt8(ascii: "M"): return Double(record[o])
         case UInt8(ascii: "h"): return Double(record.littleEndian(at: o, as: Int16.self))
@@ -158,9 +168,12 @@ struct DataFlashParser {
     }
 
     /// Integer fields exactly (times in µs do not all fit a Double).
-    static func integer(_ record: UnsafeRawBufferPointer, _ column: Column) -> Int64? {
-        let o = column.offset
-        switch column.code {
+    @inline(__always)
+    static func integer(_ record: UnsafeRawBufferPointer, _ column: Column) -> Int64? { integer(record, column.field) }
+
+    static func integer(_ record: UnsafeRawBufferPointer, _ field: Field) -> Int64? {
+        let o = field.offset
+        switch field.code {
         case UInt8(ascii: "b"): return Int64(Int8(bitPattern: record[o]))
         case UInt8(ascii: "B"), UInt8(ascii: "M"): return Int64(record[o])
         case UInt8(ascii: "h"): return Int64(record.littleEndian(at: o, as: Int16.self))
@@ -169,7 +182,7 @@ struct DataFlashParser {
         case UInt8(ascii: "I"): return Int64(record.littleEndian(at: o, as: UInt32.self))
         case UInt8(ascii: "q"): return record.littleEndian(at: o, as: Int64.self)
         case UInt8(ascii: "Q"): return Int64(bitPattern: record.littleEndian(at: o, as: UInt64.self))
-        default: return number(record, column).map { Int64($0.isFinite && abs($0) < 9e18 ? $0.rounded() : 0) }
+        default: return number(record, field).map { Int64($0.isFinite && abs($0) < 9e18 ? $0.rounded() : 0) }
         }
     }
 
@@ -289,8 +302,8 @@ struct DataFlashParser {
         let type = Int(record[2])
         counts[type] += 1
         let route = routes[type]
-        if route.timeCode != 0 {
-            let value = Self.integer(record, Column(name: "", offset: route.timeOffset, code: route.timeCode)) ?? 0
+        if route.time.code != 0 {
+            let value = Self.integer(record, route.time) ?? 0
             if value > 0 {
                 let time = UInt64(value) &* route.timeScale
                 bootFirst = min(bootFirst, time)
@@ -374,14 +387,10 @@ struct DataFlashParser {
 
     static func fix(_ record: UnsafeRawBufferPointer, _ format: Format) -> LogFix {
         let columns = format.fixColumns
-        func number(_ columns: Column?...) -> Double? {
-            for column in columns { if let column, let value = Self.number(record, column) { return value } }
-            return nil
-        }
-        func integer(_ columns: Column?...) -> Int64? {
-            for column in columns { if let column, let value = Self.integer(record, column) { return value } }
-            return nil
-        }
+        // (Fixed arities, not variadics: a variadic call allocates its array.)
+        func number(_ field: Field?) -> Double? { field.flatMap { Self.number(record, $0) } }
+        func integer(_ field: Field?) -> Int64? { field.flatMap { Self.integer(record, $0) } }
+        func integer(_ first: Field?, _ second: Field?) -> Int64? { integer(first) ?? integer(second) }
         // Newer logs: TimeUS (boot), GMS and GWk (GPS time). Older: TimeMS is the GPS ms of the
         // week beside Week, and T the boot ms.
         let hasOldTime = columns.hasOldTime
@@ -394,11 +403,11 @@ struct DataFlashParser {
             integer(columns.timeUS) ?? (integer(columns.bootMS).map(microseconds) ?? (hasOldTime ? 0 : microseconds(integer(columns.timeMS) ?? 0)))
         let week = integer(columns.weekNew, columns.week) ?? 0
         let milliseconds = hasOldTime ? integer(columns.timeMS) ?? 0 : integer(columns.weekMS) ?? 0
-        func e7(_ column: Column?) -> Int32 {
-            guard let column else { return 0 }
-            switch column.code {
-            case UInt8(ascii: "L"), UInt8(ascii: "i"): return Int32(truncatingIfNeeded: integer(column) ?? 0)
-            default: return ULogParser.e7(Self.number(record, column))
+        func e7(_ field: Field?) -> Int32 {
+            guard let field else { return 0 }
+            switch field.code {
+            case UInt8(ascii: "L"), UInt8(ascii: "i"): return Int32(truncatingIfNeeded: integer(field) ?? 0)
+            default: return ULogParser.e7(Self.number(record, field))
             }
         }
         var fix = LogFix(
