@@ -62,6 +62,7 @@ sys.path.insert(0, "Scripts")
 import reference_positions as ref
 path = sys.argv[1]
 start = time.perf_counter()
+cpu_start = time.process_time()
 if path.endswith(".ulg"):
     from pyulog import ULog
     log = ULog(path)
@@ -79,7 +80,7 @@ elif path.endswith(".bin"):
 else:
     _, points = ref.capture(path)
     positions = len(points)
-print(json.dumps({"seconds": time.perf_counter() - start, "positions": positions}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu_start, "positions": positions}))
 PY
 
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
@@ -89,16 +90,18 @@ for file in big.ulg big.bin big.pcap; do
   : > "$work/ours"; : > "$work/theirs"
   for round in $(seq 1 "$ROUNDS"); do
     start=$(date +%s.%N)
-    /usr/bin/time -f "%M" -o "$work/rss" "$SKYGATE" inspect "$path" --json > "$work/inventory.json"
+    /usr/bin/time -f "%M %U %S" -o "$work/rss" "$SKYGATE" inspect "$path" --json > "$work/inventory.json"
     end=$(date +%s.%N)
     positions=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["log"]["positions"])' "$work/inventory.json")
-    echo "$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }') $positions $(cat "$work/rss")" >> "$work/ours"
-    "$PY" "$work/reference.py" "$path" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print(r["seconds"], r["positions"])' >> "$work/theirs"
+    read -r rss user system < "$work/rss"
+    echo "$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }') $positions $rss $(awk -v u="$user" -v s="$system" 'BEGIN { print u + s }')" >> "$work/ours"
+    "$PY" "$work/reference.py" "$path" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print(r["seconds"], r["positions"], r["cpu"])' >> "$work/theirs"
   done
   ours=$(awk '{print $1}' "$work/ours" | median); theirs=$(awk '{print $1}' "$work/theirs" | median)
   ours_positions=$(awk 'NR==1 {print $2}' "$work/ours"); theirs_positions=$(awk 'NR==1 {print $2}' "$work/theirs")
   rss=$(awk '{print $3}' "$work/ours" | sort -n | tail -1)
-  awk -v f="$file" -v mb="$mb" -v o="$ours" -v t="$theirs" -v op="$ours_positions" -v tp="$theirs_positions" -v rss="$rss" 'BEGIN {
-    printf "%s (%s MB): skygate %.2f s = %.1f MB/s, %.0f positions/s (%d positions, peak RSS %.0f MiB); reference %.2f s = %.1f MB/s, %.0f positions/s (%d positions); ratio %.1fx\n",
-      f, mb, o, mb / o, op / o, op, rss / 1024, t, mb / t, tp / t, tp, t / o }'
+  ours_cpu=$(awk '{print $4}' "$work/ours" | median); theirs_cpu=$(awk '{print $3}' "$work/theirs" | median)
+  awk -v f="$file" -v mb="$mb" -v o="$ours" -v t="$theirs" -v op="$ours_positions" -v tp="$theirs_positions" -v rss="$rss" -v oc="$ours_cpu" -v tc="$theirs_cpu" 'BEGIN {
+    printf "%s (%s MB): skygate %.2f s = %.1f MB/s, %.0f positions/s (%d positions, peak RSS %.0f MiB); reference %.2f s = %.1f MB/s, %.0f positions/s (%d positions); ratio %.1fx (CPU time %.3f s vs %.2f s: %.1fx)\n",
+      f, mb, o, mb / o, op / o, op, rss / 1024, t, mb / t, tp / t, tp, t / o, oc, tc, tc / oc }'
 done
