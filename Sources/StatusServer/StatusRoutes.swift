@@ -67,6 +67,9 @@ public enum StatusRoutes {
         router.getAndHead("/") { _, _ in
             htmlResponse(StatusPage.body)
         }
+        router.getAndHead("/review") { _, _ in
+            htmlResponse(ReviewPage.body)
+        }
         router.getAndHead("/drones/:protocol/:id") { _, context in
             _ = try droneIdentity(context)
             return htmlResponse(DronePage.body)
