@@ -7,7 +7,7 @@
 // at 64× cost the gateway at most one small store read at a time, ten a second while playing.
 const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
 const SECOND_US = 1e6, TRAIL_US = 30e6, TRAIL_POINTS = 64, PLAY_REQUEST_MS = 100, URL_UPDATE_MS = 500;
-const TIMELINE_BUCKETS = 240, SERIES_POINTS = 800, LIVE_POLL_MS = 1000, LIVE_TIMELINE_MS = 10000, SAMPLE_STEP_WINDOW_US = 600e6;
+const TIMELINE_BUCKETS = 240, SERIES_POINTS = 800, LIVE_POLL_MS = 1000, LIVE_TIMELINE_MS = 10000, LIVE_RANGE_US = 3600e6, SAMPLE_STEP_WINDOW_US = 600e6;
 const view = {from: null, until: null, first: null, last: null, at: null, speed: 1, dir: 1, playing: false, live: false, drone: null};
 let timeline = null, series = null, frame = null, tileURL = null, bbox = null;
 const trails = new Map();
@@ -106,16 +106,19 @@ let liveTimer = null, liveTimelineAt = 0;
 function setLive(on) {
   view.live = on; $("live").classList.toggle("on", on);
   clearTimeout(liveTimer); liveTimer = null;
-  if (on) { if (view.playing) setPlaying(false); followLive(); }
+  if (on) { if (view.playing) setPlaying(false); liveTimelineAt = 0; followLive(); }
   writeAddress(true);
 }
 async function followLive() {
   if (!view.live) return;
+  // The range is the last hour, slid forward every LIVE_TIMELINE_MS (with that much room ahead).
   const now = Date.now() * 1000;
   if (performance.now() - liveTimelineAt > LIVE_TIMELINE_MS || now > view.until) {
     liveTimelineAt = performance.now();
-    view.until = Math.max(view.until, now);
-    await loadTimeline(true);
+    view.from = now - LIVE_RANGE_US; view.until = now + LIVE_TIMELINE_MS * 1000;
+    try { await loadTimeline(true); } catch (e) { showError(e.message); }
+    $("from").value = iso(view.from); $("until").value = iso(view.until);
+    if (view.drone) loadSeries();
   }
   seek(now, true);
   if (view.live) liveTimer = setTimeout(followLive, LIVE_POLL_MS);
@@ -346,7 +349,9 @@ function renderCharts() {
       const flush = () => { if (pts.length > 1) svg.appendChild(sv("polyline", {class: "line", points: pts.join(" ")})); pts = []; };
       for (let i = 0; i < xs.length; i++) {
         if (ys[i] === null) { flush(); continue; }
-        pts.push(((xs[i] - view.from) / range * W).toFixed(1) + "," + (H - 4 - (ys[i] - lo) / span * (H - 16)).toFixed(1));
+        // A flat series (link quality 100 % throughout) draws mid-height, not on the floor.
+        const y = hi - lo < 1e-6 ? H / 2 : H - 4 - (ys[i] - lo) / span * (H - 16);
+        pts.push(((xs[i] - view.from) / range * W).toFixed(1) + "," + y.toFixed(1));
       }
       flush();
       svg.appendChild(sv("text", {class: "note", x: 3, y: 10}, fmt(lo, 1) + " … " + fmt(hi, 1) + unit));
