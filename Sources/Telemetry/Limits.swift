@@ -361,6 +361,10 @@ extension Limits {
         public static let timelineBucketsMax = 4_096
         /// Events one timeline lists at most (the newest of the range; `events_truncated` says so).
         public static let timelineEventsMax = 1_000
+        /// A timeline counts a SQLite chunk spanning at most this long (what a live gateway's
+        /// compaction writes) from its index entry, spread evenly over its span; a longer one
+        /// (a replay of files days apart) is read and counted sample by sample.
+        public static let timelineSpreadSpanMax: Duration = .seconds(120)
         /// Points of a drone's series by default, and at most.
         public static let seriesPointsDefault = 1_000
         public static let seriesPointsMax = 10_000

@@ -59,12 +59,13 @@ extension TelemetryStore {
         }
     }
 
-    /// Chunks are counted from their index entries alone (protocol, drone, start, end, samples),
-    /// without reading a chunk: a chunk's samples are spread evenly over its time span, and its
-    /// drone counts in every bucket the span touches. Chunks hold a drone's samples of one
-    /// compaction (seconds to minutes of flight), so the spread is close for a drone reporting
-    /// at a steady rate; the recent blocks are counted exactly, sample by sample. Costs one scan
-    /// of the covering index, O(chunks stored).
+    /// Chunks that a live gateway wrote (a drone's samples of one compaction: spans of seconds
+    /// to a minute) are counted from their index entries alone (protocol, drone, start, end,
+    /// samples), without reading the chunk: its samples are spread evenly over its span, and its
+    /// drone counts in every bucket the span touches, which is close for a drone reporting at a
+    /// steady rate. A chunk spanning more than `Limits.Status.timelineSpreadSpanMax` and more
+    /// than a bucket (a replayed file, late data) is read and counted exactly, as are the recent
+    /// blocks. Costs one scan of the covering index, O(chunks stored), plus those reads.
     public func activity(_ buckets: ActivityBuckets) throws(StoreError) -> [ActivityBucket] {
         let state = try openState()
         guard state.layout == .chunks else { return try scanActivity(buckets) }
@@ -90,8 +91,15 @@ extension TelemetryStore {
             // Index order is (protocol, drone, end): a drone's chunks come together, so "a new
             // drone in this bucket" is "not the last drone counted there".
             var lastDroneOfBucket = [UInt64](repeating: .max, count: buckets.count)
+            func countDrone(_ index: Int, _ key: UInt64) {
+                guard lastDroneOfBucket[index] != key else { return }
+                lastDroneOfBucket[index] = key
+                if !recentPairs.contains(Self.pair(index, key)) { activity[index].drones += 1 }
+            }
+            let spreadSpanMax = max(buckets.widthMicroseconds, Limits.Status.timelineSpreadSpanMax.microsecondsClamped)
+            let chunkData = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
             let chunks = try connection.prepare("""
-                SELECT protocol, drone, start_us, end_us, samples FROM telemetry_chunk
+                SELECT protocol, drone, start_us, end_us, samples, rowid FROM telemetry_chunk
                 WHERE end_us >= ?1 AND start_us < ?2 ORDER BY protocol, drone, end_us
                 """)
             chunks.bind(1, Int64(range.lowerBound))
@@ -103,6 +111,19 @@ extension TelemetryStore {
                 let samples = UInt64(clamping: chunks.int64(4))
                 guard end >= start, end < UInt64.max else { continue }
                 let span = end - start + 1
+                // A chunk longer than a live compaction makes (replayed files, late data: it may
+                // hold stretches days apart) is read and counted sample by sample.
+                if span > spreadSpanMax {
+                    chunkData.reset()
+                    chunkData.bind(1, chunks.int64(5))
+                    guard try chunkData.step(), let block = SampleBlockView(chunkData.blob(0)) else { continue }
+                    for row in 0..<block.count {
+                        guard let index = buckets.index(of: block.time(row)) else { continue }
+                        activity[index].samples += 1
+                        countDrone(index, key)
+                    }
+                    continue
+                }
                 // Samples before position p of the span, spread evenly: samples × (p − start) / span.
                 func before(_ position: UInt64) -> UInt64 {
                     span.dividingFullWidth(samples.multipliedFullWidth(by: position - start)).quotient
@@ -113,10 +134,7 @@ extension TelemetryStore {
                 while time < stop, let index = buckets.index(of: time) {
                     let bucketEnd = min(buckets.originMicroseconds + UInt64(index + 1) * buckets.widthMicroseconds, stop)
                     activity[index].samples += Int(before(bucketEnd) - before(time))
-                    if lastDroneOfBucket[index] != key {
-                        lastDroneOfBucket[index] = key
-                        if !recentPairs.contains(Self.pair(index, key)) { activity[index].drones += 1 }
-                    }
+                    countDrone(index, key)
                     time = bucketEnd
                 }
             }

@@ -114,6 +114,28 @@ import Testing
                 }
             }
         }
+        // Two flights a day apart loaded together (review of two files) share one compaction,
+        // so each drone's chunk spans the day between: such a chunk is read and counted sample by
+        // sample, and the activity equals the reference exactly, with nothing in between.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            defer { store.close() }
+            let columns = SampleColumns(capacity: 1_000)
+            fillInterleaved(columns, drones: [1, 2], perDrone: 100)
+            for row in 0..<100 {
+                let drone = UInt32(1 + row % 2)
+                columns.append(
+                    makeSample(drone: drone, index: row), droneID: drone, sequence: UInt32(1_000 + row),
+                    timestampMicroseconds: baseTimeMicroseconds + 86_400_000_000 + UInt64(row) * 20_000)
+            }
+            _ = try store.write(columns, protocol: .skygate)
+            try store.compactAll()
+            let buckets = ActivityBuckets(originMicroseconds: baseTimeMicroseconds, widthMicroseconds: 3_600_000_000, count: 25)
+            let activity = try store.activity(buckets)
+            #expect(activity == (try store.scanActivity(buckets)))
+            #expect(activity.map(\.samples) == [200] + Array(repeating: 0, count: 23) + [100])
+            #expect(activity.map(\.drones) == [2] + Array(repeating: 0, count: 23) + [2])
+        }
         // Where one compaction held two stretches with a gap between (late data), its chunks
         // span the gap and spread samples into it: the totals stay exact.
         try withTemporaryDatabase { path in
