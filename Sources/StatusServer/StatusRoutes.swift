@@ -61,6 +61,7 @@ public enum StatusRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source, http: guards.report))))
         }
         EventRoutes.add(to: router, source: source, guards: guards)
+        ReviewRoutes.add(to: router, source: source, settings: settings, guards: guards)
         router.post("/api/telemetry") { request, context in
             try await ingest(request, source: source)
         }
