@@ -251,7 +251,7 @@ function renderMap() {
   }
   for (const d of placed) {
     const [px, py] = P(merc(d.lat, d.lon)), selected = d.key === view.drone;
-    const c = sv("circle", {class: "marker" + (selected ? " selected" : ""), cx: px.toFixed(1), cy: py.toFixed(1), r: selected ? 7 : 5,
+    const c = sv("circle", {class: "marker" + (selected ? " selected" : d.status === "stale" || d.status === "offline" ? " " + d.status : ""), cx: px.toFixed(1), cy: py.toFixed(1), r: selected ? 7 : 5,
       "data-drone": d.key, "data-lat": String(d.lat), "data-lon": String(d.lon), "data-time": String(d.time_us)});
     c.appendChild(sv("title", {}, d.protocol + "/" + d.id + " · " + fmt(d.alt_m, 0) + " m · " + fmt(d.ground_speed_mps, 1) + " m/s · " + d.status));
     c.addEventListener("click", () => select(selected ? null : d.key));
