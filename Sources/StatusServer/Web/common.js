@@ -6,7 +6,7 @@ const TOKEN = (() => { const t = new URLSearchParams(location.hash.slice(1)).get
 const HEADERS = TOKEN ? {Authorization: "Bearer " + TOKEN} : {};
 const SVGNS = "http://www.w3.org/2000/svg";
 // Every string that came off the air or from a file reaches the DOM through these two
-// (textContent and setAttribute), never innerHTML.
+// (textContent and setAttribute), never parsed as markup.
 function el(tag, attrs, text) { const e = document.createElement(tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
 function sv(tag, attrs, text) { const e = document.createElementNS(SVGNS, tag); for (const k in attrs || {}) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = String(text); return e; }
 function pageLink(url) { return TOKEN ? url + "#access_token=" + encodeURIComponent(TOKEN) : url; }
