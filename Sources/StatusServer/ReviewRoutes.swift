@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Telemetry
 import TelemetryStore
-import TelemetryWire
 
 /// Flight review's API (docs/operations.md, "Flight review API"): the fleet at an instant
 /// (`/api/fleet?at=`), the activity and events over a range (`/api/timeline`) and one drone's
@@ -134,9 +133,9 @@ struct FleetAtReply: Encodable {
             lat = Double(s.latitudeE7) / 1e7
             lon = Double(s.longitudeE7) / 1e7
             alt_m = Double(s.altitudeMM) / 1_000
-            ground_speed_mps = SeriesColumns.groundSpeed(s)
-            heading_deg = s.headingCentidegrees == WireSample.headingUnknown ? nil : Double(s.headingCentidegrees) / 100
-            battery_percent = s.batteryPercent == WireSample.batteryPercentUnknown ? nil : Int(s.batteryPercent)
+            ground_speed_mps = SeriesColumns.groundSpeed(row)
+            heading_deg = s.headingCentidegrees == DroneStatus.headingUnknown ? nil : Double(s.headingCentidegrees) / 100
+            battery_percent = s.batteryPercent == DroneStatus.batteryPercentUnknown ? nil : Int(s.batteryPercent)
             let ago = Double(atMicroseconds &- min(row.timestampMicroseconds, atMicroseconds)) / 1e6
             status = ago >= settings.offlineAfterSeconds ? "offline" : ago >= settings.staleAfterSeconds ? "stale" : "online"
             flags = s.status.rawValue
@@ -324,9 +323,10 @@ struct SeriesColumns: Sendable, Equatable {
     var batteryPercents: [Int?] = []
     var linkQualities: [Double?] = []
 
-    static func groundSpeed(_ s: WireSample) -> Double {
-        let north = Double(s.velocityNorthCMS)
-        let east = Double(s.velocityEastCMS)
+    /// Metres per second from the sample's north and east velocities (cm/s).
+    static func groundSpeed(_ row: StoredSample) -> Double {
+        let north = Double(row.sample.velocityNorthCMS)
+        let east = Double(row.sample.velocityEastCMS)
         return (north * north + east * east).squareRoot() / 100
     }
 
@@ -336,9 +336,9 @@ struct SeriesColumns: Sendable, Equatable {
         latitudes.append(Double(s.latitudeE7) / 1e7)
         longitudes.append(Double(s.longitudeE7) / 1e7)
         altitudes.append(Double(s.altitudeMM) / 1_000)
-        groundSpeeds.append(Self.groundSpeed(s))
-        headings.append(s.headingCentidegrees == WireSample.headingUnknown ? nil : Double(s.headingCentidegrees) / 100)
-        batteryPercents.append(s.batteryPercent == WireSample.batteryPercentUnknown ? nil : Int(s.batteryPercent))
+        groundSpeeds.append(Self.groundSpeed(row))
+        headings.append(s.headingCentidegrees == DroneStatus.headingUnknown ? nil : Double(s.headingCentidegrees) / 100)
+        batteryPercents.append(s.batteryPercent == DroneStatus.batteryPercentUnknown ? nil : Int(s.batteryPercent))
         linkQualities.append(nil)
     }
 }
