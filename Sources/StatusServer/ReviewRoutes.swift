@@ -19,7 +19,9 @@ enum ReviewRoutes {
                 defer { store.close() }
                 return try store.lastSamples(in: query.timeRange, dronesMax: Limits.Status.reviewFleetDronesMax)
             }
-            return StatusRoutes.jsonResponse(FleetAtReply(query: query, samples: samples, settings: settings))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: FleetAtReply(query: query, samples: samples, settings: settings).json)))
         }
         router.getAndHead("/api/timeline") { request, _ in
             let parameters = request.uri.queryParameters
@@ -160,6 +162,34 @@ struct FleetAtReply: Encodable {
         enum CodingKeys: String, CodingKey {
             case `protocol`, id, time_us, lat, lon, alt_m, ground_speed_mps, heading_deg, battery_percent, status, flags
         }
+
+        /// The entry as `encode(to:)` writes it, written directly: every string is a fixed ASCII
+        /// word (nothing to escape) and every number is finite.
+        func write(to text: inout String) {
+            text += #"{"protocol":""#
+            text += self.protocol
+            text += #"","id":\#(id),"time_us":\#(time_us),"lat":\#(lat),"lon":\#(lon),"alt_m":\#(alt_m),"#
+            text += #""ground_speed_mps":\#(ground_speed_mps),"heading_deg":"#
+            text += heading_deg.map { "\($0)" } ?? "null"
+            text += #","battery_percent":"#
+            text += battery_percent.map { "\($0)" } ?? "null"
+            text += #","status":""#
+            text += status
+            text += #"","flags":\#(flags)}"#
+        }
+    }
+
+    /// The answer as JSON, written directly rather than through `JSONEncoder`, as it grows with
+    /// the fleet (10,000 entries at a busy site); a test holds it equal to the encoder's.
+    var json: String {
+        var text = #"{"at_us":\#(at_us),"window_s":\#(window_s),"drones":["#
+        text.reserveCapacity(64 + drones.count * 240)
+        for (index, entry) in drones.enumerated() {
+            if index > 0 { text += "," }
+            entry.write(to: &text)
+        }
+        text += "]}"
+        return text
     }
 }
 
