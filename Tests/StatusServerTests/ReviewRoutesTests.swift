@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import StatusServer
+@testable import StatusServer
 import Telemetry
 import TelemetryStore
 import TelemetryWire
@@ -83,6 +83,31 @@ import Testing
             }
         }
     }
+
+    @Test func fleetJSONIsWhatTheEncoderWrites() throws {
+        // The fleet answer is written by hand for speed: for entries with and without heading and
+        // battery, at several ages, it parses to exactly what JSONEncoder makes of the same reply.
+        var samples: [StoredSample] = []
+        for number in 0..<50 {
+            let sample = WireSample(
+                latitudeE7: -473_700_000 + Int32(number) * 12_345, longitudeE7: 1_799_999_999 - Int32(number), altitudeMM: -500 + Int32(number) * 777,
+                velocityNorthCMS: Int16(number * 37 - 900), velocityEastCMS: Int16(number * -11), headingCentidegrees: number % 3 == 0 ? 0xFFFF : UInt16(number * 700),
+                batteryMillivolts: 15_000, batteryPercent: number % 4 == 0 ? 0xFF : UInt8(number), satellites: 9, status: StatusFlags(rawValue: UInt32(number * 3)))
+            samples.append(StoredSample(
+                drone: DroneIdentity(protocol: number % 5 == 0 ? .mavlink : .skygate, number: UInt32(number)), sequence: 1,
+                timestampMicroseconds: baseTime - UInt64(number) * 2_000_000, sample: sample, storedMicroseconds: nil))
+        }
+        let query = try FleetQuery(nowMicroseconds: baseTime) { $0 == "window" ? "600" : nil }
+        let reply = FleetAtReply(query: query, samples: samples, settings: StatusSettings())
+        let encoder = JSONEncoder()
+        let encoded = try JSONSerialization.jsonObject(with: encoder.encode(reply)) as? NSDictionary
+        let written = try JSONSerialization.jsonObject(with: Data(reply.json.utf8)) as? NSDictionary
+        #expect(written != nil)
+        #expect(written == encoded)
+        #expect(Set((written?["drones"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String }) == ["online", "stale", "offline"])
+    }
+
+    let baseTime: UInt64 = 1_767_225_600_000_000
 
     @Test func timeline() async throws {
         let directory = TemporaryDirectory()
