@@ -160,6 +160,8 @@ async function pumpFleet() {
   finally { fleetBusy = false; if (fleetWanted !== null) pumpFleet(); }
 }
 function num(v) { return typeof v === "number" && isFinite(v) ? v : null; }
+// 0, 0 is what a receiver reports before its first fix (real logs start so): no position.
+function fixed(lat, lon) { return lat !== null && lon !== null && !(lat === 0 && lon === 0); }
 function renderFleet(f) {
   const drones = [];
   for (const d of f.drones) {
@@ -169,7 +171,7 @@ function renderFleet(f) {
   }
   frame = {at: num(f.at_us) || 0, window_s: num(f.window_s), drones: drones};
   for (const d of drones) {
-    if (d.lat === null || d.lon === null) continue;
+    if (!fixed(d.lat, d.lon)) continue;
     const t = trails.get(d.key) || [], last = t[t.length - 1];
     if (!last || last.time_us !== d.time_us) { t.push({time_us: d.time_us, p: merc(d.lat, d.lon)}); if (t.length > TRAIL_POINTS) t.shift(); }
     trails.set(d.key, t);
@@ -201,14 +203,14 @@ function niceMetres(m) { const p = Math.pow(10, Math.floor(Math.log10(m))); for 
 function selectedTrack() {
   if (!series) return [];
   const out = [];
-  for (let i = 0; i < series.time_us.length; i++) if (series.lat[i] !== null && series.lon[i] !== null) out.push({time_us: series.time_us[i], p: merc(series.lat[i], series.lon[i])});
+  for (let i = 0; i < series.time_us.length; i++) if (fixed(series.lat[i], series.lon[i])) out.push({time_us: series.time_us[i], p: merc(series.lat[i], series.lon[i])});
   return out;
 }
 function renderMap() {
   const svg = $("map"), W = svg.clientWidth || 600, H = svg.clientHeight || 520, pad = 30;
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-  const placed = frame ? frame.drones.filter(d => d.lat !== null && d.lon !== null) : [];
+  const placed = frame ? frame.drones.filter(d => fixed(d.lat, d.lon)) : [];
   const track = selectedTrack();
   for (const p of placed.map(d => merc(d.lat, d.lon)).concat(track.map(t => t.p))) {
     if (!bbox) bbox = [p[0], p[1], p[0], p[1]];
