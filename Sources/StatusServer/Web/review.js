@@ -219,8 +219,9 @@ function renderMap() {
   if (frame) { svg.setAttribute("data-at", String(frame.at)); svg.setAttribute("data-drones", String(frame.drones.length)); }
   $("mapinfo").textContent = frame ? placed.length + " drones at " + iso(frame.at).replace("T", " ").replace("Z", " UTC") : "";
   if (!bbox) { svg.appendChild(sv("text", {x: 12, y: 22, class: "label"}, frame ? "no drone has a sample near the cursor" : "loading…")); return; }
+  // At least ~400 m across (1e-5 of the world), so a lone drone or a hover is not drawn at 0.1 m scale.
   const [x0, y0, x1, y1] = bbox, span = Math.max(x1 - x0, y1 - y0, 2e-7);
-  const k = Math.min((W - 2 * pad) / Math.max(x1 - x0, span * 0.05), (H - 2 * pad) / Math.max(y1 - y0, span * 0.05));
+  const k = Math.min((W - 2 * pad) / Math.max(x1 - x0, span * 0.05, 1e-5), (H - 2 * pad) / Math.max(y1 - y0, span * 0.05, 1e-5));
   const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
   const P = ([x, y]) => [W / 2 + (x - cx) * k, H / 2 + (y - cy) * k];
   if (tileURL) {
