@@ -99,8 +99,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // SHA-256 of the pages' inline script and style, for the Content-Security-Policy.
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            // The pages' HTML, CSS and script (Web/), embedded at build time by EmbedWebFiles.
+            exclude: ["Web"],
+            plugins: ["EmbedWebFiles"]
         ),
+        // Writes the Swift source that embeds a target's front-end files (the EmbedWebFiles
+        // plugin's tool; Foundation only).
+        .executableTarget(name: "WebEmbed"),
+        .plugin(name: "EmbedWebFiles", capability: .buildTool(), dependencies: ["WebEmbed"]),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog,
@@ -269,6 +276,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "WebEmbedTests", dependencies: ["WebEmbed"]),
         // Reads Package.swift and the sources' imports, and fails on an arrow docs/architecture.md
         // does not allow.
         .testTarget(name: "ArchitectureTests"),

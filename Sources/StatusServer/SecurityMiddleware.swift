@@ -35,7 +35,7 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     static func scope(method: HTTPRequest.Method, path: String) -> Scope {
         if openPaths.contains(path) { return .open }
         if path == "/api/telemetry" && method == .post { return .ingest }
-        if (method == .get || method == .head) && (path == "/" || path.hasPrefix("/drones/")) { return .page }
+        if (method == .get || method == .head) && (path == "/" || path == "/review" || path.hasPrefix("/drones/")) { return .page }
         return .read
     }
 
@@ -113,11 +113,11 @@ struct SecurityMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The Content-Security-Policy, with the hash of every inline `<script>` and `<style>` block of the
-/// pages this server sends (worked out once, from the pages themselves, so editing a page cannot
-/// leave a stale hash behind).
+/// pages this server sends (worked out once, from the pages as assembled from their embedded
+/// front-end files, so editing a file cannot leave a stale hash behind).
 enum InlineContentPolicy {
     static let header: String = {
-        let pages = [StatusPage.html, DronePage.html]
+        let pages = [StatusPage.html, DronePage.html, ReviewPage.html]
         let scripts = pages.flatMap { blocks(of: "script", in: $0) }.map(hashSource)
         let styles = pages.flatMap { blocks(of: "style", in: $0) }.map(hashSource)
         return "default-src 'none'; script-src \(scripts.joined(separator: " ")); style-src \(styles.joined(separator: " ")); "

@@ -61,11 +61,15 @@ public enum StatusRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(source: source, http: guards.report))))
         }
         EventRoutes.add(to: router, source: source, guards: guards)
+        ReviewRoutes.add(to: router, source: source, settings: settings, guards: guards)
         router.post("/api/telemetry") { request, context in
             try await ingest(request, source: source)
         }
         router.getAndHead("/") { _, _ in
             htmlResponse(StatusPage.body)
+        }
+        router.getAndHead("/review") { _, _ in
+            htmlResponse(ReviewPage.body)
         }
         router.getAndHead("/drones/:protocol/:id") { _, context in
             _ = try droneIdentity(context)

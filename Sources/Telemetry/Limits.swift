@@ -351,6 +351,33 @@ extension Limits {
         /// Per-second samples the stats history keeps: 15 minutes and one more, so the 15-minute
         /// window has both ends.
         public static let statsHistorySamples = 15 * 60 + 1
+
+        // Flight review (`/api/fleet`, `/api/timeline`, `/api/drones/{protocol}/{id}/series`).
+        /// `/api/fleet?at=` shows each drone's last sample this long before `at` by default...
+        public static let reviewWindowDefault: Duration = .seconds(10)
+        /// ...and at most this long (PostgreSQL reads the window's rows; 10 minutes covers a
+        /// drone reporting every few minutes).
+        public static let reviewWindowMax: Duration = .seconds(600)
+        /// Drones one `/api/fleet` answer lists at most (the fleet table's default `dronesMax`):
+        /// ~2.5 MB of JSON.
+        public static let reviewFleetDronesMax = 16_384
+        /// Activity buckets of a timeline by default, and at most.
+        public static let timelineBucketsDefault = 240
+        public static let timelineBucketsMax = 4_096
+        /// Events one timeline lists at most (the newest of the range; `events_truncated` says so).
+        public static let timelineEventsMax = 1_000
+        /// A timeline counts a SQLite chunk spanning at most this long (what a live gateway's
+        /// compaction writes) from its index entry, spread evenly over its span; a longer one
+        /// (a replay of files days apart) is read and counted sample by sample.
+        public static let timelineSpreadSpanMax: Duration = .seconds(120)
+        /// Points of a drone's series by default, and at most.
+        public static let seriesPointsDefault = 1_000
+        public static let seriesPointsMax = 10_000
+        /// Rows one series request may read: a day at 4 Hz, ~0.4 s of SQLite reading.
+        public static let seriesRowsReadMax = 400_000
+        /// A series' link quality counts a jump of more sequence numbers than this as a
+        /// restarted sender, not as that many lost frames (18 hours of 1 Hz frames).
+        public static let seriesSequenceJumpMax: UInt32 = 65_536
     }
 
     /// Webhook delivery of alert events (`serve --webhook`, the `Webhooks` target); the defaults of
@@ -513,6 +540,10 @@ extension Limits {
             || Events.perDroneRefillInterval <= .zero
         {
             problems.append("Events.perDroneBurst must be in 1...1% of Webhooks.queueCapacityEvents, perDroneRefillInterval above 0")
+        }
+        if Status.timelineBucketsDefault > Status.timelineBucketsMax || Status.seriesPointsDefault > Status.seriesPointsMax
+            || Status.reviewWindowDefault > Status.reviewWindowMax || Status.trackPageRows > Status.seriesRowsReadMax {
+            problems.append("Status review defaults must be within their maximums, trackPageRows at most seriesRowsReadMax")
         }
         if Status.trackPointsDefault > Status.trackPointsMax || Status.trackPageRows > Status.trackRowsReadMax {
             problems.append("Status.trackPointsDefault must be at most trackPointsMax, trackPageRows at most trackRowsReadMax")

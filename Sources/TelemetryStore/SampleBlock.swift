@@ -72,6 +72,7 @@ struct SampleBlockView {
 
     @inline(__always) func time(_ row: Int) -> UInt64 { load(offsets.time, row, UInt64.self) }
     @inline(__always) func drone(_ row: Int) -> UInt32 { load(offsets.drone, row, UInt32.self) }
+    @inline(__always) func sequence(_ row: Int) -> UInt32 { load(offsets.sequence, row, UInt32.self) }
     @inline(__always) func protocolValue(_ row: Int) -> UInt8 { load(offsets.protocolValue, row, UInt8.self) }
     /// (protocol, drone) as one sortable key.
     @inline(__always) func key(_ row: Int) -> UInt64 { UInt64(protocolValue(row)) << 32 | UInt64(drone(row)) }

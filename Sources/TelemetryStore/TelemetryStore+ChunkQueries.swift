@@ -6,11 +6,6 @@ import TelemetryWire
 // not yet compacted (`telemetry_recent`, bounded by the compaction threshold). Each query runs in
 // one read transaction, so a compaction committing meanwhile cannot show a sample twice.
 
-extension DroneIdentity {
-    /// (protocol, number) as the one sortable key the blocks use.
-    var storeKey: UInt64 { UInt64(`protocol`.rawValue) << 32 | UInt64(number) }
-}
-
 /// Pages of samples handed to a reader's closure; remembers whether it asked to stop.
 private struct PageEmitter {
     var page: [StoredSample] = []

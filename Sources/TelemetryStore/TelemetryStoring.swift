@@ -50,6 +50,14 @@ public protocol TelemetryStoreReading: AnyObject {
     func rowCount() throws(StoreError) -> Int
     /// Stored events matching `query`, newest first.
     func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent]
+    /// Each drone's last sample with time in `timeRangeMicroseconds` (the greatest (time,
+    /// sequence): the row `export` lists last for that range), in (protocol, number) order, at
+    /// most `dronesMax` drones. Flight review's `/api/fleet?at=` (StoreReview.swift).
+    func lastSamples(in timeRangeMicroseconds: Range<UInt64>, dronesMax: Int) throws(StoreError) -> [StoredSample]
+    /// The first and last stored sample times; nil when nothing is stored.
+    func sampleTimeBounds() throws(StoreError) -> ClosedRange<UInt64>?
+    /// Distinct drones and samples in each bucket (`/api/timeline`).
+    func activity(_ buckets: ActivityBuckets) throws(StoreError) -> [ActivityBucket]
     func close()
 }
 

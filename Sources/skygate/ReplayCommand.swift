@@ -199,6 +199,8 @@ struct ReplayCommand: ParsableCommand {
 
 /// A progress line on standard error, redrawn in place, only when it is a terminal.
 struct ProgressLine {
+    /// What the line says was done ("replayed", "loaded").
+    var verb = "replayed"
     let isTerminal = isatty(STDERR_FILENO) == 1
     var datagrams = 0
     var lastDrawn: UInt64 = 0
@@ -213,8 +215,8 @@ struct ProgressLine {
         lastDrawn = now
         let flight = Int(flightNanoseconds / 1_000_000_000)
         let elapsed = Double(now - started) / 1e9
-        let text = String(
-            format: "\rreplayed %02d:%02d:%02d of flight · %d datagrams · %.0f datagrams/s ", flight / 3600, flight / 60 % 60,
+        let text = "\r\(verb) " + String(
+            format: "%02d:%02d:%02d of flight · %d datagrams · %.0f datagrams/s ", flight / 3600, flight / 60 % 60,
             flight % 60, datagrams, Double(datagrams) / max(elapsed, 1e-9))
         FileHandle.standardError.write(Data(text.utf8))
         isShown = true

@@ -9,7 +9,7 @@ struct Skygate: AsyncParsableCommand {
         abstract: "Drone telemetry gateway and drone-firmware simulator.",
         subcommands: [
             ServeCommand.self, SimulateCommand.self, RecordCommand.self, ReplayCommand.self, InspectCommand.self, ExportCommand.self,
-            BenchCommand.self, StoreBenchCommand.self, DemoCommand.self,
+            BenchCommand.self, StoreBenchCommand.self, DemoCommand.self, ReviewCommand.self,
         ]
     )
 }

@@ -101,7 +101,7 @@ import Testing
     @Test func policyHashesEveryInlineBlock() {
         let policy = InlineContentPolicy.header
         #expect(!policy.contains("unsafe-inline"))
-        for page in [StatusPage.html, DronePage.html] {
+        for page in [StatusPage.html, DronePage.html, ReviewPage.html] {
             for tag in ["script", "style"] {
                 let blocks = InlineContentPolicy.blocks(of: tag, in: page)
                 #expect(blocks.count == 1, "expected one <\(tag)> block")

@@ -58,7 +58,7 @@ import Testing
     /// The token never goes into a URL the server sees: the pages read it from the fragment
     /// (`#access_token=`, never sent), send it only as an `Authorization` header, and pass it to
     /// each other in the fragment; exports download through fetch with the header.
-    @Test(arguments: [StatusPage.html, DronePage.html])
+    @Test(arguments: [StatusPage.html, DronePage.html, ReviewPage.html])
     func tokenOnlyInHeaderAndFragment(page: String) {
         let script = InlineContentPolicy.blocks(of: "script", in: page).joined()
         #expect(script.contains("new URLSearchParams(location.hash.slice(1)).get(\"access_token\")"))

@@ -300,6 +300,13 @@ import Testing
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
             }
+            // The pages carry no data, so they open without the token (the review page too);
+            // their script then sends the token from the fragment.
+            for uri in ["/", "/review", "/drones/skygate/1"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                }
+            }
         }
     }
 
@@ -309,7 +316,7 @@ import Testing
         let directory = TemporaryDirectory()
         let source = try PipelineSource(directory: directory)
         try await makeApp(source).test(.router) { client in
-            for uri in ["/", "/drones/skygate/1"] {
+            for uri in ["/", "/drones/skygate/1", "/review"] {
                 try await client.execute(uri: uri, method: .get) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)

@@ -46,6 +46,11 @@ final class SwitchableStore: TelemetryStoreWriting, TelemetryStoreReading, Recon
         return try base.writeEvents(events)
     }
     func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] { try base.readEvents(query) }
+    func lastSamples(in timeRangeMicroseconds: Range<UInt64>, dronesMax: Int) throws(StoreError) -> [StoredSample] {
+        try base.lastSamples(in: timeRangeMicroseconds, dronesMax: dronesMax)
+    }
+    func sampleTimeBounds() throws(StoreError) -> ClosedRange<UInt64>? { try base.sampleTimeBounds() }
+    func activity(_ buckets: ActivityBuckets) throws(StoreError) -> [ActivityBucket] { try base.activity(buckets) }
 }
 
 @Suite struct OutageTests {
