@@ -27,7 +27,7 @@ extension Gateway: StatusSource {
             dropped: Dictionary(uniqueKeysWithValues: snapshot.dropped.map { ($0.key.name, $0.value) }),
             balanced: snapshot.isBalanced, samples_stored: snapshot.samplesStored,
             datagrams_received: snapshot.datagramsReceived, bytes_received: snapshot.bytesReceived,
-            kernel_drops: kernelDrops(), ring_capacity: ring.capacity, ring_depth: ring.count,
+            kernel_drops: kernelDrops(), ring_capacity: ring.byteCapacity, ring_depth: ring.count,
             batches_committed: batchesCommittedCount, batches_waiting: batchesWaiting,
             last_batch_samples: lastBatchSampleCount, commit_latency_ms: milliseconds(commitLatency),
             commit_duration_ms: milliseconds(commitDuration), drones: processor.fleet.count,

@@ -29,7 +29,7 @@ public final class Gateway: @unchecked Sendable {
     public let configuration: GatewayConfiguration
     public let limits: ValidLimits
     public let counters = IngestCounters()
-    public let ring: PacketRing
+    public let ring: DatagramRing
     /// HTTP ingest's hand-off to the processor thread (docs/architecture.md, "HTTP ingest").
     public let httpIngest: HTTPIngestQueue
     public let receiver: UDPReceiver
@@ -79,7 +79,7 @@ public final class Gateway: @unchecked Sendable {
             throw GatewayError("--udp: \(error)")
         }
         let limitValues = limits.value
-        ring = PacketRing(capacity: limitValues.ringCapacity, datagramCapacity: limitValues.datagramBytesMax)
+        ring = DatagramRing(byteCapacity: limitValues.ringBytes, datagramCapacity: limitValues.datagramBytesMax)
         httpIngest = HTTPIngestQueue(limits: limits, counters: counters)
         do {
             receiver = try UDPReceiver(address: address, limits: limits, ring: ring, counters: counters)
@@ -174,7 +174,7 @@ public final class Gateway: @unchecked Sendable {
     /// Ready for traffic: socket bound (it is, once constructed), the last commit succeeded, and
     /// the ring is below 90 % full.
     public var isReady: Bool {
-        !commits.lastCommitFailed && !receiver.stopRequested.load(ordering: .relaxed) && ring.count < ring.capacity / 10 * 9
+        !commits.lastCommitFailed && !receiver.stopRequested.load(ordering: .relaxed) && ring.bytesUsed < ring.byteCapacity / 10 * 9
     }
 
     /// Datagrams the kernel dropped on this socket, when readable.
