@@ -133,6 +133,9 @@ public final class DatagramRing: @unchecked Sendable {
         storage.deallocate()
     }
 
+    /// Bytes allocated by `init` (the storage; the indices are a few cache lines more).
+    public var allocatedBytes: Int { byteCapacity }
+
     /// Records published and not yet released (the ring's depth in datagrams); a snapshot from
     /// any thread.
     @inlinable

@@ -44,6 +44,12 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// this thread; it must copy what it needs and return without blocking.
     public var slotTap: ((_ records: DatagramRing.Records, _ count: Int) -> Void)?
 
+    /// Bytes of the scratch columns below and of the fleet table, allocated by `init`.
+    public var scratchBytes: Int {
+        batch.skygate.capacity * (2 * MemoryLayout<Int32>.stride + MemoryLayout<Float>.stride + MemoryLayout<Bool>.stride)
+    }
+    public var fleetBytes: Int { fleet.allocatedBytes }
+
     // Scratch columns for deriving a pass's rows (either protocol's, in turn), allocated once.
     let fromLatitudes: UnsafeMutablePointer<Int32>
     let fromLongitudes: UnsafeMutablePointer<Int32>

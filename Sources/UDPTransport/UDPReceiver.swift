@@ -100,6 +100,11 @@ public final class UDPReceiver: @unchecked Sendable {
         addresses.deallocate()
     }
 
+    /// Bytes of the scratch area and the `recvmmsg` argument arrays, allocated by `init`.
+    public var allocatedBytes: Int {
+        batchDatagramsMax * (limits.datagramBytesMax + MemoryLayout<sockaddr_storage>.stride + MemoryLayout<UnsafeMutableRawPointer?>.stride + 3 * 4)
+    }
+
     /// The port the socket is bound to.
     public var port: UInt16 { boundAddress.port }
 
