@@ -135,7 +135,9 @@ public final class EventEngine {
         zoneSource = zones
         zoneGeneration = zones.generation
         self.zones = zones.zones
+        var bytes = Limits.Events.perBatchMax * MemoryLayout<AlertEvent>.stride
         func column<T>(_ value: T, _ count: Int = capacity) -> UnsafeMutablePointer<T> {
+            bytes += count * MemoryLayout<T>.stride
             let pointer = UnsafeMutablePointer<T>.allocate(capacity: count)
             pointer.initialize(repeating: value, count: count)
             return pointer
@@ -153,7 +155,11 @@ public final class EventEngine {
         eventTokens = column(Limits.Events.perDroneBurst)
         eventTokensRefilledNanoseconds = column(0)
         pending.reserveCapacity(Limits.Events.perBatchMax)
+        allocatedBytes = bytes
     }
+
+    /// Bytes of the per-drone columns and the pending events, allocated by `init`.
+    public let allocatedBytes: Int
 
     deinit {
         known.deallocate(); protocols.deallocate(); numbers.deallocate(); flags.deallocate()

@@ -2,8 +2,7 @@ import PacketRing
 import Telemetry
 
 /// The gateway's flight recorder (`serve --record DIR`): the batch processor's tap copies every
-/// datagram it took from the packet ring into this recorder's own ring before releasing the
-/// slots; a dedicated recorder thread (`RecordingDrain`) compresses and writes them into a
+/// datagram it took from the packet ring into this recorder's own ring before releasing them; a dedicated recorder thread (`RecordingDrain`) compresses and writes them into a
 /// rotating directory of recordings (`RecordingDirectoryWriter`).
 ///
 /// It never slows the receive thread (which it never touches) and never blocks the processor:
@@ -15,6 +14,8 @@ public final class FlightRecorder: @unchecked Sendable {
     // read only its immutable `directory`, `options` and `counters` (atomics).
     let drain: RecordingDrain
     let writer: RecordingDirectoryWriter
+    /// The tap's scratch for one sender in portable form (processor thread only).
+    private let sourceScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: RecordedSource.bytesMax, alignment: 8)
 
     /// Written into every recording's header.
     public static let gatewayVersion = "skygate 0.1"
@@ -26,9 +27,11 @@ public final class FlightRecorder: @unchecked Sendable {
     ) throws(RecordingError) {
         let limits = validLimits.value
         writer = try RecordingDirectoryWriter(directory: directory, gatewayVersion: Self.gatewayVersion, options: options)
-        let ring = PacketRing(capacity: limits.recordingRingCapacity, datagramCapacity: limits.datagramBytesMax)
+        let ring = DatagramRing(byteCapacity: limits.recordingRingBytes, datagramCapacity: limits.datagramBytesMax)
         drain = RecordingDrain(ring: ring, sink: writer, sourceForm: .portable, onFailure: onFailure)
     }
+
+    deinit { sourceScratch.deallocate() }
 
     public var datagramsRecorded: UInt64 { drain.datagramsRecorded }
     /// Bytes of the datagrams recorded, as received (before compression).
@@ -47,32 +50,34 @@ public final class FlightRecorder: @unchecked Sendable {
     public var files: RecordingDirectoryCounters { writer.counters }
     /// The directory budget (`--record-max-mib`) in bytes.
     public var directoryBytesMax: Int { writer.options.directoryBytesMax }
-    /// Datagrams copied by the tap and not yet written, and the ring's slots.
+    /// Datagrams copied by the tap and not yet written, and the ring's bytes.
     public var ringDepth: Int { drain.ring.count }
-    public var ringCapacity: Int { drain.ring.capacity }
+    public var ringCapacity: Int { drain.ring.byteCapacity }
 
-    /// The processor's tap: copies the first `count` of `slots` (in the portable source form) into
-    /// the recorder's ring. Processor thread only; never blocks, allocates nothing.
-    public func copy(_ slots: PacketRing.Slots, count: Int) {
+    /// The processor's tap: copies the first `count` of `records` (in the portable source form)
+    /// into the recorder's ring. Processor thread only; never blocks, allocates nothing.
+    public func copy(_ records: DatagramRing.Records, count: Int) {
         guard count > 0 else { return }
         guard !drain.isFailed else {
             drain.countNotRecorded(count, because: .writeFailed)
             return
         }
         let ring = drain.ring
-        let free = ring.freeSlots(upTo: count)
-        for index in 0..<free.count {
-            let from = slots[index]
-            let to = free[index]
-            let length = min(from.byteCount, to.datagramCapacity)
-            to.datagramBuffer.baseAddress!.copyMemory(from: from.datagramBuffer.baseAddress!, byteCount: length)
-            to.byteCount = length
-            to.isTruncated = from.isTruncated || length < from.byteCount
-            to.receiveTimestampNanoseconds = from.receiveTimestampNanoseconds
-            to.sourceAddressLength = RecordedSource.compact(sockaddr: from.sourceAddress, into: to.sourceAddressBuffer)
+        var copied = 0
+        for record in records {
+            guard copied < count else { break }
+            let length = RecordedSource.compact(sockaddr: record.sourceAddress, into: sourceScratch)
+            let datagram = record.datagram
+            let kept = UnsafeRawBufferPointer(rebasing: datagram[0..<min(datagram.count, ring.datagramCapacity)])
+            guard
+                ring.append(
+                    datagram: kept, source: UnsafeRawBufferPointer(rebasing: sourceScratch[0..<length]),
+                    timestamp: record.receiveTimestampNanoseconds, isTruncated: record.isTruncated || kept.count < datagram.count)
+            else { break }
+            copied += 1
         }
-        ring.publish(count: free.count)
-        if free.count < count { drain.countNotRecorded(count - free.count, because: .ringFull) }
+        ring.publish()
+        if copied < count { drain.countNotRecorded(count - copied, because: .ringFull) }
     }
 
     /// The recorder thread's body: writes what the tap copied until `requestStop()`, then what is

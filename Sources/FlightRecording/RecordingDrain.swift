@@ -38,7 +38,7 @@ public final class RecordingDrain: @unchecked Sendable {
         }
     }
 
-    public let ring: PacketRing
+    public let ring: DatagramRing
     let sink: any RecordingSink
     let sourceForm: SourceForm
     let onFailure: @Sendable (RecordingError) -> Void
@@ -53,7 +53,7 @@ public final class RecordingDrain: @unchecked Sendable {
     private let sourceScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: RecordedSource.bytesMax, alignment: 8)
 
     public init(
-        ring: PacketRing, sink: any RecordingSink, sourceForm: SourceForm,
+        ring: DatagramRing, sink: any RecordingSink, sourceForm: SourceForm,
         onFailure: @escaping @Sendable (RecordingError) -> Void = { _ in }
     ) {
         self.ring = ring
@@ -99,7 +99,7 @@ public final class RecordingDrain: @unchecked Sendable {
     public func run() {
         // Bounded by the stop protocol: after `stopRequested` the ring only empties.
         while true {
-            let slots = ring.filledSlots(upTo: Limits.Recording.writeBatchDatagrams)
+            let slots = ring.filledRecords(upTo: Limits.Recording.writeBatchDatagrams)
             if !isFailed {
                 write(slots, nowNanoseconds: SystemClock.realtimeNanoseconds())
             } else if !slots.isEmpty {
@@ -116,7 +116,7 @@ public final class RecordingDrain: @unchecked Sendable {
         }
     }
 
-    private func write(_ slots: PacketRing.Slots, nowNanoseconds now: UInt64) {
+    private func write(_ slots: DatagramRing.Records, nowNanoseconds now: UInt64) {
         do throws(RecordingError) {
             var bytes = 0
             for slot in slots {
@@ -133,7 +133,7 @@ public final class RecordingDrain: @unchecked Sendable {
         }
     }
 
-    private func portableSource(of slot: PacketRing.Slot) -> UnsafeRawBufferPointer {
+    private func portableSource(of slot: DatagramRing.Record) -> UnsafeRawBufferPointer {
         switch sourceForm {
         case .portable:
             return slot.sourceAddress

@@ -11,6 +11,7 @@ import PostgresStore
 import StatusServer
 import Telemetry
 import TelemetryStore
+import UDPTransport
 import Webhooks
 
 extension Gateway: StatusSource {
@@ -27,7 +28,7 @@ extension Gateway: StatusSource {
             dropped: Dictionary(uniqueKeysWithValues: snapshot.dropped.map { ($0.key.name, $0.value) }),
             balanced: snapshot.isBalanced, samples_stored: snapshot.samplesStored,
             datagrams_received: snapshot.datagramsReceived, bytes_received: snapshot.bytesReceived,
-            kernel_drops: kernelDrops(), ring_capacity: ring.capacity, ring_depth: ring.count,
+            kernel_drops: kernelDrops(), ring_capacity: ring.byteCapacity, ring_depth: ring.count,
             batches_committed: batchesCommittedCount, batches_waiting: batchesWaiting,
             last_batch_samples: lastBatchSampleCount, commit_latency_ms: milliseconds(commitLatency),
             commit_duration_ms: milliseconds(commitDuration), drones: processor.fleet.count,
@@ -50,6 +51,7 @@ extension Gateway: StatusSource {
         report.recorder = recorder.map(Self.recorderReport)
         report.events = eventsReport()
         report.webhooks = webhooks.map { Self.webhooksReport($0.snapshot()) }
+        report.memory = memoryReport()
         return report
     }
 
@@ -170,5 +172,21 @@ extension Gateway: StatusSource {
             }
         }
         return found ? total : nil
+    }
+}
+
+extension Gateway {
+    /// The start-up division of memory, with the resident set now and at its peak.
+    func memoryReport() -> StatsReport.Memory {
+        var memory = memoryAtStart
+        if let status = readProcFile("/proc/self/status") {
+            for line in status.split(separator: "\n") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count >= 2, let kib = Int(fields[1]) else { continue }
+                if fields[0] == "VmRSS:" { memory.resident_bytes = kib << 10 }
+                if fields[0] == "VmHWM:" { memory.resident_peak_bytes = kib << 10 }
+            }
+        }
+        return memory
     }
 }

@@ -29,7 +29,7 @@ public final class Gateway: @unchecked Sendable {
     public let configuration: GatewayConfiguration
     public let limits: ValidLimits
     public let counters = IngestCounters()
-    public let ring: PacketRing
+    public let ring: DatagramRing
     /// HTTP ingest's hand-off to the processor thread (docs/architecture.md, "HTTP ingest").
     public let httpIngest: HTTPIngestQueue
     public let receiver: UDPReceiver
@@ -52,6 +52,9 @@ public final class Gateway: @unchecked Sendable {
     private let webhookTask = Mutex<Task<Void, Never>?>(nil)
     public let startedNanoseconds = SystemClock.realtimeNanoseconds()
     let logger: Logger
+    /// How memory divided at start-up, bytes per component (`/api/stats` → `memory`, the
+    /// start-up log line).
+    public let memoryAtStart: StatsReport.Memory
     /// What the startup log says when ingest accepts unauthenticated frames (nil when it does not).
     public let authenticationWarning: String?
 
@@ -79,7 +82,7 @@ public final class Gateway: @unchecked Sendable {
             throw GatewayError("--udp: \(error)")
         }
         let limitValues = limits.value
-        ring = PacketRing(capacity: limitValues.ringCapacity, datagramCapacity: limitValues.datagramBytesMax)
+        ring = DatagramRing(byteCapacity: limitValues.ringBytes, datagramCapacity: limitValues.datagramBytesMax)
         httpIngest = HTTPIngestQueue(limits: limits, counters: counters)
         do {
             receiver = try UDPReceiver(address: address, limits: limits, ring: ring, counters: counters)
@@ -87,9 +90,9 @@ public final class Gateway: @unchecked Sendable {
             throw GatewayError("--udp \(configuration.udpAddress): \(error)")
         }
         let store: any TelemetryStoring
+        var request = configuration.storeRequest
+        request.options.batchRowsMaximum = 2 * limitValues.commitSamplesMax  // one part per protocol
         do {
-            var request = configuration.storeRequest
-            request.options.batchRowsMaximum = 2 * limitValues.commitSamplesMax  // one part per protocol
             store = try StoreOpener.open(request, logger: logger)
         } catch {
             throw GatewayError("--db \(configuration.storeRequest.displayName): \(error)")
@@ -112,6 +115,13 @@ public final class Gateway: @unchecked Sendable {
             limits: limits, counters: counters, authenticator: authenticator, verifier: verifier, batch: commits.firstBatch)
         processLoop = ProcessLoop(processor: processor, sink: commits, observer: events)
         recorder = try Self.makeRecorder(configuration: configuration, limits: limits, processor: processor, logger: logger)
+        memoryAtStart = StatsReport.Memory(
+            packet_ring: ring.allocatedBytes, http_ingest_ring: httpIngest.ring.allocatedBytes,
+            receive_scratch: receiver.allocatedBytes, commit_batches: commits.allocatedBytes,
+            processor_scratch: processor.scratchBytes, fleet_table: processor.fleetBytes, event_engine: events.engine.allocatedBytes,
+            store_buffers: request.isPostgres ? 0 : TelemetryStore.writerBufferBytes(options: request.options),
+            recorder_ring: recorder?.ringCapacity ?? 0,
+            sqlite_page_cache_max: request.isPostgres ? 0 : request.options.cacheSizeKiB << 10)
     }
 
     /// The UDP port actually bound (useful with port 0).
@@ -130,7 +140,11 @@ public final class Gateway: @unchecked Sendable {
         if let recorder { recorderThread = ThreadHandle.start(name: "skygate-record") { recorder.run() } }
         if let webhooks { webhookTask.withLock { $0 = Task { await webhooks.run() } } }
         sharedFleet?.start()
-        logger.info("gateway started", metadata: ["udp": "\(receiver.boundAddress)", "db": "\(configuration.storeRequest.displayName)"])
+        logger.info(
+            "gateway started",
+            metadata: [
+                "udp": "\(receiver.boundAddress)", "db": "\(configuration.storeRequest.displayName)", "memory": "\(memoryAtStart.logText)",
+            ])
     }
 
     /// Stops receiving, drains the ring, commits the last batch, checkpoints the WAL and closes
@@ -174,7 +188,7 @@ public final class Gateway: @unchecked Sendable {
     /// Ready for traffic: socket bound (it is, once constructed), the last commit succeeded, and
     /// the ring is below 90 % full.
     public var isReady: Bool {
-        !commits.lastCommitFailed && !receiver.stopRequested.load(ordering: .relaxed) && ring.count < ring.capacity / 10 * 9
+        !commits.lastCommitFailed && !receiver.stopRequested.load(ordering: .relaxed) && ring.bytesUsed < ring.byteCapacity / 10 * 9
     }
 
     /// Datagrams the kernel dropped on this socket, when readable.

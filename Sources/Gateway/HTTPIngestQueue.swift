@@ -3,18 +3,18 @@ import Synchronization
 import Telemetry
 
 /// The hand-off from HTTP ingest (`POST /api/telemetry`) to the batch processor: a second, small
-/// `PacketRing` that the processor thread drains beside the UDP ring (docs/architecture.md,
+/// `DatagramRing` that the processor thread drains beside the UDP ring (docs/architecture.md,
 /// "HTTP ingest"). The ring is single-producer, and HTTP handlers run concurrently, so producers
-/// take `lock` for the copy into the slots (a few µs per body; never held by the processor).
+/// take `lock` for the copy into the ring (a few µs per body; never held by the processor).
 /// The processor stays the only thread that decodes, de-duplicates and touches the fleet.
 public final class HTTPIngestQueue: Sendable {
-    let ring: PacketRing
+    let ring: DatagramRing
     let counters: IngestCounters
     private let lock = Mutex<Bool>(false)  // true once closed: nothing more may enter
 
-    /// A ring of `Limits.httpIngestRingCapacity` slots of `datagramBytesMax` bytes.
+    /// A ring of `Limits.httpIngestRingBytes` for datagrams of up to `datagramBytesMax` bytes.
     init(limits: ValidLimits, counters: IngestCounters) {
-        ring = PacketRing(capacity: limits.value.httpIngestRingCapacity, datagramCapacity: limits.value.datagramBytesMax)
+        ring = DatagramRing(byteCapacity: limits.value.httpIngestRingBytes, datagramCapacity: limits.value.datagramBytesMax)
         self.counters = counters
     }
 
@@ -23,22 +23,25 @@ public final class HTTPIngestQueue: Sendable {
     /// (`ring_full`), one unit per datagram, as a UDP datagram would be.
     func push(_ datagrams: [[UInt8]], nowNanoseconds: UInt64) -> Bool {
         lock.withLock { closed in
-            let slots = closed ? ring.freeSlots(upTo: 0) : ring.freeSlots(upTo: datagrams.count)
-            guard slots.count == datagrams.count, !closed else {
+            var fits = !closed
+            if fits {
                 for datagram in datagrams {
-                    counters.countDatagram(bytes: datagram.count)
-                    counters.countDropped(.ringFull)
+                    precondition(datagram.count <= ring.datagramCapacity, "ingest datagram larger than the ring's datagrams")
+                    fits = datagram.withUnsafeBytes { bytes in
+                        ring.append(datagram: bytes, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: nowNanoseconds)
+                    }
+                    if !fits { break }
                 }
+            }
+            for datagram in datagrams {
+                counters.countDatagram(bytes: datagram.count)
+                if !fits { counters.countDropped(.ringFull) }
+            }
+            guard fits else {
+                ring.discardAppended()
                 return false
             }
-            for (index, datagram) in datagrams.enumerated() {
-                precondition(datagram.count <= ring.datagramCapacity, "ingest datagram larger than a slot")
-                counters.countDatagram(bytes: datagram.count)
-                datagram.withUnsafeBytes { bytes in
-                    slots[index].store(bytes: bytes, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: nowNanoseconds)
-                }
-            }
-            ring.publish(count: datagrams.count)
+            ring.publish()
             return true
         }
     }

@@ -39,10 +39,16 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     public private(set) var batch: TelemetryBatch
     /// When the current batch received its first unit (ns, the caller's clock), for the interval.
     public private(set) var batchOpenedNanoseconds: UInt64?
-    /// Sees the slots each `drain` pass took (the first `count`), before they are released: the
-    /// flight recorder's tap (docs/architecture.md, "Recording"). Called once per pass on this
-    /// thread; it must copy what it needs and return without blocking.
-    public var slotTap: ((_ slots: PacketRing.Slots, _ count: Int) -> Void)?
+    /// Sees the records each `drain` pass took (the first `count`), before they are released:
+    /// the flight recorder's tap (docs/architecture.md, "Recording"). Called once per pass on
+    /// this thread; it must copy what it needs and return without blocking.
+    public var slotTap: ((_ records: DatagramRing.Records, _ count: Int) -> Void)?
+
+    /// Bytes of the scratch columns below and of the fleet table, allocated by `init`.
+    public var scratchBytes: Int {
+        batch.skygate.capacity * (2 * MemoryLayout<Int32>.stride + MemoryLayout<Float>.stride + MemoryLayout<Bool>.stride)
+    }
+    public var fleetBytes: Int { fleet.allocatedBytes }
 
     // Scratch columns for deriving a pass's rows (either protocol's, in turn), allocated once.
     let fromLatitudes: UnsafeMutablePointer<Int32>
@@ -114,9 +120,9 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
 
     /// Takes up to `Limits.drainBatchDatagrams` datagrams from the ring and processes them, as
     /// long as the batch has room for another datagram. Returns how many were taken.
-    public func drain(_ ring: PacketRing, nowNanoseconds: UInt64) -> Int {
+    public func drain(_ ring: DatagramRing, nowNanoseconds: UInt64) -> Int {
         guard hasRoomForDatagram else { return 0 }
-        let slots = ring.filledSlots(upTo: limits.drainBatchDatagrams)
+        let slots = ring.filledRecords(upTo: limits.drainBatchDatagrams)
         guard !slots.isEmpty else { return 0 }
         let passStart = batch.skygate.count
         let mavlinkPassStart = batch.mavlink.count

@@ -18,6 +18,9 @@ public final class FleetState: Sendable {
         lock.withLock { _ in body(table) }
     }
 
+    /// Bytes of the fleet table, allocated at start-up (`Limits.dronesMax` rows).
+    public var allocatedBytes: Int { table.allocatedBytes }
+
     /// Drones known so far.
     public var count: Int { lock.withLock { _ in table.count } }
 

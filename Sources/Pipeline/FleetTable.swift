@@ -26,6 +26,10 @@ final class FleetTable {
     /// new drone is refused without scanning the rows again.
     private var noEvictionBeforeNanoseconds: UInt64 = 0
 
+    /// Bytes of the columns and the hash index, allocated by `init`: ~500 a row with the default
+    /// 32-frame duplicate window (12 bytes a remembered frame).
+    let allocatedBytes: Int
+
     // Hash index: slot -> row + 1 (0 = empty).
     private let slotMask: Int
     private let slots: UnsafeMutablePointer<Int32>
@@ -70,7 +74,9 @@ final class FleetTable {
         var slotCount = 1
         while slotCount < capacity * 2 { slotCount <<= 1 }
         slotMask = slotCount - 1
+        var bytes = 0
         func column<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            bytes += count * MemoryLayout<T>.stride
             let pointer = UnsafeMutablePointer<T>.allocate(capacity: count)
             pointer.initialize(repeating: value, count: count)
             return pointer
@@ -101,6 +107,7 @@ final class FleetTable {
         lastClimbRates = column(capacity, 0)
         distancesFlown = column(capacity, 0)
         hasFix = column(capacity, false)
+        allocatedBytes = bytes
     }
 
     deinit {

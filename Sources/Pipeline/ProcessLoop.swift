@@ -43,7 +43,7 @@ public final class ProcessLoop<Authenticator: FrameAuthenticator, Verifier: MAVL
 
     /// One pass over `rings`, in order (a busy socket keeps priority over HTTP ingest): drains
     /// each, hands the batch off when it is due, then the observer's tick. Returns datagrams taken.
-    public func pass(_ rings: [PacketRing], nowNanoseconds now: UInt64) -> Int {
+    public func pass(_ rings: [DatagramRing], nowNanoseconds now: UInt64) -> Int {
         var taken = 0
         for ring in rings {
             taken += processor.drain(ring, nowNanoseconds: now)
@@ -56,7 +56,7 @@ public final class ProcessLoop<Authenticator: FrameAuthenticator, Verifier: MAVL
     /// Runs passes over `rings` on the wall clock until a pass takes nothing and `isFinished`
     /// says the sources are closed and empty; then hands off the last batch. Bounded by the
     /// sources: once they stop, the rings only empty.
-    public func run(_ rings: [PacketRing], isFinished: () -> Bool) {
+    public func run(_ rings: [DatagramRing], isFinished: () -> Bool) {
         while true {
             let now = SystemClock.realtimeNanoseconds()
             if pass(rings, nowNanoseconds: now) == 0 {

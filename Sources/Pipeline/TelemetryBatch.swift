@@ -69,6 +69,12 @@ public final class TelemetryBatch: @unchecked Sendable {
         unitReceiveNanoseconds.initialize(repeating: 0, count: samplesMax)
     }
 
+    /// Bytes a batch of `samplesMax` samples allocates: both parts' columns, each row's fleet row
+    /// and ground speed, and a receive time per unit (112 bytes a sample).
+    public static func allocatedBytes(samplesMax: Int) -> Int {
+        samplesMax * (2 * (SampleColumns.bytesPerRow + MemoryLayout<Int32>.stride + MemoryLayout<Float>.stride) + MemoryLayout<UInt64>.stride)
+    }
+
     deinit {
         skygatePart.deallocate()
         mavlinkPart.deallocate()

@@ -22,7 +22,7 @@ public final class RecordSession: @unchecked Sendable {
         let limits = validLimits.value
         let address: SocketAddress
         do { address = try SocketAddress(parsing: udpAddress, allowingPortZero: true) } catch { throw PlaybackError("--udp: \(error)") }
-        let ring = PacketRing(capacity: limits.recordSessionRingCapacity, datagramCapacity: limits.datagramBytesMax)
+        let ring = DatagramRing(byteCapacity: limits.recordSessionRingBytes, datagramCapacity: limits.datagramBytesMax)
         do {
             receiver = try UDPReceiver(address: address, limits: validLimits, ring: ring, counters: counters)
         } catch {

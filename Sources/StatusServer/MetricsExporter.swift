@@ -96,7 +96,7 @@ final class MetricsExporter: Sendable {
                 gauge("drones", "count", "Drones seen, per protocol.", labels: labels).set(to: Double(sums.drones))
             }
             gauge("ring_depth", "slots", "Datagrams waiting in the packet ring.").set(to: Double(report.ring_depth))
-            gauge("ring_capacity", "slots", "Slots of the packet ring.").set(to: Double(report.ring_capacity))
+            gauge("ring_capacity", "bytes", "Bytes of the packet ring (datagrams stored by their size).").set(to: Double(report.ring_capacity))
             gauge("batches_waiting", "count", "Full batches waiting for the writer.").set(to: Double(report.batches_waiting))
             gauge("last_batch", "samples", "Samples in the last committed batch.").set(to: Double(report.last_batch_samples))
             gauge("database", "bytes", "Database file and WAL size.").set(to: Double(report.database_bytes ?? 0))
@@ -185,7 +185,7 @@ final class MetricsExporter: Sendable {
         gauge("recorder_directory_max", "bytes", "The recording directory's budget.").set(to: Double(recorder.directory_bytes_max))
         gauge("recorder_current_file", "bytes", "Bytes of the recording file being written.").set(to: Double(recorder.current_file_bytes))
         gauge("recorder_ring_depth", "slots", "Datagrams waiting in the recorder's ring.").set(to: Double(recorder.ring_depth))
-        gauge("recorder_ring_capacity", "slots", "Slots of the recorder's ring.").set(to: Double(recorder.ring_capacity))
+        gauge("recorder_ring_capacity", "bytes", "Bytes of the recorder's ring.").set(to: Double(recorder.ring_capacity))
         gauge("recorder_failed", "bool", "1 after a write failed and recording stopped.").set(to: recorder.failure == nil ? 0 : 1)
     }
 

@@ -59,6 +59,8 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var events: Events?
     /// Webhook delivery, per endpoint and in sum; nil without `--webhook`.
     public var webhooks: Webhooks?
+    /// How memory divides at start-up, bytes per component (nil from a source without one).
+    public var memory: Memory?
     /// The HTTP side's guards (docs/security.md, "HTTP"); nil from a source without a server.
     public var http: HTTP?
     /// Rates over the last 1, 5 and 15 minutes (keys "1m", "5m", "15m"), from the per-second

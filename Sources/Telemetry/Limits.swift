@@ -11,9 +11,13 @@
 ///
 /// Help texts of the command line print these values, so a default is written once.
 public struct Limits: Sendable, Equatable {
-    /// Slots in each packet ring (a power of two). At ~240k datagrams/s this absorbs ~0.25 s of
-    /// backlog while a commit runs.
-    public var ringCapacity: Int = 65_536
+    /// Bytes of the packet ring (a power of two): datagrams are stored by their size, a record
+    /// of 24 bytes of header, the sender's address (16 bytes for IPv4, 28 for IPv6) and the
+    /// datagram, rounded to 8 (`DatagramRing`). The simulator's datagrams are 60 bytes (one
+    /// sample), so a record is 104 bytes and 8 MiB hold ~80,000 of them: more than the 65,536
+    /// fixed slots of 2,240 bytes it replaces (147 MiB) held, ~0.3 s of backlog at ~240k
+    /// datagrams/s while a commit runs. Datagrams of 2,048 bytes fill it ~20 times sooner.
+    public var ringBytes: Int = 8 << 20
     /// Bytes one ring slot holds. Larger datagrams are rejected as `oversized`. 2,048 covers every
     /// Skygate frame (1,076) and a MAVLink 2 frame (280) several times over.
     public var datagramBytesMax: Int = 2_048
@@ -25,8 +29,13 @@ public struct Limits: Sendable, Equatable {
 
     /// Datagrams a batch processor takes from the ring per pass.
     public var drainBatchDatagrams: Int = 1_024
-    /// Samples one commit batch holds; a batch is committed when it is this full...
-    public var commitSamplesMax: Int = 65_536
+    /// Samples one commit batch holds; a batch is committed when it is this full... A batch
+    /// takes 112 bytes a sample (both protocols' columns, the fleet row and ground speed of each,
+    /// a receive time per unit), and `commitBatchesInFlight + 1` of them are allocated, with a
+    /// sort buffer and a block buffer of twice as many rows in the store: 16,384 samples make
+    /// 1.75 MiB a batch, and at the ~240k samples/s of a flood still only ~15 commits a second
+    /// (65,536 took 7 MiB a batch, 21 MiB for three).
+    public var commitSamplesMax: Int = 16_384
     /// ...or when its oldest sample has waited this long, whichever comes first.
     public var commitInterval: Duration = .milliseconds(250)
     /// Commit batches in flight between the processor and the store writer (double buffering).
@@ -49,16 +58,19 @@ public struct Limits: Sendable, Equatable {
     /// imports (`ProcessLoop.feed`) keep their history and are not checked.
     public var sampleAgeMax: Duration = .seconds(86_400)
 
-    /// Slots between the batch processor's recording tap and the recorder thread (2,240 bytes
-    /// each, like the packet ring's): 16,384 absorb about 70 ms of a full-rate burst while a
-    /// chunk is written.
-    public var recordingRingCapacity: Int = 16_384
-    /// Packet ring slots of `skygate record`, which has no batch processor behind its ring.
-    public var recordSessionRingCapacity: Int = 16_384
-    /// Slots of HTTP ingest's ring (`POST /api/telemetry`): 256 slots of `datagramBytesMax` hold
-    /// four 64 KiB bodies at once, and the processor empties it within one pass
-    /// (`drainBatchDatagrams`). It must hold at least one whole body.
-    public var httpIngestRingCapacity: Int = 256
+    /// Bytes of the ring between the batch processor's recording tap and the recorder thread
+    /// (records as in `ringBytes`, the address in its 6- or 18-byte portable form, so 96 bytes
+    /// a one-sample datagram): 2 MiB hold ~21,800 datagrams, about 80 ms of a full-rate burst
+    /// while a chunk is written (the 16,384 slots of 2,240 bytes it replaces took 35 MiB).
+    public var recordingRingBytes: Int = 2 << 20
+    /// Bytes of the packet ring of `skygate record`, which has no batch processor behind it:
+    /// 4 MiB hold ~40,000 one-sample datagrams.
+    public var recordSessionRingBytes: Int = 4 << 20
+    /// Bytes of HTTP ingest's ring (`POST /api/telemetry`): a 64 KiB body packs into datagrams of
+    /// up to `datagramBytesMax` and takes ~70 KiB of records, so 256 KiB hold three bodies at
+    /// once, and the processor empties it within one pass (`drainBatchDatagrams`). It must hold
+    /// two bodies' bytes, so one whole body always fits in an empty ring.
+    public var httpIngestRingBytes: Int = 256 << 10
 
     /// HTTP: how long a connection may take to deliver a whole request (head and body) after it
     /// opens or after its last response ends; a connection that is idle, or that trickles bytes,
@@ -85,18 +97,21 @@ public struct Limits: Sendable, Equatable {
     public func problems() -> [String] {
         var problems: [String] = []
         func isPowerOfTwo(_ value: Int) -> Bool { value >= 2 && value & (value - 1) == 0 }
-        if !isPowerOfTwo(ringCapacity) || ringCapacity > Self.ringCapacityMax {
-            problems.append("ringCapacity \(ringCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
+        for (name, bytes) in [
+            ("ringBytes", ringBytes), ("recordingRingBytes", recordingRingBytes), ("recordSessionRingBytes", recordSessionRingBytes),
+            ("httpIngestRingBytes", httpIngestRingBytes),
+        ] where !isPowerOfTwo(bytes) || bytes < ringBytesMin || bytes > Self.ringBytesMax {
+            problems.append(
+                "\(name) \(bytes) must be a power of two in \(ringBytesMin)...\(Self.ringBytesMax) (two of the largest records)")
         }
         if datagramBytesMax < 280 || datagramBytesMax > 65_536 {
             problems.append("datagramBytesMax \(datagramBytesMax) must be in 280...65536 (a MAVLink 2 frame is 280 bytes)")
         }
-        if receiveBatchDatagrams < 1 || receiveBatchDatagrams > Transport.datagramsPerCallMax || receiveBatchDatagrams > ringCapacity {
-            problems.append(
-                "receiveBatchDatagrams \(receiveBatchDatagrams) must be in 1...\(Transport.datagramsPerCallMax) and at most ringCapacity")
+        if receiveBatchDatagrams < 1 || receiveBatchDatagrams > Transport.datagramsPerCallMax {
+            problems.append("receiveBatchDatagrams \(receiveBatchDatagrams) must be in 1...\(Transport.datagramsPerCallMax)")
         }
-        if drainBatchDatagrams < 1 || drainBatchDatagrams > ringCapacity {
-            problems.append("drainBatchDatagrams \(drainBatchDatagrams) must be in 1...ringCapacity")
+        if drainBatchDatagrams < 1 || drainBatchDatagrams > Self.drainBatchDatagramsMax {
+            problems.append("drainBatchDatagrams \(drainBatchDatagrams) must be in 1...\(Self.drainBatchDatagramsMax)")
         }
         if commitSamplesMax > 1 << 22 {
             problems.append("commitSamplesMax \(commitSamplesMax) must be at most 4194304")
@@ -126,18 +141,8 @@ public struct Limits: Sendable, Equatable {
         if sampleAgeMax < .zero || sampleAgeMax > .seconds(Self.sampleAgeMaxSecondsMax) {
             problems.append("sampleAgeMax \(sampleAgeMax) must be in 0 (off)...\(Self.sampleAgeMaxSecondsMax / 3_600) hours")
         }
-        if !isPowerOfTwo(recordingRingCapacity) || recordingRingCapacity > Self.ringCapacityMax {
-            problems.append("recordingRingCapacity \(recordingRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
-        }
-        if !isPowerOfTwo(recordSessionRingCapacity) || recordSessionRingCapacity > Self.ringCapacityMax {
-            problems.append(
-                "recordSessionRingCapacity \(recordSessionRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
-        }
-        if !isPowerOfTwo(httpIngestRingCapacity) || httpIngestRingCapacity > Self.ringCapacityMax {
-            problems.append("httpIngestRingCapacity \(httpIngestRingCapacity) must be a power of two in 2...\(Self.ringCapacityMax)")
-        }
-        if httpIngestRingCapacity * datagramBytesMax < Status.ingestBodyBytesMax {
-            problems.append("httpIngestRingCapacity \(httpIngestRingCapacity) slots must hold one whole ingest body (\(Status.ingestBodyBytesMax) bytes)")
+        if httpIngestRingBytes < 2 * Status.ingestBodyBytesMax {
+            problems.append("httpIngestRingBytes \(httpIngestRingBytes) must hold two ingest bodies (\(2 * Status.ingestBodyBytesMax) bytes)")
         }
         if httpIdleTimeout < .seconds(1) || httpIdleTimeout > .seconds(3_600) {
             problems.append("httpIdleTimeout \(httpIdleTimeout) must be in 1 s...1 h")
@@ -154,8 +159,17 @@ public struct Limits: Sendable, Equatable {
     /// Largest `sampleAgeMax` (seconds): ten years, well inside the range of sample times.
     public static let sampleAgeMaxSecondsMax: Int64 = 10 * 366 * 86_400
 
-    /// Largest packet ring (slots): 4 Mi slots of 2 KiB is already 8 GiB.
-    public static let ringCapacityMax = 1 << 22
+    /// Largest ring (bytes): 1 GiB, millions of datagrams.
+    public static let ringBytesMax = 1 << 30
+    /// Smallest ring for `datagramBytesMax`: two of the largest records (24 bytes of header, a
+    /// 128-byte address, the datagram), as `DatagramRing` needs; rounded to a power of two.
+    public var ringBytesMin: Int {
+        var bytes = 64
+        while bytes < 2 * (24 + 128 + datagramBytesMax + 7) { bytes <<= 1 }
+        return bytes
+    }
+    /// Most datagrams a batch processor takes per pass.
+    public static let drainBatchDatagramsMax = 65_536
 
     /// Earliest sample time accepted: 2000-01-01T00:00:00Z in µs. Anything older is a drone with
     /// no clock yet (GPS time not acquired), counted `timestamp_out_of_range`.
@@ -278,6 +292,11 @@ extension Limits {
         public static let busyTimeout: Duration = .seconds(5)
         /// Page cache of a read-only connection for one track request.
         public static let readerCacheKiB = 2_048
+        /// Page cache of the writer's connection: a commit appends recent blocks and chunks at
+        /// the end of their tables and touches a few index pages, so 8 MiB (2,048 pages of 4 KiB)
+        /// holds the working set; 64 MiB grew the gateway's peak RSS by up to 64 MiB under a
+        /// flood for no measured gain.
+        public static let writerCacheKiB = 8_192
     }
 
     /// The PostgreSQL store (`serve --db postgres://...`).

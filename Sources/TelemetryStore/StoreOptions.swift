@@ -4,7 +4,7 @@ public struct StoreOptions: Sendable {
     /// Rows one `write` may hold at most; the sort permutation is preallocated for this many.
     public var batchRowsMaximum: Int = 131_072
     /// SQLite page cache, in KiB (`PRAGMA cache_size = -N`).
-    public var cacheSizeKiB: Int = 65_536
+    public var cacheSizeKiB: Int = Limits.Store.writerCacheKiB
     /// How long a statement waits for another connection's lock before failing.
     public var busyTimeout: Duration = Limits.Store.busyTimeout
     /// WAL pages after which a commit runs a passive checkpoint (`PRAGMA wal_autocheckpoint`).

@@ -25,11 +25,19 @@ public final class SampleColumns {
     @usableFromInline let satellitesStorage: UnsafeMutablePointer<UInt8>
     @usableFromInline let statusStorage: UnsafeMutablePointer<UInt32>
 
+    /// Bytes of column storage per row (the sum of the fourteen columns' element sizes).
+    public static let bytesPerRow = 44
+
+    /// Bytes of column storage, allocated by `init`.
+    public var allocatedBytes: Int { capacity * Self.bytesPerRow }
+
     /// Allocates every column for `capacity` rows, zero-filled so first use does not fault pages.
     public init(capacity: Int) {
         precondition(capacity > 0, "SampleColumns needs a positive capacity")
         self.capacity = capacity
+        var rowBytes = 0
         func column<T: FixedWidthInteger>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+            rowBytes += MemoryLayout<T>.stride
             let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
             pointer.initialize(repeating: 0, count: capacity)
             return pointer
@@ -48,6 +56,7 @@ public final class SampleColumns {
         batteryPercentStorage = column(UInt8.self)
         satellitesStorage = column(UInt8.self)
         statusStorage = column(UInt32.self)
+        assert(rowBytes == Self.bytesPerRow, "SampleColumns.bytesPerRow is \(Self.bytesPerRow), the columns take \(rowBytes)")
     }
 
     deinit {

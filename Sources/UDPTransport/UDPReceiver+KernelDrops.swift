@@ -22,7 +22,7 @@ extension UDPReceiver {
 
 /// Reads a /proc file of at most `Limits.Transport.procFileBytesMax` bytes (bounded:
 /// /proc/net/udp grows with the sockets open).
-func readProcFile(_ path: String) -> String? {
+public func readProcFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

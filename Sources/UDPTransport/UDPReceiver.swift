@@ -6,15 +6,16 @@ import PacketRing
 import Synchronization
 import Telemetry
 
-/// A bound UDP socket and its receive loop: `recvmmsg` straight into the packet ring's free
-/// slots, one receive timestamp per call, every datagram counted. When the ring is full the
-/// datagrams are still read (so the kernel buffer drains) into a scratch area and counted as
-/// `dropped{ring_full}`; the loop never blocks on the ring and never allocates.
+/// A bound UDP socket and its receive loop: `recvmmsg` into a scratch area allocated once, then
+/// each datagram appended to the packet ring by its size (one copy, so the ring never reserves
+/// the largest size per datagram), one receive timestamp per call, every datagram counted. A
+/// datagram the ring has no room for is counted `dropped{ring_full}`; the loop never blocks on
+/// the ring and never allocates.
 public final class UDPReceiver: @unchecked Sendable {
     // @unchecked: the socket descriptor is immutable; the receive loop runs on one thread.
 
     public let limits: Limits
-    public let ring: PacketRing
+    public let ring: DatagramRing
     public let counters: IngestCounters
     /// The socket descriptor.
     let socket: Int32
@@ -25,7 +26,8 @@ public final class UDPReceiver: @unchecked Sendable {
 
     /// Set to stop the loop; it notices within `Limits.Transport.receiveTimeout`.
     public let stopRequested = Atomic<Bool>(false)
-    /// Datagrams read while the ring was full go here and are dropped.
+    /// Where `recvmmsg` puts a batch (`receiveBatchDatagrams` × `datagramBytesMax`) before the
+    /// datagrams are appended to the ring.
     let scratch: UnsafeMutableRawPointer
     // recvmmsg argument arrays, allocated once.
     let bases: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -35,7 +37,7 @@ public final class UDPReceiver: @unchecked Sendable {
     let addresses: UnsafeMutablePointer<sockaddr_storage>
 
     /// Binds a UDP socket to `address` with `SO_RCVBUF` from the limits.
-    public init(address: SocketAddress, limits validLimits: ValidLimits, ring: PacketRing, counters: IngestCounters)
+    public init(address: SocketAddress, limits validLimits: ValidLimits, ring: DatagramRing, counters: IngestCounters)
         throws(SocketError)
     {
         let limits = validLimits.value
@@ -98,6 +100,11 @@ public final class UDPReceiver: @unchecked Sendable {
         addresses.deallocate()
     }
 
+    /// Bytes of the scratch area and the `recvmmsg` argument arrays, allocated by `init`.
+    public var allocatedBytes: Int {
+        batchDatagramsMax * (limits.datagramBytesMax + MemoryLayout<sockaddr_storage>.stride + MemoryLayout<UnsafeMutableRawPointer?>.stride + 3 * 4)
+    }
+
     /// The port the socket is bound to.
     public var port: UInt16 { boundAddress.port }
 
@@ -112,42 +119,46 @@ public final class UDPReceiver: @unchecked Sendable {
     var batchDatagramsMax: Int { min(limits.receiveBatchDatagrams, Int(CSOCKET_BATCH_MAX)) }
 
     /// One `recvmmsg` call of at most `batch` datagrams (and never more than the arrays allocated
-    /// for `Limits.receiveBatchDatagrams`): into ring slots when there is room, else into the
-    /// scratch area. Returns the datagrams received (0 on timeout or error).
+    /// for `Limits.receiveBatchDatagrams`) into the scratch area, then each datagram appended to
+    /// the ring; those it has no room for are counted `dropped{ring_full}`. Returns the datagrams
+    /// received (0 on timeout or error).
     @discardableResult
     public func receiveOnce(batch requested: Int) -> Int {
         let batch = max(1, min(requested, batchDatagramsMax))
-        let slots = ring.freeSlots(upTo: batch)
-        let intoRing = !slots.isEmpty
-        let count = intoRing ? slots.count : batch
-        for index in 0..<count {
-            bases[index] = intoRing ? slots[index].datagramBuffer.baseAddress : scratch + index * limits.datagramBytesMax
-            capacities[index] = UInt32(limits.datagramBytesMax)
+        let datagramBytesMax = limits.datagramBytesMax
+        for index in 0..<batch {
+            bases[index] = scratch + index * datagramBytesMax
+            capacities[index] = UInt32(datagramBytesMax)
         }
         let received = csocket_recvmmsg(
-            socket, bases, capacities, lengths, messageFlags, addresses, UInt32(count), csocket_msg_waitforone())
+            socket, bases, capacities, lengths, messageFlags, addresses, UInt32(batch), csocket_msg_waitforone())
         guard received > 0 else { return 0 }
         let timestamp = SystemClock.realtimeNanoseconds()
         let n = Int(received)
+        var refused = 0
         for index in 0..<n {
-            counters.countDatagram(bytes: Int(lengths[index]))
-        }
-        if intoRing {
-            for index in 0..<n {
-                let slot = slots[index]
-                let truncated = messageFlags[index] & Int32(MSG_TRUNC) != 0
-                slot.byteCount = min(Int(lengths[index]), limits.datagramBytesMax)
-                slot.isTruncated = truncated
-                slot.receiveTimestampNanoseconds = timestamp
-                slot.sourceAddressBuffer.copyMemory(
-                    from: UnsafeRawBufferPointer(start: addresses + index, count: MemoryLayout<sockaddr_storage>.size))
-                slot.sourceAddressLength = MemoryLayout<sockaddr_storage>.size
+            let length = Int(lengths[index])
+            counters.countDatagram(bytes: length)
+            let truncated = messageFlags[index] & Int32(MSG_TRUNC) != 0
+            let datagram = UnsafeRawBufferPointer(start: scratch + index * datagramBytesMax, count: min(length, datagramBytesMax))
+            let source = UnsafeRawBufferPointer(start: addresses + index, count: Self.addressLength(addresses[index]))
+            if !ring.append(datagram: datagram, source: source, timestamp: timestamp, isTruncated: truncated) {
+                refused += 1
             }
-            ring.publish(count: n)
-        } else {
-            counters.countDropped(.ringFull, units: n)
         }
+        ring.publish()
+        if refused > 0 { counters.countDropped(.ringFull, units: refused) }
         return n
+    }
+
+    /// Bytes of a received address worth keeping: its family's `sockaddr`, not the whole
+    /// 128-byte `sockaddr_storage`.
+    static func addressLength(_ address: sockaddr_storage) -> Int {
+        switch Int32(address.ss_family) {
+        case AF_INET: MemoryLayout<sockaddr_in>.size
+        case AF_INET6: MemoryLayout<sockaddr_in6>.size
+        default: MemoryLayout<sockaddr_storage>.size
+        }
     }
 }
 

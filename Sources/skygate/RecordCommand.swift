@@ -23,21 +23,22 @@ struct RecordCommand: ParsableCommand {
     @Option(help: "Recording file to write (created or replaced).") var out: String
     @Option(parsing: .unconditional, help: "Stop after this many seconds (default: run until SIGINT or SIGTERM).")
     var duration: Double?
-    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().recordSessionRingCapacity)).")
-    var ringCapacity: Int = Limits().recordSessionRingCapacity
+    @Option(parsing: .unconditional, help: "Packet ring size in KiB, a power of two (default \(Limits().recordSessionRingBytes >> 10)).")
+    var ringKib: Int = Limits().recordSessionRingBytes >> 10
 
     func validate() throws {
         if let duration, !(duration > 0 && duration <= 86_400 * 7) {
             throw ValidationError("--duration must be above 0 and at most a week of seconds, got \(duration)")
         }
-        guard ringCapacity >= 2, ringCapacity <= Limits.ringCapacityMax, ringCapacity & (ringCapacity - 1) == 0 else {
-            throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got \(ringCapacity)")
+        let kibMin = Limits().ringBytesMin >> 10
+        guard ringKib >= kibMin, ringKib <= Limits.ringBytesMax >> 10, ringKib & (ringKib - 1) == 0 else {
+            throw ValidationError("--ring-kib must be a power of two in \(kibMin)...\(Limits.ringBytesMax >> 10), got \(ringKib)")
         }
     }
 
     func run() throws {
         var limits = Limits()
-        limits.recordSessionRingCapacity = ringCapacity
+        limits.recordSessionRingBytes = ringKib << 10
         let session: RecordSession
         do {
             // The one check of how the limits relate; the session takes the checked value.

@@ -64,7 +64,8 @@ struct GatewayOptions: ParsableArguments {
     var allowUnsignedFromKeyed = false
     @Option(parsing: .unconditional, help: "Refuse samples older than this many hours against the gateway's clock (timestamp_too_old); 0 turns the check off (default \(Limits().sampleAgeMax.components.seconds / 3_600)). Replay and imports are not checked.")
     var sampleAgeMaxHours: Double?
-    @Option(parsing: .unconditional, help: "Packet ring slots, a power of two (default \(Limits().ringCapacity)).") var ringCapacity: Int?
+    @Option(parsing: .unconditional, help: "Packet ring size in KiB, a power of two; datagrams are stored by their size (default \(Limits().ringBytes >> 10)).")
+    var ringKib: Int?
     @Option(parsing: .unconditional, help: "Commit at the latest after this many milliseconds (default \(Limits().commitInterval)).")
     var commitIntervalMs: Int?
     @Option(help: "Record every datagram into this directory (rotating .skyrec files; docs/recording-format.md).")
@@ -138,11 +139,12 @@ struct GatewayOptions: ParsableArguments {
             guard let path else { continue }
             do { try SecretFile.check(path: path, option: option) } catch { throw ValidationError(error.description) }
         }
-        if let text = value("ring-capacity", ringCapacity.map { "\($0)" }) {
-            guard let slots = Int(text), slots >= 2, slots <= Limits.ringCapacityMax, slots & (slots - 1) == 0 else {
-                throw ValidationError("--ring-capacity must be a power of two in 2...\(Limits.ringCapacityMax), got '\(text)'")
+        if let text = value("ring-kib", ringKib.map { "\($0)" }) {
+            let kibMin = configuration.limits.ringBytesMin >> 10
+            guard let kib = Int(text), kib >= kibMin, kib <= Limits.ringBytesMax >> 10, kib & (kib - 1) == 0 else {
+                throw ValidationError("--ring-kib must be a power of two in \(kibMin)...\(Limits.ringBytesMax >> 10), got '\(text)'")
             }
-            configuration.limits.ringCapacity = slots
+            configuration.limits.ringBytes = kib << 10
         }
         if let text = value("sample-age-max-hours", sampleAgeMaxHours.map { "\($0)" }) {
             let hoursMax = Double(Limits.sampleAgeMaxSecondsMax / 3_600)
@@ -247,7 +249,7 @@ struct GatewayOptions: ParsableArguments {
         "access-token-file", "ingest-token", "ingest-token-file", "http-idle-timeout", "http-connections-max", "db-ca-file",
         "zones", "zone-hysteresis-m", "rule-low-battery-percent", "rule-lost-link-seconds", "rule-overspeed-mps",
         "rule-altitude-ceiling-m", "rule-sequence-gap-frames", "rule-gps-fix-lost", "webhook", "webhook-secret-file",
-        "udp", "http", "db", "retain", "sample-age-max-hours", "key-file", "require-authentication", "ring-capacity", "commit-interval-ms", "record",
+        "udp", "http", "db", "retain", "sample-age-max-hours", "key-file", "require-authentication", "ring-kib", "commit-interval-ms", "record",
         "record-max-mib", "spill", "spill-budget-mib", "db-password-file", "gateway-name",
         "mavlink-key-file", "require-signing", "allow-unsigned-from-keyed",
         "access-token", "stale-after", "offline-after", "tile-url",

@@ -9,25 +9,24 @@ import Testing
 /// the recording, never closed, with the rest counted.
 @Suite struct RecordingDrainTests {
     /// Publishes `count` one-byte datagrams (their index) into `ring`, waiting for room.
-    static func publish(_ count: Int, into ring: PacketRing) {
+    static func publish(_ count: Int, into ring: DatagramRing) {
         var next = 0
-        // Bounded: the drain thread frees slots; at most ~10 s of waiting.
+        // Bounded: the drain thread frees room; at most ~10 s of waiting.
         var waits = 0
         while next < count && waits < 10_000 {
-            let slots = ring.freeSlots(upTo: count - next)
-            if slots.isEmpty {
+            let appended = withUnsafeBytes(of: UInt16(next).littleEndian) { bytes in
+                ring.append(datagram: bytes, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: UInt64(next))
+            }
+            if appended {
+                next += 1
+                if next % 50 == 0 { ring.publish() }
+            } else {
+                ring.publish()
                 waits += 1
                 usleep(1_000)
-                continue
             }
-            for slot in slots {
-                withUnsafeBytes(of: UInt16(next).littleEndian) { bytes in
-                    slot.store(bytes: bytes, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: UInt64(next))
-                }
-                next += 1
-            }
-            ring.publish(count: slots.count)
         }
+        ring.publish()
     }
 
     /// Waits (bounded) until `condition` holds; returns whether it did.
@@ -41,7 +40,7 @@ import Testing
     }
 
     @Test func drainWritesEverySlotInOrderAndCloses() {
-        let ring = PacketRing(capacity: 64, datagramCapacity: 2_048)
+        let ring = DatagramRing(byteCapacity: 8_192, datagramCapacity: 2_048)
         let sink = MemorySink()
         let drain = RecordingDrain(ring: ring, sink: sink, sourceForm: .portable)
         let thread = Thread { drain.run() }
@@ -55,7 +54,7 @@ import Testing
     }
 
     @Test func aSinkFailureStopsRecordingAndCountsTheRest() {
-        let ring = PacketRing(capacity: 64, datagramCapacity: 2_048)
+        let ring = DatagramRing(byteCapacity: 8_192, datagramCapacity: 2_048)
         let sink = MemorySink(failAfter: 500)
         let failures = Atomic<Int>(0)
         let drain = RecordingDrain(ring: ring, sink: sink, sourceForm: .portable) { _ in failures.add(1, ordering: .relaxed) }

@@ -58,7 +58,7 @@ struct GatewayRecorderCountersTests {
         #expect(waitUntil { gateway.counters.snapshot().datagramsReceived >= UInt64(summary.totals.datagramsSent) })
         let running = try #require(gateway.statsReport().recorder)
         #expect(running.directory == recordings && running.directory_bytes_max == 32_768)
-        #expect(running.ring_capacity == configuration.limits.recordingRingCapacity)
+        #expect(running.ring_capacity == configuration.limits.recordingRingBytes)
         let final = gateway.stop()
         #expect(final.isBalanced)
 
@@ -126,7 +126,7 @@ struct GatewayRecorderCountersTests {
         #expect(metrics["skygate_recorder_directory_bytes"] == Double(size) && metrics["skygate_recorder_current_file_bytes"] == Double(size))
         #expect(metrics["skygate_recorder_directory_max_bytes"] == Double(600 << 20))
         #expect(metrics["skygate_recorder_ring_depth_slots"] == 0 && metrics["skygate_recorder_failed_bool"] == 0)
-        #expect(metrics["skygate_recorder_ring_capacity_slots"] == Double(recorder["ring_capacity"] as? Int ?? -1))
+        #expect(metrics["skygate_recorder_ring_capacity_bytes"] == Double(recorder["ring_capacity"] as? Int ?? -1))
         #expect(text.contains("# HELP skygate_recorder_datagrams_recorded_total ") && text.contains("# TYPE skygate_recorder_written_bytes_total counter"))
 
         let (exit, output) = server.terminate()

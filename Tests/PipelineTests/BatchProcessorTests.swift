@@ -113,15 +113,16 @@ struct BatchProcessorTests {
     @Test("Draining a ring: truncated datagrams are oversized, unknown first bytes bad_magic, a cut MAVLink frame truncated")
     func drainRing() {
         let (processor, counters) = makeProcessor()
-        let ring = PacketRing(capacity: 8, datagramCapacity: 2_048)
+        let ring = DatagramRing(byteCapacity: 1 << 14, datagramCapacity: 2_048)
         let datagrams: [[UInt8]] = [frame(drone: 1, sequence: 0), [0x00, 1, 2], [0xFD, 0], []]
         for datagram in datagrams {
             _ = datagram.withUnsafeBytes { try? ring.push(bytes: $0, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: Self.now) }
         }
-        let slots = ring.freeSlots(upTo: 1)
-        slots[0].byteCount = 10
-        slots[0].isTruncated = true
-        ring.publish(count: 1)
+        // What the receiver appends for a datagram longer than its buffer: the first bytes, marked.
+        _ = [UInt8](repeating: 0xAA, count: 10).withUnsafeBytes {
+            ring.append(datagram: $0, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: Self.now, isTruncated: true)
+        }
+        ring.publish()
         #expect(processor.drain(ring, nowNanoseconds: Self.now) == 5)
         #expect(ring.isEmpty)
         let snapshot = counters.snapshot()

@@ -49,7 +49,7 @@ struct SampleAgeTests {
         }
     }
 
-    func pushAll(_ datagrams: [[UInt8]], into ring: PacketRing) throws {
+    func pushAll(_ datagrams: [[UInt8]], into ring: DatagramRing) throws {
         for datagram in datagrams {
             _ = try datagram.withUnsafeBytes { try ring.push(bytes: $0, source: UnsafeRawBufferPointer(start: nil, count: 0), timestamp: Self.now) }
         }
@@ -60,7 +60,7 @@ struct SampleAgeTests {
     @Test("Live ingest refuses samples older than a day by default, counted timestamp_too_old; the rest are stored")
     func liveRefusesOld() throws {
         let (loop, sink, counters) = try makeLoop()
-        let ring = PacketRing(capacity: 16, datagramCapacity: 2_048)
+        let ring = DatagramRing(byteCapacity: 1 << 14, datagramCapacity: 2_048)
         try pushAll(frames(agesHours: Self.ages), into: ring)
         _ = loop.pass([ring], nowNanoseconds: Self.now)
         // The ring is empty now: `run`'s first pass takes nothing and hands the batch off.
@@ -75,7 +75,7 @@ struct SampleAgeTests {
     @Test("sampleAgeMax 0 turns the check off on live ingest")
     func checkOff() throws {
         let (loop, sink, counters) = try makeLoop(sampleAgeMax: .zero)
-        let ring = PacketRing(capacity: 16, datagramCapacity: 2_048)
+        let ring = DatagramRing(byteCapacity: 1 << 14, datagramCapacity: 2_048)
         try pushAll(frames(agesHours: Self.ages), into: ring)
         _ = loop.pass([ring], nowNanoseconds: Self.now)
         // The ring is empty now: `run`'s first pass takes nothing and hands the batch off.
@@ -87,7 +87,7 @@ struct SampleAgeTests {
     @Test("A shorter age limit moves the line: with one hour, samples 23 h old are refused too")
     func shorterLimit() throws {
         let (loop, sink, counters) = try makeLoop(sampleAgeMax: .seconds(3_600))
-        let ring = PacketRing(capacity: 16, datagramCapacity: 2_048)
+        let ring = DatagramRing(byteCapacity: 1 << 14, datagramCapacity: 2_048)
         try pushAll(frames(agesHours: Self.ages), into: ring)
         _ = loop.pass([ring], nowNanoseconds: Self.now)
         // The ring is empty now: `run`'s first pass takes nothing and hands the batch off.

@@ -173,7 +173,7 @@ struct RecordingEndToEndTests {
     func recordSession() throws {
         let directory = TemporaryDirectory()
         var limits = Limits()
-        limits.recordSessionRingCapacity = 4_096
+        limits.recordSessionRingBytes = 1 << 20
         let session = try RecordSession(
             udpAddress: "127.0.0.1:0", outputPath: directory.file("session.skyrec"), limits: try ValidLimits(limits))
         session.start()

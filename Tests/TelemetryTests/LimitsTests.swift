@@ -21,7 +21,7 @@ import Testing
     static func breaking(_ name: String) -> Limits {
         var limits = Limits()
         switch name {
-        case "ringCapacity": limits.ringCapacity = 1_000
+        case "ringBytes": limits.ringBytes = 1_000
         case "datagramBytesMax": limits.datagramBytesMax = 100
         case "receiveBatchDatagrams": limits.receiveBatchDatagrams = 0
         case "drainBatchDatagrams": limits.drainBatchDatagrams = 1 << 20
@@ -31,9 +31,9 @@ import Testing
         case "dronesMax": limits.dronesMax = 0
         case "duplicateWindowFrames": limits.duplicateWindowFrames = 0
         case "futureTolerance": limits.futureTolerance = .seconds(-1)
-        case "recordingRingCapacity": limits.recordingRingCapacity = 3
-        case "recordSessionRingCapacity": limits.recordSessionRingCapacity = 1 << 23
-        case "httpIngestRingCapacity": limits.httpIngestRingCapacity = 4
+        case "recordingRingBytes": limits.recordingRingBytes = 4_096
+        case "recordSessionRingBytes": limits.recordSessionRingBytes = 1 << 31
+        case "httpIngestRingBytes": limits.httpIngestRingBytes = 1 << 16
         case "httpIdleTimeout": limits.httpIdleTimeout = .milliseconds(10)
         case "httpConnectionsMax": limits.httpConnectionsMax = 1
         case "streamClientsPerPeerMax": limits.streamClientsPerPeerMax = Limits.Events.streamClientsMax + 1
@@ -44,9 +44,9 @@ import Testing
 
     /// One broken tunable at a time: the check names it, and `ValidLimits` refuses it.
     @Test(arguments: [
-        "ringCapacity", "datagramBytesMax", "receiveBatchDatagrams", "drainBatchDatagrams", "commitSamplesMax", "commitInterval",
-        "commitBatchesInFlight", "dronesMax", "duplicateWindowFrames", "futureTolerance", "recordingRingCapacity",
-        "recordSessionRingCapacity", "httpIngestRingCapacity", "httpIdleTimeout", "httpConnectionsMax", "streamClientsPerPeerMax",
+        "ringBytes", "datagramBytesMax", "receiveBatchDatagrams", "drainBatchDatagrams", "commitSamplesMax", "commitInterval",
+        "commitBatchesInFlight", "dronesMax", "duplicateWindowFrames", "futureTolerance", "recordingRingBytes",
+        "recordSessionRingBytes", "httpIngestRingBytes", "httpIdleTimeout", "httpConnectionsMax", "streamClientsPerPeerMax",
     ])
     func eachBrokenLimitIsNamed(name: String) {
         let limits = Self.breaking(name)
@@ -57,7 +57,7 @@ import Testing
 
     @Test func errorListsEveryProblem() {
         var limits = Limits()
-        limits.ringCapacity = 3_000
+        limits.ringBytes = 3_000
         limits.dronesMax = 0
         do {
             _ = try ValidLimits(limits)

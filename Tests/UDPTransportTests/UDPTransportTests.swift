@@ -8,17 +8,17 @@ import Testing
 import UDPTransport
 
 /// The transport on real loopback sockets: what the sender sends with sendmmsg, the receiver
-/// reads with recvmmsg straight into ring slots, byte for byte, with a receive time and the
+/// reads with recvmmsg and appends to the ring by size, byte for byte, with a receive time and the
 /// sender's address; a full ring drops and counts; addresses parse or are refused in words an
 /// option can quote. Every receive is bounded by the receive time-out, so nothing can hang.
 @Suite(.serialized) struct UDPTransportTests {
-    static func makeReceiver(ringCapacity: Int = 64) throws -> (UDPReceiver, PacketRing, IngestCounters) {
+    static func makeReceiver(ringBytes: Int = 1 << 20) throws -> (UDPReceiver, DatagramRing, IngestCounters) {
         var limits = Limits()
-        limits.ringCapacity = ringCapacity
-        limits.receiveBatchDatagrams = min(64, ringCapacity)
-        limits.drainBatchDatagrams = ringCapacity
+        limits.ringBytes = ringBytes
+        limits.receiveBatchDatagrams = 64
+        limits.drainBatchDatagrams = 1_024
         let valid = try ValidLimits(limits)
-        let ring = PacketRing(capacity: ringCapacity, datagramCapacity: limits.datagramBytesMax)
+        let ring = DatagramRing(byteCapacity: ringBytes, datagramCapacity: limits.datagramBytesMax)
         let counters = IngestCounters()
         let receiver = try UDPReceiver(
             address: try SocketAddress(parsing: "127.0.0.1:0", allowingPortZero: true), limits: valid, ring: ring, counters: counters)
@@ -52,9 +52,11 @@ import UDPTransport
         sender.send(Self.batch(datagrams))
         #expect(sender.datagramsSent == 40 && sender.sendErrorCount == 0 && sender.sendCalls == 1)
         #expect(Self.receive(receiver, count: 40) == 40)
-        let slots = ring.filledSlots(upTo: 64)
+        let slots = ring.filledRecords(upTo: 64)
         #expect(slots.count == 40)
         for (index, slot) in slots.enumerated() {
+            // Only the family's sockaddr is kept, not the whole sockaddr_storage.
+            #expect(slot.sourceAddressLength == MemoryLayout<sockaddr_in>.size)
             #expect(Array(slot.datagram) == datagrams[index])
             #expect(!slot.isTruncated)
             #expect(slot.receiveTimestampNanoseconds >= before)
@@ -71,14 +73,27 @@ import UDPTransport
     }
 
     @Test func aFullRingDropsAndCounts() throws {
-        let (receiver, ring, counters) = try Self.makeReceiver(ringCapacity: 8)
+        let ringBytes = 8_192
+        let (receiver, ring, counters) = try Self.makeReceiver(ringBytes: ringBytes)
+        // One-byte datagrams from an IPv4 sender: records of 24 + 16 + 1 bytes, rounded to 48.
+        let recordBytes = DatagramRing.recordBytes(datagramBytes: 1, sourceBytes: MemoryLayout<sockaddr_in>.size)
+        #expect(recordBytes == 48)
+        let fitting = ringBytes / recordBytes
+        let sent = fitting + 30
         let sender = try UDPSender(destination: try SocketAddress(parsing: "127.0.0.1:\(receiver.port)"))
-        sender.send(Self.batch((0..<20).map { [UInt8(truncatingIfNeeded: $0)] }))
-        #expect(Self.receive(receiver, count: 20) == 20)
-        #expect(ring.count == 8)
+        sender.send(Self.batch((0..<sent).map { [UInt8(truncatingIfNeeded: $0)] }))
+        #expect(Self.receive(receiver, count: sent) == sent)
+        #expect(ring.count == fitting)
         let snapshot = counters.snapshot()
-        #expect(snapshot.datagramsReceived == 20)
-        #expect(snapshot.dropped[.ringFull] == 12)
+        #expect(snapshot.datagramsReceived == UInt64(sent))
+        #expect(snapshot.dropped[.ringFull] == 30)
+        // The ones kept are the first ones, in order.
+        var expected = 0
+        for record in ring.filledRecords(upTo: sent) {
+            #expect(Array(record.datagram) == [UInt8(truncatingIfNeeded: expected)])
+            expected += 1
+        }
+        #expect(expected == fitting)
     }
 
     @Test func oversizedDatagramsAreMarkedTruncated() throws {
@@ -88,7 +103,7 @@ import UDPTransport
         [UInt8](repeating: 0xAB, count: 3_000).withUnsafeBytes { big.append($0) }
         sender.send(big)
         #expect(Self.receive(receiver, count: 1) == 1)
-        let slot = ring.filledSlots(upTo: 1)[0]
+        let slot = try #require(ring.filledRecords(upTo: 1).first { _ in true })
         #expect(slot.isTruncated && slot.byteCount == Limits().datagramBytesMax)
     }
 
@@ -114,7 +129,7 @@ import UDPTransport
         do throws(SocketError) {
             _ = try UDPReceiver(
                 address: address, limits: .defaults,
-                ring: PacketRing(capacity: 64, datagramCapacity: 2_048), counters: IngestCounters())
+                ring: DatagramRing(byteCapacity: 1 << 16, datagramCapacity: 2_048), counters: IngestCounters())
             Issue.record("bound the same port twice")
         } catch {
             #expect(error.operation.hasPrefix("bind") && error.errno == EADDRINUSE)

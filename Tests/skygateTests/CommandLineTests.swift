@@ -25,7 +25,7 @@ struct CommandLineTests {
             (["serve", "--udp", "nonsense"], "--udp"),
             (["serve", "--udp", "127.0.0.1:0", "--http", "nonsense", "--db", "/nonexistent-dir/x.db"], "--db"),
             (["serve", "--retain", "-3"], "--retain"),
-            (["serve", "--ring-capacity", "1000"], "--ring-capacity"),
+            (["serve", "--ring-kib", "1000"], "--ring-kib"),
             (["serve", "--commit-interval-ms", "0"], "--commit-interval-ms"),
             (["serve", "--sample-age-max-hours", "-1"], "--sample-age-max-hours"),
             (["serve", "--sample-age-max-hours", "nan"], "--sample-age-max-hours"),

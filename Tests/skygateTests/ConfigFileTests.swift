@@ -18,10 +18,10 @@ struct ConfigFileTests {
 
     @Test func crlfLinesAreLines() throws {
         // The second line's bad value must be what is refused: retain's value is "3", not
-        // "3\r\nring-capacity = 1000".
-        let (status, firstLine, _) = try Self.serve(config: "# skygate\r\nretain = 3\r\nring-capacity = 1000\r\n")
+        // "3\r\nring-kib = 1000".
+        let (status, firstLine, _) = try Self.serve(config: "# skygate\r\nretain = 3\r\nring-kib = 1000\r\n")
         #expect(status != 0)
-        #expect(firstLine.contains("--ring-capacity") && firstLine.contains("'1000'"), "\(firstLine)")
+        #expect(firstLine.contains("--ring-kib") && firstLine.contains("'1000'"), "\(firstLine)")
     }
 
     @Test func controlCharactersAreRefusedWithTheLine() throws {
