@@ -352,10 +352,12 @@ extension SampleArena {
 
 /// Reads stored blocks of either format: a version 1 block is viewed in place, a version 2 block
 /// is decoded into this reader's buffer first (so a view lasts until the next `view` call). A
-/// reader on the write path is given a fixed buffer and never allocates; a query's reader grows
-/// its own buffer up to `Limits.Store.decodedBlockSamplesMax` samples.
+/// reader on the write path is given a fixed buffer and its decoder up front and never allocates; a
+/// query's reader is cheap to make (a query makes one or two): its decoder is made at the first
+/// compressed block and its buffer grows to the largest block met, at most
+/// `Limits.Store.decodedBlockSamplesMax` samples.
 final class SampleBlockReader {
-    private let decoder = SampleBlockDecoder()
+    private var decoder: SampleBlockDecoder?
     private var buffer: UnsafeMutableRawBufferPointer
     private let ownsBuffer: Bool
     /// Blocks refused (damaged, or larger than the buffer or the limit).
@@ -365,11 +367,12 @@ final class SampleBlockReader {
     init(buffer: UnsafeMutableRawBufferPointer) {
         self.buffer = buffer
         ownsBuffer = false
+        decoder = SampleBlockDecoder()
     }
 
     /// A reader with its own buffer, grown as blocks need.
     init() {
-        buffer = .allocate(byteCount: SampleBlock.size(count: Limits.Store.chunkSamplesMax), alignment: 16)
+        buffer = .allocate(byteCount: SampleBlock.size(count: 64), alignment: 16)
         ownsBuffer = true
     }
 
@@ -392,6 +395,8 @@ final class SampleBlockReader {
             buffer.deallocate()
             buffer = .allocate(byteCount: size, alignment: 16)
         }
+        let decoder = self.decoder ?? SampleBlockDecoder()
+        self.decoder = decoder
         guard decoder.decode(bytes, samplesMax: Limits.Store.decodedBlockSamplesMax, into: buffer) != nil else {
             refused += 1
             return nil

@@ -293,8 +293,8 @@ enum SampleColumnCoding {
         stream.initialize(to: z_stream())
         let status = inflateInit_(stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "inflateInit failed: \(status)")
+        // Not zero-filled: a query makes a decoder, and only bytes inflate wrote are ever read.
         staging = .allocate(capacity: SampleCodec.stagingBytes)
-        staging.initialize(repeating: 0, count: SampleCodec.stagingBytes)
     }
 
     deinit {

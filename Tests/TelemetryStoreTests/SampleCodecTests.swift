@@ -2,6 +2,9 @@
 import Telemetry
 import TelemetryWire
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The compressed block codec (format version 2): every block of random and adversarial columns
 /// decodes back to the same version 1 bytes; the decoder refuses damaged, cut, padded and lying
@@ -302,6 +305,38 @@ import Testing
                     && $0.timestampMicroseconds == $1.timestampMicroseconds && $0.sample == $1.sample })
                 #expect(try store.latestSamples().count == 50)
             }
+        }
+    }
+}
+
+/// A new file uses incremental auto-vacuum, so the shutdown checkpoint gives back the pages that
+/// compaction freed (the recent blocks) instead of leaving them in the file.
+@Suite struct FreePagesTests {
+    @Test func theShutdownCheckpointGivesFreePagesBack() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.compactionSamples = 1
+            let store = try TelemetryStore(path: path, options: options)
+            let columns = SampleColumns(capacity: 20_000)
+            for index in 0..<20_000 {
+                columns.append(
+                    WireSample(latitudeE7: Int32(index * 7919 % 100_003), longitudeE7: Int32(index), altitudeMM: Int32(index % 977), status: .gpsFix),
+                    droneID: UInt32(index % 500) + 1, sequence: UInt32(index / 500),
+                    timestampMicroseconds: 1_767_225_600_000_000 + UInt64(index / 500) * 100_000 + UInt64(index % 500))
+            }
+            _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+            _ = try store.compactIfDue()
+            #expect(try rawInteger(path, "PRAGMA auto_vacuum") == 2, "incremental")
+            let freeBefore = try rawInteger(path, "PRAGMA freelist_count")
+            #expect(freeBefore > 0, "compaction deleted the recent blocks")
+            let pagesBefore = try rawInteger(path, "PRAGMA page_count")
+            try store.checkpoint()
+            #expect(try rawInteger(path, "PRAGMA freelist_count") == 0)
+            #expect(try rawInteger(path, "PRAGMA page_count") == pagesBefore - freeBefore)
+            #expect(try store.rowCount() == 20_000)
+            store.close()
+            var status = stat()
+            #expect(stat(path, &status) == 0 && Int64(status.st_size) <= (pagesBefore - freeBefore) * 4_096)
         }
     }
 }
