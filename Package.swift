@@ -74,7 +74,7 @@ let package = Package(
         // The system SQLite (libsqlite3-dev), for TelemetryStore.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // SQLite schema and migrations, the batched writer, queries and retention.
-        .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite"]),
+        .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite", "CZlib"]),
         // Batch processors: decode, validate, de-duplicate, derive, live fleet state. Generic over the
         // wire targets' authentication seams, so no cryptography here.
         .target(name: "Pipeline", dependencies: ["Telemetry", "TelemetryWire", "PacketRing", "MAVLinkWire"]),

@@ -283,6 +283,10 @@ extension Limits {
         /// numbers (a power of two), so a one-drone query reads one small block per recent batch,
         /// not whole batches.
         public static let recentGroupDrones = 32
+        /// Samples a compressed block (format version 2) may declare for a reader to decode it: a
+        /// block from this gateway holds at most a batch (`StoreOptions.batchRowsMaximum`, 131,072)
+        /// or a chunk; a larger count is damage, refused before anything is sized by it (53 MiB).
+        public static let decodedBlockSamplesMax = 1_048_576
         /// Chunks one retention transaction deletes at most.
         public static let retentionStepChunksMax = 1_000
         /// Rows one retention transaction deletes at most (row layout), so the writer and readers' WAL

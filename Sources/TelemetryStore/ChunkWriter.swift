@@ -10,8 +10,12 @@ import Telemetry
 /// the same transaction: a crash leaves either the blocks or the chunks, never both or neither.
 /// The index then costs one entry per drone per compaction instead of one per sample.
 ///
+/// Blocks and chunks are written compressed (`SampleCodec`, format version 2; plain version 1 when
+/// that would be smaller), and read back in either format.
+///
 /// Everything is allocated here, once: the arena and sort buffer for the largest compaction, one
-/// block buffer for the largest batch and one for the largest chunk.
+/// block buffer for the largest batch or chunk (also where compaction decodes a recent block),
+/// and the codec's zlib streams and staging buffers.
 final class ChunkWriter {
     let rowsMaximum: Int
     let compactionSamples: Int
@@ -22,6 +26,8 @@ final class ChunkWriter {
     private let arena: SampleArena
     private let sorter: SortBuffer
     private let blockBuffer: UnsafeMutableRawBufferPointer
+    private let encoder: SampleBlockEncoder?
+    private let reader: SampleBlockReader
     private let insertRecent: SQLiteStatement
     private let selectRecent: SQLiteStatement
     private let deleteRecent: SQLiteStatement
@@ -45,6 +51,8 @@ final class ChunkWriter {
         let bufferBytes = SampleBlock.size(count: max(options.batchRowsMaximum, options.chunkSamplesMax))
         blockBuffer = .allocate(byteCount: bufferBytes, alignment: 16)
         blockBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        encoder = options.compressesBlocks ? SampleBlockEncoder() : nil
+        reader = SampleBlockReader(buffer: blockBuffer)
         insertRecent = try connection.prepare(
             "INSERT INTO telemetry_recent (drone_group, first_us, last_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5)")
         selectRecent = try connection.prepare("SELECT id, samples, data FROM telemetry_recent ORDER BY id")
@@ -82,7 +90,7 @@ final class ChunkWriter {
                 last = max(last, entries[end].low)
                 end += 1
             }
-            let bytes = arena.encode(rows: entries, start..<end, into: blockBuffer)
+            let bytes = pack(entries, start..<end)
             insertRecent.bind(1, group)
             insertRecent.bind(2, Int64(bitPattern: first))
             insertRecent.bind(3, Int64(bitPattern: last))
@@ -154,7 +162,8 @@ final class ChunkWriter {
             blocks += 1
             // A block this version cannot read is dropped from the recent table only if it is
             // valid; otherwise compaction refuses rather than delete data it did not move.
-            guard let block = SampleBlockView(selectRecent.blob(2)), block.count == samples else {
+            // A compressed block is decoded into the block buffer, free until the chunks are written.
+            guard let block = reader.view(selectRecent.blob(2)), block.count == samples else {
                 throw .sqlite(code: SQLITE_CORRUPT, message: "recent block \(lastID ?? 0) is not a valid sample block", context: "compact")
             }
             arena.append(block)
@@ -182,7 +191,7 @@ final class ChunkWriter {
         let first = entries[range.lowerBound]
         var endTime = first.low
         for index in range { endTime = max(endTime, entries[index].low) }
-        let bytes = arena.encode(rows: entries, range, into: blockBuffer)
+        let bytes = pack(entries, range)
         insertChunk.bind(1, Int64(first.high >> 32))
         insertChunk.bind(2, Int64(first.high & 0xFFFF_FFFF))
         insertChunk.bind(3, Int64(bitPattern: first.low))
@@ -190,6 +199,12 @@ final class ChunkWriter {
         insertChunk.bind(5, Int64(range.count))
         insertChunk.bindBlob(6, UnsafeRawBufferPointer(rebasing: blockBuffer[0..<bytes]))
         try insertChunk.run()
+    }
+
+    /// Packs arena rows `entries[range]` into the block buffer; returns the bytes written.
+    private func pack(_ entries: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>) -> Int {
+        guard let encoder else { return arena.encode(rows: entries, range, into: blockBuffer) }
+        return arena.encodeCompressed(rows: entries, range, into: blockBuffer, encoder: encoder)
     }
 
     /// After a compaction committed.

@@ -302,3 +302,106 @@ extension SampleBlock {
         return true
     }
 }
+
+/// Rows `order[range]` of an arena as the compressed codec's column source.
+struct ArenaRows: SampleColumnSource {
+    let arena: SampleArena
+    let order: UnsafeBufferPointer<SortEntry>
+    let range: Range<Int>
+
+    var count: Int { range.count }
+
+    @inline(__always)
+    func value(column: Int, row: Int) -> UInt64 {
+        let r = Int(order[range.lowerBound + row].row)
+        switch column {
+        case 0: return arena.times[r]
+        case 1: return arena.stored[r]
+        case 2: return UInt64(arena.drones[r])
+        case 3: return UInt64(arena.sequences[r])
+        case 4: return UInt64(UInt32(bitPattern: arena.latitudes[r]))
+        case 5: return UInt64(UInt32(bitPattern: arena.longitudes[r]))
+        case 6: return UInt64(UInt32(bitPattern: arena.altitudes[r]))
+        case 7: return UInt64(arena.statuses[r])
+        case 8: return UInt64(UInt16(bitPattern: arena.velocitiesNorth[r]))
+        case 9: return UInt64(UInt16(bitPattern: arena.velocitiesEast[r]))
+        case 10: return UInt64(UInt16(bitPattern: arena.velocitiesDown[r]))
+        case 11: return UInt64(arena.headings[r])
+        case 12: return UInt64(arena.batteryMillivolts[r])
+        case 13: return UInt64(arena.protocols[r])
+        case 14: return UInt64(arena.batteryPercents[r])
+        default: return UInt64(arena.satellites[r])
+        }
+    }
+}
+
+extension SampleArena {
+    /// Packs the rows `order[range]` into `target` compressed (format version 2) when that is
+    /// smaller than the plain block, else plain (version 1); returns the bytes written. `target`
+    /// must hold `SampleBlock.size(count: range.count)` bytes. Allocates nothing.
+    func encodeCompressed(
+        rows order: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>, into target: UnsafeMutableRawBufferPointer,
+        encoder: SampleBlockEncoder
+    ) -> Int {
+        let plain = SampleBlock.size(count: range.count)
+        precondition(plain <= target.count)
+        let room = UnsafeMutableRawBufferPointer(rebasing: target[0..<plain])
+        if let bytes = encoder.encode(ArenaRows(arena: self, order: order, range: range), into: room) { return bytes }
+        return encode(rows: order, range, into: target)
+    }
+}
+
+/// Reads stored blocks of either format: a version 1 block is viewed in place, a version 2 block
+/// is decoded into this reader's buffer first (so a view lasts until the next `view` call). A
+/// reader on the write path is given a fixed buffer and its decoder up front and never allocates; a
+/// query's reader is cheap to make (a query makes one or two): its decoder is made at the first
+/// compressed block and its buffer grows to the largest block met, at most
+/// `Limits.Store.decodedBlockSamplesMax` samples.
+final class SampleBlockReader {
+    private var decoder: SampleBlockDecoder?
+    private var buffer: UnsafeMutableRawBufferPointer
+    private let ownsBuffer: Bool
+    /// Blocks refused (damaged, or larger than the buffer or the limit).
+    private(set) var refused = 0
+
+    /// A reader that decodes into `buffer` (owned by the caller) and refuses larger blocks.
+    init(buffer: UnsafeMutableRawBufferPointer) {
+        self.buffer = buffer
+        ownsBuffer = false
+        decoder = SampleBlockDecoder()
+    }
+
+    /// A reader with its own buffer, grown as blocks need.
+    init() {
+        buffer = .allocate(byteCount: SampleBlock.size(count: 64), alignment: 16)
+        ownsBuffer = true
+    }
+
+    deinit { if ownsBuffer { buffer.deallocate() } }
+
+    /// The block in `bytes` as a view, nil when it is no valid block of either format.
+    func view(_ bytes: UnsafeRawBufferPointer) -> SampleBlockView? {
+        guard let version = bytes.first else { refused += 1; return nil }
+        if version == SampleBlock.formatVersion {
+            let view = SampleBlockView(bytes)
+            if view == nil { refused += 1 }
+            return view
+        }
+        guard let count = SampleCodec.sampleCount(bytes), count <= Limits.Store.decodedBlockSamplesMax else {
+            refused += 1
+            return nil
+        }
+        let size = SampleBlock.size(count: count)
+        if size > buffer.count && ownsBuffer {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: size, alignment: 16)
+        }
+        let decoder = self.decoder ?? SampleBlockDecoder()
+        self.decoder = decoder
+        guard decoder.decode(bytes, samplesMax: Limits.Store.decodedBlockSamplesMax, into: buffer) != nil else {
+            refused += 1
+            return nil
+        }
+        return SampleBlockView(UnsafeRawBufferPointer(rebasing: buffer[0..<size]))
+    }
+}

@@ -23,6 +23,9 @@ public struct StoreOptions: Sendable {
     @_spi(Benchmarking) public var layout: StoreLayout = .chunks
     /// `PRAGMA page_size` for a new database; nil leaves SQLite's default (4,096).
     @_spi(Benchmarking) public var pageSize: Int? = nil
+    /// Write recent blocks and chunks compressed (format version 2, the default) or plain
+    /// (version 1, as before schema v5), so the benchmark measures both in one run.
+    @_spi(Benchmarking) public var compressesBlocks: Bool = true
 
     public init() {}
 }
@@ -32,7 +35,7 @@ public struct StoreOptions: Sendable {
 /// the tests can write the files that v3 migrates.
 @_spi(Benchmarking)
 public enum StoreLayout: Sendable, CaseIterable {
-    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events).
+    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events, v5 compressed blocks).
     case chunks
     /// Schema v2: a rowid table with one row per sample and an index on (protocol, drone, time_us).
     case rows
@@ -40,7 +43,7 @@ public enum StoreLayout: Sendable, CaseIterable {
     /// The schema version the layout is written at.
     var schemaVersion: Int {
         switch self {
-        case .chunks: 4
+        case .chunks: 5
         case .rows: 2
         }
     }

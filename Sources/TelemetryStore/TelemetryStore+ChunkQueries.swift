@@ -53,6 +53,7 @@ extension TelemetryStore {
             WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4
             """)
         let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
+        let reader = SampleBlockReader()
         return try withoutActuallyEscaping(body) { body throws(StoreError) -> Int in
             var emitter = PageEmitter(pageSize: pageSize, body: body)
             var recentIndex = 0
@@ -93,7 +94,7 @@ extension TelemetryStore {
                     if let rowid = source.rowid {
                         data.reset()
                         data.bind(1, rowid)
-                        guard try data.step(), let block = SampleBlockView(data.blob(0)) else { continue }
+                        guard try data.step(), let block = reader.view(data.blob(0)) else { continue }
                         for row in 0..<block.count {
                             let time = block.time(row)
                             if range.contains(time), let sample = block.storedSample(row) { pending.append(sample) }
@@ -120,9 +121,10 @@ extension TelemetryStore {
         statement.bind(2, Int64(clamping: range.upperBound))
         if let drone { statement.bind(3, SampleBlock.group(ofKey: drone.storeKey)) }
         var samples: [StoredSample] = []
+        let reader = SampleBlockReader()
         while try statement.step() {
             // A block this version cannot read (damaged) is skipped, not misread.
-            guard let block = SampleBlockView(statement.blob(0)) else { continue }
+            guard let block = reader.view(statement.blob(0)) else { continue }
             let rows = drone.map { block.rows(of: $0.storeKey) } ?? 0..<block.count
             for row in rows {
                 if range.contains(block.time(row)), let sample = block.storedSample(row) { samples.append(sample) }
@@ -181,10 +183,11 @@ extension TelemetryStore {
         let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
         var rowids: [Int64] = []
         while try chunks.step() { rowids.append(chunks.int64(3)) }
+        let reader = SampleBlockReader()
         for rowid in rowids {
             data.reset()
             data.bind(1, rowid)
-            guard try data.step(), let block = SampleBlockView(data.blob(0)), block.count > 0 else { continue }
+            guard try data.step(), let block = reader.view(data.blob(0)), block.count > 0 else { continue }
             var best = 0
             for row in 1..<max(block.count, 1) where block.time(row) >= block.time(best) { best = row }
             if let sample = block.storedSample(best) { latest[sample.drone.storeKey] = sample }
@@ -192,7 +195,7 @@ extension TelemetryStore {
         // Recent blocks arrived after every chunk: their latest sample wins a tie.
         let recent = try connection.prepare("SELECT data FROM telemetry_recent ORDER BY id")
         while try recent.step() {
-            guard let block = SampleBlockView(recent.blob(0)) else { continue }
+            guard let block = reader.view(recent.blob(0)) else { continue }
             var row = 0
             while row < block.count {
                 let key = block.key(row)

@@ -14,6 +14,10 @@ import TelemetryWire
 //     batch, one per group of 32 drone numbers), `telemetry_chunk` (packed per-drone chunks, indexed by (protocol, drone, end_us)),
 //     `store_meta` (the spill mark); v2's rows are moved into chunks and the row table dropped.
 // v4: `events` (rules and zone crossings, docs/events.md), unique per (drone, kind, zone, time).
+// v5: blocks and chunks may be compressed (`SampleCodec`, block format version 2). Nothing is
+//     rewritten: version 1 blocks stay readable and are replaced as compaction and retention
+//     turn them over. The version exists so a Skygate that reads only version 1 blocks refuses
+//     the file instead of skipping the compressed samples.
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -23,6 +27,8 @@ extension TelemetryStore {
         if found > schemaVersion { throw .schemaTooNew(found: found, supported: schemaVersion) }
         if found > target { throw .openFailed(path: "", message: "schema version \(found) is not the row layout (\(target))") }
         if found == target { return }
+        // A reader reads a v4 file as it is (v5 changed what may be written, not what is there).
+        if readOnly && found >= readableWithoutMigration && layout == .chunks { return }
         if readOnly {
             throw .openFailed(
                 path: "", message: "schema version \(found) needs migrating to \(schemaVersion); open it writable once")
@@ -44,6 +50,9 @@ extension TelemetryStore {
         }
     }
 
+    /// The oldest schema this version reads without migrating it first.
+    static let readableWithoutMigration = 4
+
     static func readVersion(_ connection: SQLiteConnection) throws(StoreError) -> Int {
         let hasTable = try connection.integer(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") ?? 0
@@ -57,6 +66,7 @@ extension TelemetryStore {
         case 1: try migrateToVersion2(connection)
         case 2: try migrateToVersion3(connection)
         case 3: try migrateToVersion4(connection)
+        case 4: break  // v4 → v5: no table changes; new blocks are written compressed
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }

@@ -13,7 +13,7 @@ import TelemetryWire
 /// transaction: every row of every part, or none. See docs/architecture.md, "Storage".
 public final class TelemetryStore {
     /// The schema this version writes; older files are migrated up to it on open.
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
 
     public let path: String
     public let options: StoreOptions
@@ -34,6 +34,11 @@ public final class TelemetryStore {
         try connection.execute("PRAGMA cache_size = -\(options.cacheSizeKiB)")
         if !options.isReadOnly {
             if let pageSize = options.pageSize { try connection.execute("PRAGMA page_size = \(pageSize)") }
+            // A new file keeps a pointer map so `checkpoint` can give free pages back (below); a
+            // file made before cannot switch without a VACUUM and keeps reusing them instead.
+            if try connection.integer("PRAGMA page_count") == 0 {
+                try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            }
             let mode = try connection.prepare("PRAGMA journal_mode = WAL")
             guard try mode.step(), mode.text(0).lowercased() == "wal" else {
                 throw .openFailed(path: path, message: "cannot switch to WAL journal mode")
@@ -63,9 +68,15 @@ public final class TelemetryStore {
         return state
     }
 
-    /// Copies the WAL into the database file and truncates the WAL (at shutdown, or when idle).
+    /// Gives the free pages back to the file system (files created with incremental auto-vacuum,
+    /// i.e. since schema v5), then copies the WAL into the database file, truncating both (at
+    /// shutdown). Free pages are what compaction and retention deleted: at most a compaction's
+    /// worth of recent blocks plus the chunks retention dropped, which the next writes would reuse.
     public func checkpoint() throws(StoreError) {
         let connection = try openState().connection
+        if !options.isReadOnly, try connection.integer("PRAGMA auto_vacuum") == 2 {
+            try connection.execute("PRAGMA incremental_vacuum")
+        }
         var logFrames: Int32 = 0
         var checkpointedFrames: Int32 = 0
         let code = sqlite3_wal_checkpoint_v2(

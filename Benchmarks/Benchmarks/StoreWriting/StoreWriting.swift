@@ -19,7 +19,8 @@ import Darwin
 // shared/limits/sqlite_bench.c).
 //
 // Then the queries, before (rows) and after (chunks), on one hour of 10,000 drones: one drone's
-// last hour, and the latest sample of every drone.
+// last hour, and the latest sample of every drone; the chunk layout with its blocks plain (format
+// version 1, as before schema v5) and compressed (version 2, `SampleCodec`), in the same run.
 
 let totalRows = 1_048_576
 let firstTimeMicroseconds: UInt64 = 1_767_225_600_000_000
@@ -33,6 +34,8 @@ struct StoreDesign {
     var drones = 1_000
     var walAutoCheckpointPages: Int = StoreOptions().walAutoCheckpointPages
     var pageSize: Int? = nil
+    /// Chunk layout: blocks compressed (format version 2, schema v5) or plain (version 1, before).
+    var compressed = true
 }
 
 /// Fills `columns` with rows `first..<first + columns.capacity` of the `droneCount`-drone stream.
@@ -72,9 +75,11 @@ let benchmarks: @Sendable () -> Void = {
         StoreDesign(name: "v2 rows + (protocol,drone,time) index, 4096-row commits", layout: .rows, commitRows: 4_096),
         StoreDesign(name: "v2 rows + (protocol,drone,time) index, 32768-row commits", layout: .rows, commitRows: 32_768),
         StoreDesign(name: "v2 rows + (protocol,drone,time) index, 32768-row commits, 10000 drones", layout: .rows, commitRows: 32_768, drones: 10_000),
-        StoreDesign(name: "v3 chunks, 4096-row commits", layout: .chunks, commitRows: 4_096),
-        StoreDesign(name: "v3 chunks, 32768-row commits", layout: .chunks, commitRows: 32_768),
-        StoreDesign(name: "v3 chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000),
+        StoreDesign(name: "v4 plain chunks, 32768-row commits", layout: .chunks, commitRows: 32_768, compressed: false),
+        StoreDesign(name: "v4 plain chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000, compressed: false),
+        StoreDesign(name: "v5 compressed chunks, 4096-row commits", layout: .chunks, commitRows: 4_096),
+        StoreDesign(name: "v5 compressed chunks, 32768-row commits", layout: .chunks, commitRows: 32_768),
+        StoreDesign(name: "v5 compressed chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000),
     ]
 
     let filter = getenv("STORE_DESIGNS").map { String(cString: $0) }
@@ -88,6 +93,7 @@ let benchmarks: @Sendable () -> Void = {
             options.batchRowsMaximum = design.commitRows
             options.walAutoCheckpointPages = design.walAutoCheckpointPages
             options.pageSize = design.pageSize
+            options.compressesBlocks = design.compressed
             let columns = SampleColumns(capacity: design.commitRows)
             do {
                 let store = try TelemetryStore(path: path, options: options)
@@ -125,10 +131,12 @@ let benchmarks: @Sendable () -> Void = {
 
     // Queries on one hour of 10,000 drones (a sample every 20 s each: 1.8 M samples), the database
     // written once per layout (the chunk one compacted as the gateway does), then read.
-    for layout in [StoreLayout.rows, .chunks] where filter.map({ "queries".contains($0) }) ?? true {
-        let name = layout == .rows ? "v2 rows" : "v3 chunks"
+    let queryDesigns: [(name: String, layout: StoreLayout, compressed: Bool)] = [
+        ("v2 rows", .rows, false), ("v4 plain chunks", .chunks, false), ("v5 compressed chunks", .chunks, true),
+    ]
+    for (name, layout, compressed) in queryDesigns where filter.map({ "queries".contains($0) }) ?? true {
         Benchmark("Query, 10000 drones, 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 200)) { benchmark in
-            let store = try QueryDatabase.shared(layout)
+            let store = try QueryDatabase.shared(layout, compressed: compressed)
             let drone = DroneIdentity(protocol: .skygate, number: 4_321)
             for _ in benchmark.scaledIterations {
                 let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
@@ -136,13 +144,15 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
         Benchmark("Query, 10000 drones, 1 h: latest per drone (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 20)) { benchmark in
-            let store = try QueryDatabase.shared(layout)
+            let store = try QueryDatabase.shared(layout, compressed: compressed)
             for _ in benchmark.scaledIterations {
                 let latest = try store.latestSamples()
                 precondition(latest.count == QueryDatabase.drones)
             }
         }
     }
+
+    codecBenchmarks()
 }
 
 /// The query benchmarks' databases, one per layout, made on first use.
@@ -150,14 +160,16 @@ enum QueryDatabase {
     static let drones = 10_000
     static let samplesPerDrone = 180
     static let lastHour = firstTimeMicroseconds..<(firstTimeMicroseconds + 3_600_000_000)
-    nonisolated(unsafe) static var stores: [StoreLayout: TelemetryStore] = [:]
+    nonisolated(unsafe) static var stores: [String: TelemetryStore] = [:]
 
-    static func shared(_ layout: StoreLayout) throws -> TelemetryStore {
-        if let store = stores[layout] { return store }
-        let path = "/tmp/skygate-query-bench-\(getpid())-\(layout).db"
+    static func shared(_ layout: StoreLayout, compressed: Bool) throws -> TelemetryStore {
+        let key = "\(layout)-\(compressed ? "compressed" : "plain")"
+        if let store = stores[key] { return store }
+        let path = "/tmp/skygate-query-bench-\(getpid())-\(key).db"
         removeDatabase(path)
         var options = StoreOptions()
         options.layout = layout
+        options.compressesBlocks = compressed
         options.batchRowsMaximum = 32_768
         let store = try TelemetryStore(path: path, options: options)
         let columns = SampleColumns(capacity: 20_000)
@@ -176,8 +188,8 @@ enum QueryDatabase {
             _ = try store.compactIfDue()
         }
         try store.checkpoint()
-        print("# query database (\(layout)): \(try store.rowCount()) samples, \(try store.databaseSizeBytes() >> 20) MiB")
-        stores[layout] = store
+        print("# query database (\(key)): \(try store.rowCount()) samples, \(try store.databaseSizeBytes() >> 20) MiB")
+        stores[key] = store
         return store
     }
 }

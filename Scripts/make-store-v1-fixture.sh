@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Writes Fixtures/store/v1.db, a database as Skygate wrote it before compressed blocks (schema
+# v4, every block in format version 1), and Fixtures/store/v1.csv, that Skygate's own export of
+# it. Tests/TelemetryExportTests/StoreV1FixtureTests.swift opens a copy with the current store
+# and checks it reads back exactly that export (docs/storage.md, "Compressed blocks").
+# Usage: Scripts/make-store-v1-fixture.sh SKYGATE_BINARY
+#   SKYGATE_BINARY: a skygate built from a commit before format version 2 (the fixture in the
+#   repository was made by the release build of 2a6ea73).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SKYGATE=${1:?usage: Scripts/make-store-v1-fixture.sh SKYGATE_BINARY}
+OUT=Fixtures/store
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+db="$WORK/v1.db"
+# Two real flights of MAVLink system 1, replayed through the gateway pipeline into the database:
+# the whole of the small ArduSub log, and the first two minutes of the DroneKit flight.
+"$SKYGATE" replay Fixtures/flights/ardusub_log_tools_small.tlog --db "$db" >/dev/null
+"$SKYGATE" replay Fixtures/flights/dronekit-python_flight.tlog --until +120 --db "$db" >/dev/null
+# A clean stop compacts everything into chunks. A crash before a compaction leaves recent blocks,
+# which have the same format: the newest chunk goes back to telemetry_recent as one, so the
+# fixture has both kinds of version 1 block.
+sqlite3 "$db" <<'SQL'
+INSERT INTO telemetry_recent (drone_group, first_us, last_us, samples, data)
+  SELECT ((protocol << 32) | drone) / 32, start_us, end_us, samples, data FROM telemetry_chunk
+  WHERE rowid = (SELECT max(rowid) FROM telemetry_chunk);
+DELETE FROM telemetry_chunk WHERE rowid = (SELECT max(rowid) FROM telemetry_chunk);
+VACUUM;
+SQL
+"$SKYGATE" export --db "$db" --format csv --out "$WORK/v1.csv"
+mkdir -p "$OUT"
+cp "$db" "$OUT/v1.db"
+cp "$WORK/v1.csv" "$OUT/v1.csv"
+sqlite3 "$OUT/v1.db" "SELECT 'schema ' || (SELECT version FROM schema_version) || ', chunks ' || (SELECT count(*) FROM telemetry_chunk) || ', recent blocks ' || (SELECT count(*) FROM telemetry_recent) || ', samples ' || ((SELECT sum(samples) FROM telemetry_chunk) + (SELECT sum(samples) FROM telemetry_recent)) || ', block versions ' || (SELECT group_concat(DISTINCT hex(substr(data, 1, 1))) FROM (SELECT data FROM telemetry_chunk UNION ALL SELECT data FROM telemetry_recent))"

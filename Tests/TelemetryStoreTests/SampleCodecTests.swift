@@ -1,0 +1,342 @@
+@_spi(Benchmarking) @testable import TelemetryStore
+import Telemetry
+import TelemetryWire
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The compressed block codec (format version 2): every block of random and adversarial columns
+/// decodes back to the same version 1 bytes; the decoder refuses damaged, cut, padded and lying
+/// blocks without crashing; the store writes compressed chunks and reads them back bit for bit.
+@Suite struct SampleCodecTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// Shapes a column can take, the adversarial ones first.
+    enum Shape: CaseIterable {
+        case random, extremes, wrapAround, constant, alternating, smallSteps, steadyRate, zero
+    }
+
+    /// The `count` raw values (low `width` bytes) of one column of the given shape.
+    static func column(_ shape: Shape, width: Int, count: Int, _ random: inout SplitMix) -> [UInt64] {
+        let mask = SampleCodec.mask(width: width)
+        let top = mask, signBit = (mask >> 1) + 1
+        let start = random.next() & mask
+        return (0..<count).map { row in
+            let r = UInt64(row)
+            switch shape {
+            case .random: return random.next() & mask
+            // Unsigned and signed extremes in turn: every delta is the widest there is.
+            case .extremes: return [0, top, signBit, signBit - 1][row % 4]
+            // Counting up through the top of the width and on from zero.
+            case .wrapAround: return (top &- 3 &+ r &* 7) & mask
+            case .constant: return start
+            case .alternating: return row % 2 == 0 ? start : ~start & mask
+            case .smallSteps: return (start &+ (random.next() % 5) &- 2 &* r) & mask
+            case .steadyRate: return (start &+ r &* 100_000 &+ (row % 7 == 0 ? 3 : 0)) & mask
+            case .zero: return 0
+            }
+        }
+    }
+
+    /// A version 1 block with the given columns.
+    static func plainBlock(_ columns: [[UInt64]], count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: SampleCodec.plainSize(count: count))
+        bytes[0] = 1
+        withUnsafeBytes(of: UInt32(count).littleEndian) { for i in 0..<4 { bytes[4 + i] = $0[i] } }
+        for column in 0..<SampleCodec.columnCount {
+            let width = SampleCodec.width(column)
+            for row in 0..<count {
+                let at = SampleCodec.plainHeaderBytes + SampleCodec.prefix(column) * count + row * width
+                for byte in 0..<width { bytes[at + byte] = UInt8(truncatingIfNeeded: columns[column][row] >> UInt64(byte * 8)) }
+            }
+        }
+        return bytes
+    }
+
+    /// Encodes a version 1 block; nil when the encoder refused (output too small).
+    static func encode(_ plain: [UInt8], encoder: SampleBlockEncoder, room: Int? = nil) -> [UInt8]? {
+        plain.withUnsafeBytes { raw -> [UInt8]? in
+            guard let source = PlainBlockColumns(raw) else { return nil }
+            var output = [UInt8](repeating: 0, count: room ?? (2 * plain.count + 1_024))
+            let written = output.withUnsafeMutableBytes { encoder.encode(source, into: $0) }
+            return written.map { Array(output[0..<$0]) }
+        }
+    }
+
+    static func decode(_ block: [UInt8], decoder: SampleBlockDecoder, samplesMax: Int = 1 << 20) -> [UInt8]? {
+        guard let count = block.withUnsafeBytes({ SampleCodec.sampleCount($0) }), count <= samplesMax else { return nil }
+        var output = [UInt8](repeating: 0xEE, count: SampleCodec.plainSize(count: count))
+        let decoded = block.withUnsafeBytes { input in
+            output.withUnsafeMutableBytes { decoder.decode(input, samplesMax: samplesMax, into: $0) }
+        }
+        return decoded == nil ? nil : output
+    }
+
+    @Test func everyShapeOfEveryColumnRoundTripsBitForBit() throws {
+        let encoder = SampleBlockEncoder(), decoder = SampleBlockDecoder()
+        var random = SplitMix(state: 23)
+        var blocks = 0
+        for count in [0, 1, 2, 3, 17, 1_000, 4_096] {
+            for shape in Shape.allCases {
+                // The shape in every column at once, then in one column with the others random.
+                for focus in [-1] + Array(0..<SampleCodec.columnCount) where count > 1 || focus == -1 {
+                    let columns = (0..<SampleCodec.columnCount).map { column in
+                        Self.column(focus == -1 || focus == column ? shape : .random, width: SampleCodec.width(column), count: count, &random)
+                    }
+                    let plain = Self.plainBlock(columns, count: count)
+                    let encoded = try #require(Self.encode(plain, encoder: encoder))
+                    #expect(encoded[0] == SampleCodec.formatVersion)
+                    let decoded = Self.decode(encoded, decoder: decoder)
+                    #expect(decoded == plain, "count \(count), shape \(shape), column \(focus)")
+                    blocks += 1
+                }
+            }
+        }
+        #expect(blocks > 500)
+    }
+
+    @Test func randomColumnMixesRoundTrip() throws {
+        let encoder = SampleBlockEncoder(), decoder = SampleBlockDecoder()
+        var random = SplitMix(state: 0x5EED)
+        for _ in 0..<300 {
+            let count = Int(random.next() % 700)
+            let columns = (0..<SampleCodec.columnCount).map { column in
+                Self.column(Shape.allCases[Int(random.next() % UInt64(Shape.allCases.count))],
+                            width: SampleCodec.width(column), count: count, &random)
+            }
+            let plain = Self.plainBlock(columns, count: count)
+            let encoded = try #require(Self.encode(plain, encoder: encoder))
+            #expect(Self.decode(encoded, decoder: decoder) == plain)
+        }
+    }
+
+    /// A drone's flight as the simulator sends it (10 Hz, slow climb, steady battery drain):
+    /// under 8 bytes a sample, which is what the store's figure rests on.
+    @Test func aSteadyFlightCompressesUnderEightBytesASample() throws {
+        let count = 2_600
+        var random = SplitMix(state: 7)
+        var columns = [[UInt64]](repeating: [], count: SampleCodec.columnCount)
+        var latitude: Int32 = 473_977_000, longitude: Int32 = 85_456_000, altitude: Int32 = 50_000
+        for row in 0..<count {
+            latitude &+= Int32(truncatingIfNeeded: 90 + Int(random.next() % 5))
+            longitude &+= Int32(truncatingIfNeeded: 60 + Int(random.next() % 5))
+            altitude &+= Int32(truncatingIfNeeded: Int(random.next() % 41) - 20)
+            let values: [UInt64] = [
+                1_767_225_600_000_000 + UInt64(row) * 100_000, 1_767_225_630_000_000, 42, UInt64(row),
+                UInt64(UInt32(bitPattern: latitude)), UInt64(UInt32(bitPattern: longitude)), UInt64(UInt32(bitPattern: altitude)),
+                0b1011, 1_000 + random.next() % 3, 700 + random.next() % 3, random.next() % 3, 9_000 + random.next() % 3,
+                UInt64(16_800 - row / 10), 1, UInt64(100 - row / 100), 14,
+            ]
+            for column in 0..<SampleCodec.columnCount { columns[column].append(values[column]) }
+        }
+        let plain = Self.plainBlock(columns, count: count)
+        let encoded = try #require(Self.encode(plain, encoder: SampleBlockEncoder()))
+        #expect(Self.decode(encoded, decoder: SampleBlockDecoder()) == plain)
+        let perSample = Double(encoded.count) / Double(count)
+        #expect(perSample < 8, "\(perSample) bytes a sample")
+        #expect(encoded.count * 5 < plain.count, "at least 5:1 against the plain block")
+    }
+
+    func sampleBlock(count: Int, seed: UInt64) -> (plain: [UInt8], encoded: [UInt8]) {
+        var random = SplitMix(state: seed)
+        let columns = (0..<SampleCodec.columnCount).map { column in
+            Self.column(column == 0 ? .steadyRate : .smallSteps, width: SampleCodec.width(column), count: count, &random)
+        }
+        let plain = Self.plainBlock(columns, count: count)
+        return (plain, Self.encode(plain, encoder: SampleBlockEncoder())!)
+    }
+
+    @Test func cutPaddedAndFlippedBlocksAreRefusedNotMisread() {
+        let decoder = SampleBlockDecoder()
+        let (plain, encoded) = sampleBlock(count: 300, seed: 3)
+        #expect(Self.decode(encoded, decoder: decoder) == plain)
+        // Every cut short of the whole block.
+        for length in 0..<encoded.count {
+            #expect(Self.decode(Array(encoded[0..<length]), decoder: decoder) == nil, "cut at \(length)")
+        }
+        // Anything after the zlib stream.
+        #expect(Self.decode(encoded + [0], decoder: decoder) == nil)
+        #expect(Self.decode(encoded + encoded, decoder: decoder) == nil)
+        // Every single-bit flip: refused (the CRC-32; zlib's Adler-32 alone let some through that
+        // decoded to other samples), never a different block.
+        var accepted = 0
+        for index in 0..<encoded.count {
+            for bit in 0..<8 {
+                var damaged = encoded
+                damaged[index] ^= 1 << bit
+                if let decoded = Self.decode(damaged, decoder: decoder) {
+                    accepted += 1
+                    #expect(decoded == plain, "a flip at \(index) bit \(bit) read back different samples")
+                }
+            }
+        }
+        #expect(accepted == 0)
+        // The decoder is not left in a bad state by all that.
+        #expect(Self.decode(encoded, decoder: decoder) == plain)
+    }
+
+    @Test func lyingHeadersAreRefused() {
+        let decoder = SampleBlockDecoder()
+        let (_, encoded) = sampleBlock(count: 50, seed: 4)
+        func with(_ offset: Int, _ value: UInt32) -> [UInt8] {
+            var bytes = encoded
+            withUnsafeBytes(of: value.littleEndian) { for i in 0..<4 { bytes[offset + i] = $0[i] } }
+            return bytes
+        }
+        #expect(Self.decode(with(4, 49), decoder: decoder) == nil, "one sample fewer than the stream holds")
+        #expect(Self.decode(with(4, 51), decoder: decoder) == nil, "one sample more")
+        #expect(Self.decode(with(4, .max), decoder: decoder) == nil, "a count past any limit")
+        let length = encoded.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }
+        #expect(Self.decode(with(8, length - 1), decoder: decoder) == nil)
+        #expect(Self.decode(with(8, length + 1), decoder: decoder) == nil)
+        #expect(Self.decode(with(8, .max), decoder: decoder) == nil)
+        // The same lies with the CRC made to match: the decoder's own checks refuse them.
+        func resealed(_ bytes: [UInt8]) -> [UInt8] {
+            var bytes = bytes
+            let crc = bytes.withUnsafeBytes { SampleCodec.checksum($0) }
+            withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[12 + i] = $0[i] } }
+            return bytes
+        }
+        #expect(Self.decode(resealed(encoded), decoder: decoder) != nil)
+        for lie in [with(4, 49), with(4, 51), with(4, .max), with(8, length - 1), with(8, length + 1), with(8, .max)] {
+            #expect(Self.decode(resealed(lie), decoder: decoder) == nil)
+        }
+        var garbage = encoded
+        garbage[SampleCodec.headerBytes + 5] ^= 0xFF
+        #expect(Self.decode(resealed(garbage), decoder: decoder) == nil, "a damaged zlib stream under a matching CRC")
+        var version = encoded
+        version[0] = 3
+        #expect(Self.decode(version, decoder: decoder) == nil)
+        var reserved = encoded
+        reserved[2] = 1
+        #expect(Self.decode(reserved, decoder: decoder) == nil)
+        // A valid block above the reader's limit, and an output too small for it.
+        #expect(Self.decode(encoded, decoder: decoder, samplesMax: 49) == nil)
+        var small = [UInt8](repeating: 0, count: SampleCodec.plainSize(count: 50) - 1)
+        let decoded = encoded.withUnsafeBytes { input in small.withUnsafeMutableBytes { decoder.decode(input, samplesMax: 1_000, into: $0) } }
+        #expect(decoded == nil)
+    }
+
+    @Test func randomBytesAreRefused() {
+        let decoder = SampleBlockDecoder()
+        var random = SplitMix(state: 99)
+        var accepted = 0
+        for round in 0..<2_000 {
+            var bytes = (0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if round % 2 == 0 && bytes.count >= 12 {
+                // A plausible header over random bytes: the zlib stream is what must refuse it.
+                bytes[0] = 2; bytes[1] = 0; bytes[2] = 0; bytes[3] = 0
+                bytes[4] = UInt8(random.next() % 8); bytes[5] = 0; bytes[6] = 0; bytes[7] = 0
+            }
+            if Self.decode(bytes, decoder: decoder) != nil { accepted += 1 }
+        }
+        #expect(accepted == 0)
+    }
+
+    @Test func anEncoderOutOfRoomSaysSoAndTheArenaFallsBackToPlain() throws {
+        let (plain, encoded) = sampleBlock(count: 100, seed: 5)
+        let encoder = SampleBlockEncoder()
+        #expect(Self.encode(plain, encoder: encoder, room: encoded.count - 1) == nil)
+        #expect(Self.encode(plain, encoder: encoder, room: encoded.count) == encoded)
+        // Random columns do not compress below the plain size: the writer stores them plain.
+        var random = SplitMix(state: 6)
+        let columns = (0..<SampleCodec.columnCount).map { Self.column(.random, width: SampleCodec.width($0), count: 3, &random) }
+        let noise = Self.plainBlock(columns, count: 3)
+        #expect(Self.encode(noise, encoder: encoder, room: noise.count) == nil)
+    }
+
+    /// The store writes compressed recent blocks and chunks, reads every sample back bit for bit
+    /// from both, and the chunks take a fraction of the plain size.
+    @Test func theStoreWritesCompressedBlocksAndReadsThemBack() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.compactionSamples = 20_000
+            let store = try TelemetryStore(path: path, options: options)
+            defer { store.close() }
+            let columns = SampleColumns(capacity: 5_000)
+            var expected: [StoredSample] = []
+            for batch in 0..<6 {
+                columns.removeAll()
+                for index in 0..<5_000 {
+                    let drone = UInt32(index % 50) + 1
+                    let step = batch * 100 + index / 50
+                    let sample = WireSample(
+                        latitudeE7: 473_977_000 + Int32(step * 93), longitudeE7: 85_456_000 - Int32(step * 61),
+                        altitudeMM: 50_000 + Int32(step % 40), velocityNorthCMS: 1_000, velocityEastCMS: -700,
+                        velocityDownCMS: Int16(step % 3) - 1, headingCentidegrees: 9_000, batteryMillivolts: 16_800 - UInt16(step / 10),
+                        batteryPercent: 90, satellites: 14, status: .gpsFix)
+                    let time = 1_767_225_600_000_000 + UInt64(step) * 100_000
+                    columns.append(sample, droneID: drone, sequence: UInt32(step), timestampMicroseconds: time)
+                }
+                _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+                for index in 0..<5_000 {
+                    expected.append(StoredSample(
+                        drone: DroneIdentity(protocol: .skygate, number: columns.droneIDs[index]), sequence: columns.sequences[index],
+                        timestampMicroseconds: columns.timestampsMicroseconds[index], sample: columns.sample(at: index),
+                        storedMicroseconds: nil))
+                }
+            }
+            // Before compaction (all recent) and after it (all chunks).
+            for phase in 0..<2 {
+                if phase == 1 { _ = try store.compactIfDue() }
+                // Drones 1...50 fall in two groups of 32 drone numbers: two blocks a batch.
+                #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == (phase == 0 ? 12 : 0))
+                let table = phase == 0 ? "telemetry_recent" : "telemetry_chunk"
+                #expect(try rawInteger(path, "SELECT count(*) FROM \(table) WHERE substr(data, 1, 1) = x'02'")
+                    == (try rawInteger(path, "SELECT count(*) FROM \(table)")))
+                let bytes = try rawInteger(path, "SELECT sum(length(data)) FROM \(table)")
+                #expect(bytes * 5 < 30_000 * Int64(SampleBlock.bytesPerSample), "\(table): \(bytes) bytes")
+                var read: [StoredSample] = []
+                try store.readSamples { page in read.append(contentsOf: page); return true }
+                #expect(read.count == expected.count)
+                let key: (StoredSample) -> [UInt64] = { [$0.drone.storeKey, $0.timestampMicroseconds] }
+                let sortedExpected = expected.sorted { key($0).lexicographicallyPrecedes(key($1)) }
+                #expect(zip(read, sortedExpected).allSatisfy { $0.drone == $1.drone && $0.sequence == $1.sequence
+                    && $0.timestampMicroseconds == $1.timestampMicroseconds && $0.sample == $1.sample })
+                #expect(try store.latestSamples().count == 50)
+            }
+        }
+    }
+}
+
+/// A new file uses incremental auto-vacuum, so the shutdown checkpoint gives back the pages that
+/// compaction freed (the recent blocks) instead of leaving them in the file.
+@Suite struct FreePagesTests {
+    @Test func theShutdownCheckpointGivesFreePagesBack() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.compactionSamples = 1
+            let store = try TelemetryStore(path: path, options: options)
+            let columns = SampleColumns(capacity: 20_000)
+            for index in 0..<20_000 {
+                columns.append(
+                    WireSample(latitudeE7: Int32(index * 7919 % 100_003), longitudeE7: Int32(index), altitudeMM: Int32(index % 977), status: .gpsFix),
+                    droneID: UInt32(index % 500) + 1, sequence: UInt32(index / 500),
+                    timestampMicroseconds: 1_767_225_600_000_000 + UInt64(index / 500) * 100_000 + UInt64(index % 500))
+            }
+            _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+            _ = try store.compactIfDue()
+            #expect(try rawInteger(path, "PRAGMA auto_vacuum") == 2, "incremental")
+            let freeBefore = try rawInteger(path, "PRAGMA freelist_count")
+            #expect(freeBefore > 0, "compaction deleted the recent blocks")
+            let pagesBefore = try rawInteger(path, "PRAGMA page_count")
+            try store.checkpoint()
+            #expect(try rawInteger(path, "PRAGMA freelist_count") == 0)
+            #expect(try rawInteger(path, "PRAGMA page_count") == pagesBefore - freeBefore)
+            #expect(try store.rowCount() == 20_000)
+            store.close()
+            var status = stat()
+            #expect(stat(path, &status) == 0 && Int64(status.st_size) <= (pagesBefore - freeBefore) * 4_096)
+        }
+    }
+}
