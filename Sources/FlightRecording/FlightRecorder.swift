@@ -9,6 +9,7 @@ import Telemetry
 /// It never slows the receive thread (which it never touches) and never blocks the processor:
 /// when its ring is full, or after a write failed (a full disk), datagrams are left out of the
 /// recording and counted in `datagramsNotRecorded`; the ingest accounting is not affected.
+/// Datagrams in which the processor found no intact frame are left out too (`not_framed`).
 /// docs/architecture.md, "Recording", explains the choice.
 public final class FlightRecorder: @unchecked Sendable {
     // @unchecked: `writer` is used only by the recorder thread (through `drain`); other threads
@@ -51,19 +52,30 @@ public final class FlightRecorder: @unchecked Sendable {
     public var ringDepth: Int { drain.ring.count }
     public var ringCapacity: Int { drain.ring.capacity }
 
-    /// The processor's tap: copies the first `count` of `slots` (in the portable source form) into
-    /// the recorder's ring. Processor thread only; never blocks, allocates nothing.
+    /// The processor's tap: copies those of the first `count` of `slots` that framed (the
+    /// processor set `isFramed`: at least one intact frame, accepted or refused) into the
+    /// recorder's ring, in the portable source form; the others are counted `not_framed` and
+    /// never reach a recording, so garbage cannot fill the budget and delete real flights.
+    /// Processor thread only; never blocks, allocates nothing.
     public func copy(_ slots: PacketRing.Slots, count: Int) {
         guard count > 0 else { return }
+        var framed = 0
+        for index in 0..<count where slots[index].isFramed { framed += 1 }
+        if framed < count { drain.countNotRecorded(count - framed, because: .notFramed) }
+        guard framed > 0 else { return }
         guard !drain.isFailed else {
-            drain.countNotRecorded(count, because: .writeFailed)
+            drain.countNotRecorded(framed, because: .writeFailed)
             return
         }
         let ring = drain.ring
-        let free = ring.freeSlots(upTo: count)
-        for index in 0..<free.count {
+        let free = ring.freeSlots(upTo: framed)
+        var filled = 0
+        // Bounded by `count`; stops once the free slots are used.
+        for index in 0..<count where filled < free.count {
             let from = slots[index]
-            let to = free[index]
+            guard from.isFramed else { continue }
+            let to = free[filled]
+            filled += 1
             let length = min(from.byteCount, to.datagramCapacity)
             to.datagramBuffer.baseAddress!.copyMemory(from: from.datagramBuffer.baseAddress!, byteCount: length)
             to.byteCount = length
@@ -71,8 +83,8 @@ public final class FlightRecorder: @unchecked Sendable {
             to.receiveTimestampNanoseconds = from.receiveTimestampNanoseconds
             to.sourceAddressLength = RecordedSource.compact(sockaddr: from.sourceAddress, into: to.sourceAddressBuffer)
         }
-        ring.publish(count: free.count)
-        if free.count < count { drain.countNotRecorded(count - free.count, because: .ringFull) }
+        ring.publish(count: filled)
+        if filled < framed { drain.countNotRecorded(framed - filled, because: .ringFull) }
     }
 
     /// The recorder thread's body: writes what the tap copied until `requestStop()`, then what is
