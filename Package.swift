@@ -258,7 +258,11 @@ let package = Package(
         ),
         .testTarget(
             name: "skygateTests",
-            dependencies: ["skygate", "SkygateTestSupport", "DroneSimulator", "Telemetry", "TelemetryStore"]
+            dependencies: [
+                "skygate", "SkygateTestSupport", "DroneSimulator", "Telemetry", "TelemetryStore",
+                // ReplayDaysSpreadTests writes its recording with the real writer.
+                "FlightRecording", "TelemetryWire",
+            ]
         ),
         .testTarget(
             name: "WebhooksTests",

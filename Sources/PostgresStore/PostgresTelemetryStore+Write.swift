@@ -8,13 +8,30 @@ import TelemetryWire
 extension PostgresTelemetryStore {
     /// Writes every row of `parts` in one transaction: one COPY into `telemetry` (falling back
     /// to a staging table and `ON CONFLICT DO NOTHING` when a row is already stored), the drones'
-    /// latest state, and with `spillSequence` this gateway's spill mark. All or nothing.
+    /// latest state, and with `spillSequence` this gateway's spill mark. All or nothing, for the
+    /// rows it takes: a batch spanning more days than `Limits.Postgres.partitionsPerBatchMax` has
+    /// the frames on its least populated days isolated first (`BatchDays`; the result's
+    /// `unitsRefused`), never the whole batch refused.
     public func write(_ parts: [StoreBatchPart], spillSequence: UInt64?) throws(StoreError) -> StoreWriteResult {
         let start = ContinuousClock.now
+        var parts = parts
         var rows = 0
         for part in parts { rows += part.columns.count }
         if rows == 0 && spillSequence == nil { return StoreWriteResult(rowsWritten: 0, duration: .zero) }
-        try ensurePartitions(try days(of: parts))
+        var refused = (rows: 0, units: 0)
+        if let days = days(of: parts) {
+            try ensurePartitions(days)
+        } else {
+            let counts = BatchDays.rowsByDay(parts)
+            let kept = BatchDays.daysKept(counts, limit: Limits.Postgres.partitionsPerBatchMax)
+            let isolated = BatchDays.isolate(parts, keeping: kept)
+            parts = isolated.parts
+            refused = (isolated.rowsRefused, isolated.unitsRefused)
+            rows -= isolated.rowsRefused
+            logger.warning(
+                "a batch spans \(counts.count) days of sample time: \(isolated.unitsRefused) frames (\(isolated.rowsRefused) samples) outside the \(kept.count) days with the most samples refused (batch_days_exceeded)")
+            try ensurePartitions(kept.sorted())
+        }
         let stored = Int64(SystemClock.realtimeMicroseconds())
         var text = ByteBufferAllocator().buffer(capacity: rows * 96)
         CopyText.encode(parts, storedMicroseconds: stored, into: &text)
@@ -60,7 +77,10 @@ extension PostgresTelemetryStore {
             pendingLatest.removeAll(keepingCapacity: true)
             lastLatestFlush = ContinuousClock.now
         }
-        return StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start, rowsAlreadyStored: alreadyStored)
+        var result = StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start, rowsAlreadyStored: alreadyStored)
+        result.rowsRefused = refused.rows
+        result.unitsRefused = refused.units
+        return result
     }
 
     /// Writes the drones' latest state still pending (at the end of a run, and before reads of
@@ -89,20 +109,19 @@ extension PostgresTelemetryStore {
         }
     }
 
-    /// The UTC days the batch's sample times fall on (bounded: a batch spanning more days than
-    /// `Limits.Postgres.partitionsPerBatchMax` is refused rather than creating that many tables).
-    private func days(of parts: [StoreBatchPart]) throws(StoreError) -> [Int64] {
+    /// The UTC days the batch's sample times fall on, or nil when they are more than
+    /// `Limits.Postgres.partitionsPerBatchMax` (bounded: the scan stops there, and the caller
+    /// isolates rows rather than creating that many tables).
+    private func days(of parts: [StoreBatchPart]) -> [Int64]? {
         var days: [Int64] = []
         var last: Int64 = -1
         for part in parts {
             for time in part.columns.timestampsMicroseconds {
-                let day = Int64(time / Limits.Postgres.partitionMicroseconds)
+                let day = BatchDays.day(ofMicroseconds: time)
                 if day == last || days.contains(day) { continue }
                 last = day
                 days.append(day)
-                if days.count > Limits.Postgres.partitionsPerBatchMax {
-                    throw .database(message: "a batch spans more than \(Limits.Postgres.partitionsPerBatchMax) days of sample time", context: "write")
-                }
+                if days.count > Limits.Postgres.partitionsPerBatchMax { return nil }
             }
         }
         return days

@@ -211,12 +211,15 @@ public final class CommitLoop: @unchecked Sendable {
         _ batch: TelemetryBatch, spillSequence: UInt64?, startedNanoseconds started: UInt64, recovered: Bool = false
     ) -> CommitOutcome {
         if hooks.commitDelay > .zero { SystemClock.sleep(for: hooks.commitDelay) }
+        // Frames the store isolated and left out (PostgreSQL: days beyond one batch's partitions).
+        var refused = (units: 0, rows: 0)
         do {
             let result = try store.write([
                 StoreBatchPart(protocol: .skygate, columns: batch.skygate),
                 StoreBatchPart(protocol: .mavlink, columns: batch.mavlink),
             ], spillSequence: spillSequence)
             if result.rowsAlreadyStored > 0 { rowsAlreadyStored.add(UInt64(result.rowsAlreadyStored), ordering: .relaxed) }
+            refused = (min(result.unitsRefused, batch.units), min(result.rowsRefused, batch.sampleCount))
         } catch where error.isUnavailable {
             // An outage, not a refused batch: the caller keeps the batch (spill file or retry).
             return .unavailable
@@ -238,11 +241,14 @@ public final class CommitLoop: @unchecked Sendable {
         let committed = SystemClock.realtimeNanoseconds()
         lastWriteFailed.store(false, ordering: .relaxed)
         if recovered {
-            counters.countRecovered(units: batch.units, samples: batch.sampleCount)
+            // Outside this run's identity, like the rest of the recovered batch; the log says it.
+            if refused.units > 0 { hooks.onError("a recovered batch: \(refused.units) frames on too many days refused (batch_days_exceeded)") }
+            counters.countRecovered(units: batch.units - refused.units, samples: batch.sampleCount - refused.rows)
             batchesCommitted.add(1, ordering: .relaxed)
             return .committed
         }
-        counters.countStored(units: batch.units, samples: batch.sampleCount)
+        counters.countStored(units: batch.units - refused.units, samples: batch.sampleCount - refused.rows)
+        if refused.units > 0 { counters.countRejected(.batchDaysExceeded, units: refused.units) }
         if hooks.recordsLatency {
             let receiveTimes = batch.unitReceiveTimes
             for index in receiveTimes.indices {
