@@ -10,19 +10,24 @@ import TelemetryStore
 /// every `Limits.Postgres.fleetRefreshInterval` on its own connection (the writer's stays busy
 /// with commits), and `/api/drones` merges it with the live fleet of this gateway. A drone this
 /// gateway hears shows its live state; any other shows what the store last held, so the page is
-/// at most one refresh plus one commit interval behind.
+/// at most one refresh plus one commit interval behind. The same thread raises the replay
+/// windows' floors with the marks other gateways stored (docs/security.md).
 final class SharedFleetView: Sendable {
     private let request: StoreOpener.Request
     private let logger: Logger
     private let drones = Mutex<[DroneIdentity: SharedDroneState]>([:])
     private let stopRequested = Atomic<Bool>(false)
     private let thread = Mutex<ThreadHandle?>(nil)
+    /// The replay windows' floors, raised with every mark the other gateways stored, each
+    /// refresh (nil: no keys).
+    private let replayMarks: ReplayMarks?
 
-    init(request: StoreOpener.Request, logger: Logger) {
+    init(request: StoreOpener.Request, logger: Logger, replayMarks: ReplayMarks? = nil) {
         var request = request
         request.options.isReadOnly = true
         self.request = request
         self.logger = logger
+        self.replayMarks = replayMarks
     }
 
     func start() {
@@ -100,6 +105,9 @@ final class SharedFleetView: Sendable {
                 table.reserveCapacity(fleet.count)
                 for state in fleet { table[state.latest.drone] = state }
                 drones.withLock { $0 = table }
+                if let replayMarks, let markStore = store as? any ReplayMarkStoring {
+                    replayMarks.raiseFloors(try markStore.readReplayMarks(othersOnly: true))
+                }
                 lastError = ""
             } catch {
                 if error.isUnavailable { store?.close(); store = nil }

@@ -83,6 +83,13 @@ public final class CommitLoop: @unchecked Sendable {
     let firstError = Mutex<String?>(nil)
     /// Latency scratch, one entry per unit a batch can hold; allocated once.
     private var latencies: [UInt64]
+    /// The replay windows' marks to keep in the store (docs/security.md, "Replay windows in the
+    /// store"): set before `start`, by a gateway with keys. Before each commit the marks that
+    /// rose are written (in their own transaction, ahead of the batch: a crash between the two
+    /// leaves the store's marks ahead, which refuses more, never less).
+    public var replayMarks: ReplayMarks?
+    /// The marks last written, per slot (the writer thread's only).
+    private var replayMarksWritten: [UInt64] = []
     private var writerThread: ThreadHandle?
 
     /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples (and one more
@@ -191,6 +198,19 @@ public final class CommitLoop: @unchecked Sendable {
         hooks.afterCommit(started)
     }
 
+    /// Writes the replay marks that rose since the last write; on failure they are written again
+    /// with the next commit.
+    private func writeReplayMarks() throws(StoreError) {
+        guard let replayMarks, let markStore = store as? any ReplayMarkStoring else { return }
+        let before = replayMarksWritten
+        let marks = replayMarks.marksToWrite(since: &replayMarksWritten)
+        guard !marks.isEmpty else { return }
+        do { try markStore.writeReplayMarks(marks) } catch {
+            replayMarksWritten = before
+            throw error
+        }
+    }
+
     func compact(force: Bool) {
         do {
             let started = ContinuousClock.now
@@ -214,6 +234,7 @@ public final class CommitLoop: @unchecked Sendable {
         // Frames the store isolated and left out (PostgreSQL: days beyond one batch's partitions).
         var refused = (units: 0, rows: 0)
         do {
+            try writeReplayMarks()
             let result = try store.write([
                 StoreBatchPart(protocol: .skygate, columns: batch.skygate),
                 StoreBatchPart(protocol: .mavlink, columns: batch.mavlink),

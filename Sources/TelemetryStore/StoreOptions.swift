@@ -40,7 +40,7 @@ public enum StoreLayout: Sendable, CaseIterable {
     /// The schema version the layout is written at.
     var schemaVersion: Int {
         switch self {
-        case .chunks: 4
+        case .chunks: 5
         case .rows: 2
         }
     }

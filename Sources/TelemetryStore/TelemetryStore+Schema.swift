@@ -14,6 +14,8 @@ import TelemetryWire
 //     batch, one per group of 32 drone numbers), `telemetry_chunk` (packed per-drone chunks, indexed by (protocol, drone, end_us)),
 //     `store_meta` (the spill mark); v2's rows are moved into chunks and the row table dropped.
 // v4: `events` (rules and zone crossings, docs/events.md), unique per (drone, kind, zone, time).
+// v5: `replay_marks`, each keyed sender's highest accepted tag counter or signature timestamp,
+//     which seeds the replay windows at start (docs/security.md).
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -57,6 +59,7 @@ extension TelemetryStore {
         case 1: try migrateToVersion2(connection)
         case 2: try migrateToVersion3(connection)
         case 3: try migrateToVersion4(connection)
+        case 4: try migrateToVersion5(connection)
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }
@@ -177,6 +180,18 @@ extension TelemetryStore {
         }
         try flush()
         try connection.execute("DROP TABLE telemetry")
+    }
+
+    /// v4 → v5: the replay marks (one row per keyed sender; `value` is the UInt64's bit pattern).
+    private static func migrateToVersion5(_ connection: SQLiteConnection) throws(StoreError) {
+        try connection.execute("""
+            CREATE TABLE replay_marks (
+              protocol INTEGER NOT NULL,       -- TelemetryProtocol raw value
+              sender INTEGER NOT NULL,         -- Skygate drone id or MAVLink system id
+              value INTEGER NOT NULL,          -- highest tag counter / signature timestamp accepted
+              PRIMARY KEY (protocol, sender)
+            ) WITHOUT ROWID;
+            """)
     }
 
     /// v3 → v4: the events table. The unique key is the event's identity, so a retried write or a

@@ -47,7 +47,7 @@ import Testing
             try rawSQL(path, "DROP TABLE events; UPDATE schema_version SET version = 3")
             let store = try TelemetryStore(path: path)
             defer { store.close() }
-            #expect(try rawInteger(path, "SELECT version FROM schema_version") == 4)
+            #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
             #expect(try store.writeEvents([Self.event(1, .lostLink, at: 1_800_000_000_000_000)]) == 1)
         }
     }
