@@ -100,8 +100,12 @@ public final class Gateway: @unchecked Sendable {
         replayMarks = try Self.makeReplayMarks(authenticator: authenticator, verifier: verifier, store: store, logger: logger)
         authenticator.replayMarks = replayMarks
         verifier.replayMarks = replayMarks
+        // The shared drone_latest is bounded like the fleet table, and so is the merged answer.
+        (store as? PostgresTelemetryStore)?.latestBound = (limitValues.dronesMax, limitValues.droneOfflineAfter.microsecondsClamped)
         sharedFleet = store is any SharedFleetReading
-            ? SharedFleetView(request: configuration.storeRequest, logger: logger, replayMarks: replayMarks) : nil
+            ? SharedFleetView(
+                request: configuration.storeRequest, logger: logger, replayMarks: replayMarks, dronesMax: limitValues.dronesMax)
+            : nil
         let spill = try Self.makeSpill(configuration: configuration, limits: limits, store: store, logger: logger)
         webhooks = try Self.makeWebhooks(configuration: configuration, logger: logger)
         do {

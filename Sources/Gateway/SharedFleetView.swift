@@ -21,13 +21,16 @@ final class SharedFleetView: Sendable {
     /// The replay windows' floors, raised with every mark the other gateways stored, each
     /// refresh (nil: no keys).
     private let replayMarks: ReplayMarks?
+    /// The most drones `merged` lists (the gateway's `dronesMax`).
+    private let dronesMax: Int
 
-    init(request: StoreOpener.Request, logger: Logger, replayMarks: ReplayMarks? = nil) {
+    init(request: StoreOpener.Request, logger: Logger, replayMarks: ReplayMarks? = nil, dronesMax: Int = Int.max) {
         var request = request
         request.options.isReadOnly = true
         self.request = request
         self.logger = logger
         self.replayMarks = replayMarks
+        self.dronesMax = dronesMax
     }
 
     func start() {
@@ -43,7 +46,8 @@ final class SharedFleetView: Sendable {
         handle?.join()
     }
 
-    /// `local` plus every drone only the store knows, in (protocol, number) order.
+    /// `local` plus the drones only the store knows, in (protocol, number) order: at most
+    /// `dronesMax` (every local drone, then those the store heard from most recently).
     func merged(with local: [DroneStatus]) -> [DroneStatus] {
         let shared = drones.withLock { $0 }
         guard !shared.isEmpty else { return local }
@@ -64,7 +68,13 @@ final class SharedFleetView: Sendable {
                 byDrone[status.drone] = status
             }
         }
-        return byDrone.values.sorted {
+        var fleet = Array(byDrone.values)
+        if fleet.count > dronesMax {
+            let isLocal = Set(local.map(\.drone))
+            fleet.sort { (isLocal.contains($0.drone) ? 1 : 0, $0.lastSeenNanoseconds) > (isLocal.contains($1.drone) ? 1 : 0, $1.lastSeenNanoseconds) }
+            fleet.removeLast(fleet.count - dronesMax)
+        }
+        return fleet.sorted {
             ($0.drone.protocol.rawValue, $0.drone.number) < ($1.drone.protocol.rawValue, $1.drone.number)
         }
     }

@@ -76,11 +76,39 @@ extension PostgresTelemetryStore {
         if flushesLatest {
             pendingLatest.removeAll(keepingCapacity: true)
             lastLatestFlush = ContinuousClock.now
+            try pruneLatestIfDue()
         }
         var result = StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start, rowsAlreadyStored: alreadyStored)
         result.rowsRefused = refused.rows
         result.unitsRefused = refused.units
         return result
+    }
+
+    /// Keeps `drone_latest` within `latestBound`, every `Limits.Postgres.latestPruneInterval`:
+    /// when it holds more than `rowsMax` rows, the drones silent longest among those stored
+    /// nothing for `offlineAfter` are deleted until it holds `rowsMax` (never a drone still
+    /// online: the table then stays above the bound until drones go offline), counted in
+    /// `latestRowsPruned`. Every gateway sharing the store prunes; the DELETE is idempotent.
+    func pruneLatestIfDue() throws(StoreError) {
+        guard let latestBound, ContinuousClock.now - lastLatestPrune >= Limits.Postgres.latestPruneInterval else { return }
+        lastLatestPrune = ContinuousClock.now
+        let cutoff = Int64(clamping: SystemClock.realtimeMicroseconds() &- latestBound.offlineAfterMicroseconds)
+        let rowsMax = Int64(latestBound.rowsMax)
+        let logger = logger
+        let deleted = try transaction("prune drone_latest") { connection -> Int64 in
+            let rows = try await connection.query("""
+                WITH pruned AS (
+                  DELETE FROM drone_latest WHERE (protocol, drone) IN (
+                    SELECT protocol, drone FROM drone_latest WHERE stored_us < \(cutoff)
+                    ORDER BY stored_us LIMIT greatest((SELECT count(*) FROM drone_latest) - \(rowsMax), 0))
+                  RETURNING 1)
+                SELECT count(*) FROM pruned
+                """, logger: logger)
+            var count: Int64 = 0
+            for try await value in rows.decode(Int64.self) { count = value }
+            return count
+        }
+        if deleted > 0 { latestRowsPruned.add(UInt64(deleted), ordering: .relaxed) }
     }
 
     /// Writes the drones' latest state still pending (at the end of a run, and before reads of
