@@ -185,7 +185,7 @@ extension TelemetryStore {
     /// v4 → v5: the replay marks (one row per keyed sender; `value` is the UInt64's bit pattern).
     private static func migrateToVersion5(_ connection: SQLiteConnection) throws(StoreError) {
         try connection.execute("""
-            CREATE TABLE replay_marks (
+            CREATE TABLE IF NOT EXISTS replay_marks (
               protocol INTEGER NOT NULL,       -- TelemetryProtocol raw value
               sender INTEGER NOT NULL,         -- Skygate drone id or MAVLink system id
               value INTEGER NOT NULL,          -- highest tag counter / signature timestamp accepted
