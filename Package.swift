@@ -48,7 +48,7 @@ let package = Package(
         // MAVLink 2 signature checks with swift-crypto's SHA-256, and signing key files.
         .target(
             name: "MAVLinkSigning",
-            dependencies: ["MAVLinkWire", "WireAuthentication", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MAVLinkWire", "WireAuthentication", "Telemetry", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The shared vocabulary of the stages: drone identity, protocols, outcomes and counters, every
         // limit, the clocks, civil time, and the one thread helper (thread names need CThreadShims).
@@ -56,7 +56,7 @@ let package = Package(
         // HMAC-SHA256 frame tags and per-drone replay windows for the gateway and the simulator.
         .target(
             name: "WireAuthentication",
-            dependencies: ["TelemetryWire", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TelemetryWire", "Telemetry", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Bounded lock-free SPSC ring of fixed datagram slots (receive thread to batch processor).
         // Standard library and Synchronization only.
@@ -265,7 +265,11 @@ let package = Package(
         ),
         .testTarget(
             name: "skygateTests",
-            dependencies: ["skygate", "SkygateTestSupport", "DroneSimulator", "Telemetry", "TelemetryStore"]
+            dependencies: [
+                "skygate", "SkygateTestSupport", "DroneSimulator", "Telemetry", "TelemetryStore",
+                // ReplayDaysSpreadTests writes its recording with the real writer.
+                "FlightRecording", "TelemetryWire",
+            ]
         ),
         .testTarget(
             name: "WebhooksTests",

@@ -7,6 +7,7 @@
 #   skyrec  the Skygate recording reader, with CRC repair (Fuzz/SkyrecFuzz.swift)
 #   tlog    the MAVLink .tlog reader (Fuzz/TlogFuzz.swift)
 #   codec   the store's compressed sample blocks (Fuzz/SampleCodecFuzz.swift)
+#   ingest  the `POST /api/telemetry` body parser, JSON and binary (Fuzz/IngestBodyFuzz.swift)
 # Usage: Scripts/fuzz-inputs.sh TARGET [RUNS]    (default 1,000,000 inputs; -1 = until stopped)
 # Extra libFuzzer flags may follow RUNS (e.g. -max_total_time=20). Each target is compiled from
 # the source files directly with `swiftc -sanitize=fuzzer,address`, as Scripts/fuzz-wire.sh does;
@@ -15,7 +16,7 @@
 # `.build-fuzz/inputs/TARGET-fuzz FILE`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGET=${1:?usage: Scripts/fuzz-inputs.sh zones|keys|config|skyrec|tlog|codec [RUNS] [libFuzzer flags]}
+TARGET=${1:?usage: Scripts/fuzz-inputs.sh zones|keys|config|skyrec|tlog|codec|ingest [RUNS] [libFuzzer flags]}
 RUNS=${2:-1000000}
 shift $(( $# >= 2 ? 2 : 1 ))
 OUT=.build-fuzz/inputs
@@ -106,8 +107,28 @@ codec)
   max_len=4096
   binary="$OUT/codec-fuzz"
   ;;
+ingest)
+  module Telemetry Sources/Telemetry/*.swift
+  module TelemetryWire Sources/TelemetryWire/*.swift
+  module MAVLinkWire Sources/MAVLinkWire/*.swift
+  swiftc "${FLAGS[@]}" -module-name IngestFuzz -I "$OUT/modules" -I Sources/CThreadShims/include \
+    Sources/IngestFraming/*.swift Fuzz/IngestBodyFuzz.swift \
+    "$OUT/Telemetry.o" "$OUT/CThreadShims.o" "$OUT/TelemetryWire.o" "$OUT/MAVLinkWire.o" -o "$OUT/ingest-fuzz"
+  # The documented JSON forms (an object with samples, a bare array, ISO and µs times), a Skygate
+  # frame body and a MAVLink body (the wire and MAVLink golden vectors).
+  printf '%s' '{"samples":[{"drone":7,"sequence":1,"time_us":1780000000000000,"lat":47.39,"lon":8.51,"alt_m":420.5,"velocity_north_mps":1.5,"heading_deg":90,"battery_v":16.2,"battery_percent":80,"satellites":12,"status":1}]}' > "$corpus/object.json"
+  printf '%s' '[{"drone":1,"sequence":9,"time":"2026-12-04T16:00:00.250Z","lat":-89.9,"lon":179.9,"alt_m":0},{"drone":2,"sequence":0,"time":"2026-12-04 16:00:00","lat":0,"lon":-180,"alt_m":-10}]' > "$corpus/array.json"
+  python3 - "$corpus" <<'PY'
+import json, sys, pathlib
+for fixture, prefix in (("Fixtures/wire/vectors.json", "skygate-"), ("Fixtures/mavlink/vectors.json", "mavlink-")):
+    for v in json.loads(pathlib.Path(fixture).read_text())["vectors"]:
+        (pathlib.Path(sys.argv[1]) / (prefix + v["name"])).write_bytes(bytes.fromhex(v["hex"]))
+PY
+  max_len=8192
+  binary="$OUT/ingest-fuzz"
+  ;;
 *)
-  echo "unknown target '$TARGET': zones, keys, config, skyrec, tlog or codec" >&2
+  echo "unknown target '$TARGET': zones, keys, config, skyrec, tlog, codec or ingest" >&2
   exit 2
   ;;
 esac

@@ -8,6 +8,7 @@ import Telemetry
 /// It never slows the receive thread (which it never touches) and never blocks the processor:
 /// when its ring is full, or after a write failed (a full disk), datagrams are left out of the
 /// recording and counted in `datagramsNotRecorded`; the ingest accounting is not affected.
+/// Datagrams in which the processor found no intact frame are left out too (`not_framed`).
 /// docs/architecture.md, "Recording", explains the choice.
 public final class FlightRecorder: @unchecked Sendable {
     // @unchecked: `writer` is used only by the recorder thread (through `drain`); other threads
@@ -54,18 +55,29 @@ public final class FlightRecorder: @unchecked Sendable {
     public var ringDepth: Int { drain.ring.count }
     public var ringCapacity: Int { drain.ring.byteCapacity }
 
-    /// The processor's tap: copies the first `count` of `records` (in the portable source form)
-    /// into the recorder's ring. Processor thread only; never blocks, allocates nothing.
+    /// The processor's tap: copies those of the first `count` of `records` that framed (the
+    /// processor set `isFramed`: at least one intact frame, accepted or refused) into the
+    /// recorder's ring, in the portable source form; the others are counted `not_framed` and
+    /// never reach a recording, so garbage cannot fill the budget and delete real flights.
+    /// Processor thread only; never blocks, allocates nothing.
     public func copy(_ records: DatagramRing.Records, count: Int) {
         guard count > 0 else { return }
+        var framed = 0
+        for record in records.prefix(count) where record.isFramed { framed += 1 }
+        if framed < count { drain.countNotRecorded(count - framed, because: .notFramed) }
+        guard framed > 0 else { return }
         guard !drain.isFailed else {
-            drain.countNotRecorded(count, because: .writeFailed)
+            drain.countNotRecorded(framed, because: .writeFailed)
             return
         }
         let ring = drain.ring
         var copied = 0
+        var seen = 0
+        // Bounded by `count`; stops at the first record the ring has no room for.
         for record in records {
-            guard copied < count else { break }
+            guard seen < count else { break }
+            seen += 1
+            guard record.isFramed else { continue }
             let length = RecordedSource.compact(sockaddr: record.sourceAddress, into: sourceScratch)
             let datagram = record.datagram
             let kept = UnsafeRawBufferPointer(rebasing: datagram[0..<min(datagram.count, ring.datagramCapacity)])
@@ -77,7 +89,7 @@ public final class FlightRecorder: @unchecked Sendable {
             copied += 1
         }
         ring.publish()
-        if copied < count { drain.countNotRecorded(count - copied, because: .ringFull) }
+        if copied < framed { drain.countNotRecorded(framed - copied, because: .ringFull) }
     }
 
     /// The recorder thread's body: writes what the tap copied until `requestStop()`, then what is

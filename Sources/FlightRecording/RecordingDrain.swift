@@ -28,12 +28,17 @@ public final class RecordingDrain: @unchecked Sendable {
         case ringFull
         /// A write failed (a full disk), which stopped the recording.
         case writeFailed
+        /// The gateway found no intact frame in it (garbage, a bad CRC, cut off, too long): a
+        /// flood of such datagrams must not fill the recording budget and delete real flights
+        /// (`serve --record` only; `skygate record` keeps every datagram).
+        case notFramed
 
         /// The name in `/api/stats` and `/metrics`.
         public var name: String {
             switch self {
             case .ringFull: "ring_full"
             case .writeFailed: "write_failed"
+            case .notFramed: "not_framed"
             }
         }
     }
@@ -46,6 +51,7 @@ public final class RecordingDrain: @unchecked Sendable {
     let recordedBytes = Atomic<UInt64>(0)
     let notRecordedRingFull = Atomic<UInt64>(0)
     let notRecordedWriteFailed = Atomic<UInt64>(0)
+    let notRecordedNotFramed = Atomic<UInt64>(0)
     let stopRequested = Atomic<Bool>(false)
     let hasFailed = Atomic<Bool>(false)
     private let failureText = Mutex<String?>(nil)
@@ -67,12 +73,15 @@ public final class RecordingDrain: @unchecked Sendable {
     public var datagramsRecorded: UInt64 { recorded.load(ordering: .relaxed) }
     /// Bytes of the datagrams recorded (as received, before compression).
     public var datagramBytesRecorded: UInt64 { recordedBytes.load(ordering: .relaxed) }
-    /// Datagrams left out of the recording, for either reason.
-    public var datagramsNotRecorded: UInt64 { datagramsNotRecorded(.ringFull) + datagramsNotRecorded(.writeFailed) }
+    /// Datagrams left out of the recording, for any reason.
+    public var datagramsNotRecorded: UInt64 {
+        datagramsNotRecorded(.ringFull) + datagramsNotRecorded(.writeFailed) + datagramsNotRecorded(.notFramed)
+    }
     public func datagramsNotRecorded(_ reason: NotRecordedReason) -> UInt64 {
         switch reason {
         case .ringFull: notRecordedRingFull.load(ordering: .relaxed)
         case .writeFailed: notRecordedWriteFailed.load(ordering: .relaxed)
+        case .notFramed: notRecordedNotFramed.load(ordering: .relaxed)
         }
     }
     /// Whether a write failed (recording stopped); checked by the processor tap without a lock.
@@ -86,6 +95,7 @@ public final class RecordingDrain: @unchecked Sendable {
         switch reason {
         case .ringFull: notRecordedRingFull.add(UInt64(count), ordering: .relaxed)
         case .writeFailed: notRecordedWriteFailed.add(UInt64(count), ordering: .relaxed)
+        case .notFramed: notRecordedNotFramed.add(UInt64(count), ordering: .relaxed)
         }
     }
 

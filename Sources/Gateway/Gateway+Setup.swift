@@ -38,6 +38,25 @@ extension Gateway {
         )
     }
 
+    /// The replay marks for the keyed drones and systems (nil without keys), their floors seeded
+    /// from every mark the store holds: after a restart, or on a gateway joining replicas that
+    /// share the store, a captured tagged or signed flight is refused as replayed.
+    static func makeReplayMarks(
+        authenticator: HMACAuthenticator, verifier: MAVLinkSHA256Verifier, store: any TelemetryStoring, logger: Logger
+    ) throws(GatewayError) -> ReplayMarks? {
+        guard authenticator.keyedDroneCount > 0 || verifier.keyedSystemCount > 0 else { return nil }
+        let marks = ReplayMarks(skygateDrones: authenticator.keyedDrones, mavlinkSystems: verifier.keyedSystems)
+        guard let markStore = store as? any ReplayMarkStoring else { return marks }
+        do {
+            let stored = try markStore.readReplayMarks(othersOnly: false)
+            let raised = marks.raiseFloors(stored)
+            logger.info("replay windows seeded from the store", metadata: ["floors_raised": "\(raised)", "keyed_senders": "\(marks.senderCount)"])
+        } catch {
+            throw GatewayError("--db \(store.location): reading the replay marks: \(error)")
+        }
+        return marks
+    }
+
     /// What the startup log says about who can send telemetry, in plain words: nil when every
     /// drone and system must authenticate, otherwise a warning naming what is accepted unproven.
     static func ingestAuthenticationWarning(

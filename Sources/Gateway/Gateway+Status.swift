@@ -8,6 +8,7 @@ import IngestFraming
 import Pipeline
 import StoreWriter
 import PostgresStore
+import Synchronization
 import StatusServer
 import Telemetry
 import TelemetryStore
@@ -41,6 +42,7 @@ extension Gateway: StatusSource {
         }
         report.recovered = snapshot.recovered
         report.drones_evicted = snapshot.dronesEvicted
+        report.drones_latest_pruned = (commits.store as? PostgresTelemetryStore)?.latestRowsPruned.load(ordering: .relaxed) ?? 0
         report.samples_recovered = snapshot.samplesRecovered
         report.store = commits.store is any SharedFleetReading ? "postgres" : "sqlite"
         report.store_unavailable = commits.isStoreUnavailable

@@ -40,6 +40,9 @@ public final class Gateway: @unchecked Sendable {
     let processLoop: ProcessLoop<HMACAuthenticator, MAVLinkSHA256Verifier>
     /// With a shared store: the whole fleet as the store shows it, refreshed on its own thread.
     let sharedFleet: SharedFleetView?
+    /// The replay windows' marks kept in the store, when any drone or system has a key: seeded
+    /// from the store at start (docs/security.md, "Replay windows in the store").
+    public let replayMarks: ReplayMarks?
     /// The flight recorder when `recordDirectory` is set (docs/architecture.md, "Recording").
     public let recorder: FlightRecorder?
     /// The event engine (zones reloaded on SIGHUP, rules) on the processor thread, and the hub
@@ -75,7 +78,7 @@ public final class Gateway: @unchecked Sendable {
         _ = try configuration.resolvedHTTPTokens()
         self.configuration = configuration
         self.logger = logger
-        let (authenticator, verifier) = try Self.makeAuthentication(configuration)
+        var (authenticator, verifier) = try Self.makeAuthentication(configuration)
         authenticationWarning = Self.ingestAuthenticationWarning(configuration, authenticator: authenticator, verifier: verifier)
         let address: SocketAddress
         do { address = try SocketAddress(parsing: configuration.udpAddress, allowingPortZero: true) } catch {
@@ -97,7 +100,15 @@ public final class Gateway: @unchecked Sendable {
         } catch {
             throw GatewayError("--db \(configuration.storeRequest.displayName): \(error)")
         }
-        sharedFleet = store is any SharedFleetReading ? SharedFleetView(request: configuration.storeRequest, logger: logger) : nil
+        replayMarks = try Self.makeReplayMarks(authenticator: authenticator, verifier: verifier, store: store, logger: logger)
+        authenticator.replayMarks = replayMarks
+        verifier.replayMarks = replayMarks
+        // The shared drone_latest is bounded like the fleet table, and so is the merged answer.
+        (store as? PostgresTelemetryStore)?.latestBound = (limitValues.dronesMax, limitValues.droneOfflineAfter.microsecondsClamped)
+        sharedFleet = store is any SharedFleetReading
+            ? SharedFleetView(
+                request: configuration.storeRequest, logger: logger, replayMarks: replayMarks, dronesMax: limitValues.dronesMax)
+            : nil
         let spill = try Self.makeSpill(configuration: configuration, limits: limits, store: store, logger: logger)
         webhooks = try Self.makeWebhooks(configuration: configuration, logger: logger)
         do {
@@ -111,6 +122,7 @@ public final class Gateway: @unchecked Sendable {
             store: store, limits: limits, counters: counters,
             hooks: Self.commitHooks(configuration: configuration, store: store, logger: logger), spill: spill,
             events: events.hub.storeQueue)
+        commits.replayMarks = replayMarks
         processor = GatewayProcessor(
             limits: limits, counters: counters, authenticator: authenticator, verifier: verifier, batch: commits.firstBatch)
         processLoop = ProcessLoop(processor: processor, sink: commits, observer: events)

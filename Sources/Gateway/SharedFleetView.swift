@@ -10,19 +10,27 @@ import TelemetryStore
 /// every `Limits.Postgres.fleetRefreshInterval` on its own connection (the writer's stays busy
 /// with commits), and `/api/drones` merges it with the live fleet of this gateway. A drone this
 /// gateway hears shows its live state; any other shows what the store last held, so the page is
-/// at most one refresh plus one commit interval behind.
+/// at most one refresh plus one commit interval behind. The same thread raises the replay
+/// windows' floors with the marks other gateways stored (docs/security.md).
 final class SharedFleetView: Sendable {
     private let request: StoreOpener.Request
     private let logger: Logger
     private let drones = Mutex<[DroneIdentity: SharedDroneState]>([:])
     private let stopRequested = Atomic<Bool>(false)
     private let thread = Mutex<ThreadHandle?>(nil)
+    /// The replay windows' floors, raised with every mark the other gateways stored, each
+    /// refresh (nil: no keys).
+    private let replayMarks: ReplayMarks?
+    /// The most drones `merged` lists (the gateway's `dronesMax`).
+    private let dronesMax: Int
 
-    init(request: StoreOpener.Request, logger: Logger) {
+    init(request: StoreOpener.Request, logger: Logger, replayMarks: ReplayMarks? = nil, dronesMax: Int = Int.max) {
         var request = request
         request.options.isReadOnly = true
         self.request = request
         self.logger = logger
+        self.replayMarks = replayMarks
+        self.dronesMax = dronesMax
     }
 
     func start() {
@@ -38,7 +46,8 @@ final class SharedFleetView: Sendable {
         handle?.join()
     }
 
-    /// `local` plus every drone only the store knows, in (protocol, number) order.
+    /// `local` plus the drones only the store knows, in (protocol, number) order: at most
+    /// `dronesMax` (every local drone, then those the store heard from most recently).
     func merged(with local: [DroneStatus]) -> [DroneStatus] {
         let shared = drones.withLock { $0 }
         guard !shared.isEmpty else { return local }
@@ -59,7 +68,13 @@ final class SharedFleetView: Sendable {
                 byDrone[status.drone] = status
             }
         }
-        return byDrone.values.sorted {
+        var fleet = Array(byDrone.values)
+        if fleet.count > dronesMax {
+            let isLocal = Set(local.map(\.drone))
+            fleet.sort { (isLocal.contains($0.drone) ? 1 : 0, $0.lastSeenNanoseconds) > (isLocal.contains($1.drone) ? 1 : 0, $1.lastSeenNanoseconds) }
+            fleet.removeLast(fleet.count - dronesMax)
+        }
+        return fleet.sorted {
             ($0.drone.protocol.rawValue, $0.drone.number) < ($1.drone.protocol.rawValue, $1.drone.number)
         }
     }
@@ -100,6 +115,9 @@ final class SharedFleetView: Sendable {
                 table.reserveCapacity(fleet.count)
                 for state in fleet { table[state.latest.drone] = state }
                 drones.withLock { $0 = table }
+                if let replayMarks, let markStore = store as? any ReplayMarkStoring {
+                    replayMarks.raiseFloors(try markStore.readReplayMarks(othersOnly: true))
+                }
                 lastError = ""
             } catch {
                 if error.isUnavailable { store?.close(); store = nil }

@@ -1,5 +1,6 @@
 import Crypto
 import MAVLinkWire
+import Telemetry
 
 /// MAVLink 2 signature checks with swift-crypto's SHA-256: signature = first 6 bytes of
 /// SHA-256(key ‖ frame through the timestamp), per https://mavlink.io/en/guide/message_signing.html.
@@ -11,6 +12,10 @@ public struct MAVLinkSHA256Verifier: MAVLinkSignatureVerifier, Sendable {
     public let requiresSigningFromAllSystems: Bool
     /// Whether systems with a key may still send unsigned frames (`--allow-unsigned-from-keyed`).
     public let allowsUnsignedFromKeyed: Bool
+    /// The store's part of the replay windows (the gateway sets it; replay and tests leave it
+    /// nil): a signature timestamp at or below the system's floor is a replay, and accepted
+    /// timestamps are noted for the store (docs/security.md, "Replay windows in the store").
+    public var replayMarks: ReplayMarks?
 
     /// - Parameters:
     ///   - requireSigning: refuse unsigned frames from every system, keyed or not.
@@ -29,6 +34,16 @@ public struct MAVLinkSHA256Verifier: MAVLinkSignatureVerifier, Sendable {
     public func requiresSigning(systemID: UInt8) -> Bool {
         requiresSigningFromAllSystems || (!allowsUnsignedFromKeyed && keysBySystem[Int(systemID)] != nil)
     }
+
+    public func acceptsSignedTimestamp(_ timestamp: UInt64, systemID: UInt8) -> Bool {
+        guard let replayMarks else { return true }
+        guard replayMarks.isAboveFloor(timestamp, protocol: .mavlink, sender: UInt32(systemID)) else { return false }
+        replayMarks.noteAccepted(timestamp, protocol: .mavlink, sender: UInt32(systemID))
+        return true
+    }
+
+    /// The systems that have a key (for the replay marks' slots).
+    public var keyedSystems: [UInt8] { (0..<256).compactMap { keysBySystem[$0] == nil ? nil : UInt8($0) } }
 
     /// Systems that have a key.
     public var keyedSystemCount: Int { keysBySystem.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }

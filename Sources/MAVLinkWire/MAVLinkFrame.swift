@@ -147,6 +147,7 @@ public enum MAVLinkFrameDecoder {
                     case .full: throw .tooManyStreams
                     }
                 }
+                guard verifier.acceptsSignedTimestamp(frame.signatureTimestamp, systemID: frame.systemID) else { throw .replayed }
             }
         } else if verifier.requiresSigning(systemID: frame.systemID) {
             throw .unsigned

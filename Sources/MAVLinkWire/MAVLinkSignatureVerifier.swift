@@ -18,6 +18,15 @@ public protocol MAVLinkSignatureVerifier {
     /// `signature`. Returns false when no key is configured for the system.
     func computeSignature(systemID: UInt8, message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer)
         -> Bool
+
+    /// Called after a signature verified and its stream's timestamp rose: false refuses the frame
+    /// as a replay. The gateway's verifier checks the store's floor for the system here (replay
+    /// windows that outlive the process, docs/security.md); the default accepts.
+    func acceptsSignedTimestamp(_ timestamp: UInt64, systemID: UInt8) -> Bool
+}
+
+extension MAVLinkSignatureVerifier {
+    @inlinable public func acceptsSignedTimestamp(_ timestamp: UInt64, systemID: UInt8) -> Bool { true }
 }
 
 /// No keys: signatures are not checked (a signed frame is taken like an unsigned one, as

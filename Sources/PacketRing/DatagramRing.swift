@@ -19,7 +19,8 @@ import Synchronization
 /// A record starts on an 8-byte boundary and never wraps around the end of the storage:
 /// `0` record bytes `UInt32` (the stride to the next record, a multiple of 8, at least
 /// ``recordHeaderBytes``) · `4` datagram byte count `UInt32` · `8` receive timestamp `UInt64` ·
-/// `16` source address length `UInt8` · `17` flags `UInt8` (bit 0: truncated) · `18` unused ·
+/// `16` source address length `UInt8` · `17` flags `UInt8` (bit 0: truncated) · `18` framed
+/// `UInt8` (the consumer's verdict, below) · `19` unused ·
 /// `24` source address bytes, padded to 8 · then the datagram bytes, padded to 8.
 /// When a record does not fit before the end of the storage, the producer writes a *wrap marker*
 /// (record bytes `0`, which needs only the 4 bytes that any tail of 8 or more has) and puts the
@@ -207,6 +208,7 @@ public final class DatagramRing: @unchecked Sendable {
         base.storeBytes(of: timestamp, toByteOffset: 8, as: UInt64.self)
         base.storeBytes(of: UInt8(truncatingIfNeeded: source.count), toByteOffset: 16, as: UInt8.self)
         base.storeBytes(of: UInt8(isTruncated ? 1 : 0), toByteOffset: 17, as: UInt8.self)
+        base.storeBytes(of: UInt8(0), toByteOffset: 18, as: UInt8.self)
         if let from = source.baseAddress, source.count > 0 {
             (base + Self.recordHeaderBytes).copyMemory(from: from, byteCount: source.count)
         }
@@ -339,6 +341,17 @@ extension DatagramRing {
         /// Bytes of source address, `0...128`.
         @inlinable
         public var sourceAddressLength: Int { Int(base.load(fromByteOffset: 16, as: UInt8.self)) }
+
+        /// Whether the consumer found at least one intact frame in the datagram (whatever it then
+        /// decided about the frame): set by the batch processor for each record it takes, read by
+        /// the flight recorder's tap before the records are released, so a flood of datagrams
+        /// that do not frame never reaches a recording (docs/security.md). Consumer only;
+        /// `append` clears it.
+        @inlinable
+        public var isFramed: Bool {
+            get { base.load(fromByteOffset: 18, as: UInt8.self) != 0 }
+            nonmutating set { base.storeBytes(of: UInt8(newValue ? 1 : 0), toByteOffset: 18, as: UInt8.self) }
+        }
 
         /// The datagram's bytes.
         @inlinable

@@ -6,7 +6,8 @@ extension PacketRing {
     ///
     /// Layout of a slot (offsets in bytes; the slot starts on a 64-byte boundary):
     /// `0` receive timestamp `UInt64` · `8` datagram byte count `UInt32` · `12` source address
-    /// length `UInt16` · `14` truncated flag `UInt8` · `16` source address, 128 bytes (8-byte
+    /// length `UInt16` · `14` truncated flag `UInt8` · `15` framed flag `UInt8` (the consumer's
+    /// verdict, for the flight recorder's tap) · `16` source address, 128 bytes (8-byte
     /// aligned, as `sockaddr_storage` needs) · `144` datagram bytes, ``datagramCapacity`` of them.
     /// The header, the address and the start of the datagram share the slot's first cache lines,
     /// so a consumer reading a short datagram touches few lines.
@@ -19,6 +20,7 @@ extension PacketRing {
         @usableFromInline static let byteCountOffset = 8
         @usableFromInline static let sourceAddressLengthOffset = 12
         @usableFromInline static let truncatedOffset = 14
+        @usableFromInline static let framedOffset = 15
         @usableFromInline static let sourceAddressOffset = 16
         @usableFromInline static let datagramOffset = sourceAddressOffset + PacketRing.sourceAddressCapacity
 
@@ -55,6 +57,16 @@ extension PacketRing {
         public var isTruncated: Bool {
             get { base.load(fromByteOffset: Self.truncatedOffset, as: UInt8.self) != 0 }
             nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: Self.truncatedOffset, as: UInt8.self) }
+        }
+
+        /// Whether the consumer found at least one intact frame in the datagram (whatever it then
+        /// decided about the frame): set by the batch processor for each slot it takes, read by
+        /// the flight recorder's tap before the slots are released, so a flood of datagrams that
+        /// do not frame never reaches a recording (docs/security.md). Producers leave it alone.
+        @inlinable
+        public var isFramed: Bool {
+            get { base.load(fromByteOffset: Self.framedOffset, as: UInt8.self) != 0 }
+            nonmutating set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: Self.framedOffset, as: UInt8.self) }
         }
 
         /// Bytes of source address in ``sourceAddressBuffer``, `0...128`.

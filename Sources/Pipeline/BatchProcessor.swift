@@ -135,7 +135,7 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
             for slot in slots {
                 guard hasRoomForDatagram else { break }
                 taken += 1
-                admit(
+                slot.isFramed = admit(
                     slot.datagram, isTruncated: slot.isTruncated, receivedNanoseconds: slot.receiveTimestampNanoseconds,
                     nowNanoseconds: nowNanoseconds, table: table)
             }
@@ -173,40 +173,46 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         let passStart = batch.skygate.count
         let mavlinkPassStart = batch.mavlink.count
         fleet.withTable { table in
-            admit(datagram, isTruncated: isTruncated, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+            _ = admit(datagram, isTruncated: isTruncated, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
             derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
     }
 
     /// The one entry of every datagram, whatever its source: a datagram longer than a slot is
     /// `oversized`, an empty one `truncated`; otherwise its first byte picks the decoder.
+    /// Returns whether the datagram framed: at least one frame in it was intact (its CRC held),
+    /// whether it was then accepted or refused (a bad tag, a replay, a duplicate, bad values).
+    @discardableResult
     private func admit(
         _ datagram: UnsafeRawBufferPointer, isTruncated: Bool, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
-    ) {
+    ) -> Bool {
         if isTruncated || datagram.count > limits.datagramBytesMax {
             counters.countRejected(.oversized)
-            return
+            return false
         }
         guard let first = datagram.first else {
             counters.countRejected(.truncated)
-            return
+            return false
         }
         switch first {
         case WireFormat.magic:
-            decodeSkygate(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+            return decodeSkygate(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
         case MAVLinkFormat.startV2, MAVLinkFormat.startV1:
-            decodeMAVLink(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
+            return decodeMAVLink(datagram, receivedNanoseconds: receivedNanoseconds, nowNanoseconds: nowNanoseconds, table: table)
         default:
             counters.countRejected(.badMagic)
+            return false
         }
     }
 
+    /// Returns whether a frame of the datagram was intact.
     private func decodeSkygate(
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
-    ) {
+    ) -> Bool {
         let part = batch.skygatePart
         let latestMicroseconds = nowNanoseconds / 1_000 &+ futureToleranceMicroseconds
         let counters = self.counters
+        var intactRejected = false
         let result = FrameDecoder.decodeDatagram(
             datagram, into: part.columns, authenticator: &authenticator,
             onFrame: { frame, rows in
@@ -215,10 +221,14 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
                     duplicateContent: frame.header.timestampMicroseconds, lossSequence: frame.header.sequence, lossModulus: 1 << 32,
                     receivedNanoseconds: receivedNanoseconds, latestMicroseconds: latestMicroseconds, table: table)
             },
-            onRejection: { error in counters.countRejected(RejectionReason(error)) })
+            onRejection: { error in
+                intactRejected = intactRejected || error.isFrameIntact
+                counters.countRejected(RejectionReason(error))
+            })
         if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
         // decodeDatagram stops early only when the batch is full, which `drain` rules out.
         assert(result.bytesConsumed == datagram.count)
+        return intactRejected || result.framesAccepted > 0 || result.framesRefused > 0
     }
 
     /// Decodes a MAVLink datagram into the batch's MAVLink columns. Each frame is one unit: a
@@ -227,12 +237,14 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// carry, and count `stored` with the batch they arrived in (accepted, and committed with
     /// it) without a row of their own. Frames from other components are `mavlink_not_autopilot`.
     /// The drone is (mavlink, system id); link loss is counted from the autopilot's 8-bit sequence.
+    /// Returns whether a frame of the datagram was intact.
     private func decodeMAVLink(
         _ datagram: UnsafeRawBufferPointer, receivedNanoseconds: UInt64, nowNanoseconds: UInt64, table: FleetTable
-    ) {
+    ) -> Bool {
         let part = batch.mavlinkPart
         let latestMicroseconds = nowNanoseconds / 1_000 &+ futureToleranceMicroseconds
         let counters = self.counters
+        var intactRejected = false
         let result = mavlinkDecoder.decodeDatagram(
             datagram, receivedMicroseconds: receivedNanoseconds / 1_000, into: part.columns, verifier: &mavlinkVerifier,
             onFrame: { frame, _, rows in
@@ -247,10 +259,14 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
                     duplicateContent: UInt64(frame.checksum) | frame.signatureTimestamp << 16, lossSequence: UInt32(frame.sequence),
                     lossModulus: 256, receivedNanoseconds: receivedNanoseconds, latestMicroseconds: latestMicroseconds, table: table)
             },
-            onRejection: { error in counters.countRejected(RejectionReason(error)) })
+            onRejection: { error in
+                intactRejected = intactRejected || error.isFrameIntact
+                counters.countRejected(RejectionReason(error))
+            })
         if result.framesAccepted > 0 && batchOpenedNanoseconds == nil { batchOpenedNanoseconds = nowNanoseconds }
         // The decoder stops early only when the columns are full, which `hasRoomForDatagram` rules out.
         assert(result.bytesConsumed == datagram.count)
+        return intactRejected || result.framesAccepted > 0 || result.framesRefused > 0
     }
 
     /// The one admission rule for a frame the decoder found intact and authentic, either

@@ -65,6 +65,16 @@ enum PostgresSchema {
             """,
             "CREATE INDEX events_time ON events (time_us)",
         ],
+        // 4: replay marks, per gateway (docs/security.md, "Replay windows in the store"): each
+        // keyed sender's highest accepted tag counter or signature timestamp. A gateway seeds
+        // its floors from every gateway's marks at start and reads the others' on an interval.
+        [
+            """
+            CREATE TABLE replay_marks (
+              gateway text NOT NULL, protocol smallint NOT NULL, sender bigint NOT NULL, value bigint NOT NULL,
+              PRIMARY KEY (gateway, protocol, sender))
+            """,
+        ],
     ]
 
     /// The stored version (0: an empty database).

@@ -21,7 +21,7 @@ extension PostgresTelemetryStore {
     ) throws(StoreError) -> Int {
         precondition(pageSize > 0 && pageSize <= 1 << 20)
         let drones: [DroneIdentity]
-        if let drone { drones = [drone] } else { drones = try latestSamples().map(\.drone) }
+        if let drone { drones = [drone] } else { drones = try storedDrones() }
         let logger = logger
         let until = Int64(clamping: timeRangeMicroseconds.upperBound)
         let limit = Int64(pageSize)
@@ -49,6 +49,29 @@ extension PostgresTelemetryStore {
             }
         }
         return delivered
+    }
+
+    /// Every drone with a stored sample, in (protocol, number) order, read from `telemetry`
+    /// itself (not `drone_latest`, which is bounded and forgets drones offline longest): a
+    /// loose index scan over the primary key, one probe per drone.
+    func storedDrones() throws(StoreError) -> [DroneIdentity] {
+        let logger = logger
+        return try run("list the stored drones") { connection in
+            let rows = try await connection.query("""
+                WITH RECURSIVE drones AS (
+                  (SELECT protocol, drone FROM telemetry ORDER BY protocol, drone LIMIT 1)
+                  UNION ALL
+                  SELECT next.protocol, next.drone FROM drones, LATERAL (
+                    SELECT protocol, drone FROM telemetry WHERE (protocol, drone) > (drones.protocol, drones.drone)
+                    ORDER BY protocol, drone LIMIT 1) AS next)
+                SELECT protocol::bigint, drone FROM drones
+                """, logger: logger)
+            var drones: [DroneIdentity] = []
+            for try await (protocolValue, number) in rows.decode((Int64, Int64).self) {
+                if let drone = Self.drone(protocolValue, number) { drones.append(drone) }
+            }
+            return drones
+        }
     }
 
     public func droneSummaries() throws(StoreError) -> [StoredDroneSummary] {

@@ -8,13 +8,30 @@ import TelemetryWire
 extension PostgresTelemetryStore {
     /// Writes every row of `parts` in one transaction: one COPY into `telemetry` (falling back
     /// to a staging table and `ON CONFLICT DO NOTHING` when a row is already stored), the drones'
-    /// latest state, and with `spillSequence` this gateway's spill mark. All or nothing.
+    /// latest state, and with `spillSequence` this gateway's spill mark. All or nothing, for the
+    /// rows it takes: a batch spanning more days than `Limits.Postgres.partitionsPerBatchMax` has
+    /// the frames on its least populated days isolated first (`BatchDays`; the result's
+    /// `unitsRefused`), never the whole batch refused.
     public func write(_ parts: [StoreBatchPart], spillSequence: UInt64?) throws(StoreError) -> StoreWriteResult {
         let start = ContinuousClock.now
+        var parts = parts
         var rows = 0
         for part in parts { rows += part.columns.count }
         if rows == 0 && spillSequence == nil { return StoreWriteResult(rowsWritten: 0, duration: .zero) }
-        try ensurePartitions(try days(of: parts))
+        var refused = (rows: 0, units: 0)
+        if let days = days(of: parts) {
+            try ensurePartitions(days)
+        } else {
+            let counts = BatchDays.rowsByDay(parts)
+            let kept = BatchDays.daysKept(counts, limit: Limits.Postgres.partitionsPerBatchMax)
+            let isolated = BatchDays.isolate(parts, keeping: kept)
+            parts = isolated.parts
+            refused = (isolated.rowsRefused, isolated.unitsRefused)
+            rows -= isolated.rowsRefused
+            logger.warning(
+                "a batch spans \(counts.count) days of sample time: \(isolated.unitsRefused) frames (\(isolated.rowsRefused) samples) outside the \(kept.count) days with the most samples refused (batch_days_exceeded)")
+            try ensurePartitions(kept.sorted())
+        }
         let stored = Int64(SystemClock.realtimeMicroseconds())
         var text = ByteBufferAllocator().buffer(capacity: rows * 96)
         CopyText.encode(parts, storedMicroseconds: stored, into: &text)
@@ -59,8 +76,39 @@ extension PostgresTelemetryStore {
         if flushesLatest {
             pendingLatest.removeAll(keepingCapacity: true)
             lastLatestFlush = ContinuousClock.now
+            try pruneLatestIfDue()
         }
-        return StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start, rowsAlreadyStored: alreadyStored)
+        var result = StoreWriteResult(rowsWritten: rows, duration: ContinuousClock.now - start, rowsAlreadyStored: alreadyStored)
+        result.rowsRefused = refused.rows
+        result.unitsRefused = refused.units
+        return result
+    }
+
+    /// Keeps `drone_latest` within `latestBound`, every `Limits.Postgres.latestPruneInterval`:
+    /// when it holds more than `rowsMax` rows, the drones silent longest among those stored
+    /// nothing for `offlineAfter` are deleted until it holds `rowsMax` (never a drone still
+    /// online: the table then stays above the bound until drones go offline), counted in
+    /// `latestRowsPruned`. Every gateway sharing the store prunes; the DELETE is idempotent.
+    func pruneLatestIfDue() throws(StoreError) {
+        guard let latestBound, ContinuousClock.now - lastLatestPrune >= Limits.Postgres.latestPruneInterval else { return }
+        lastLatestPrune = ContinuousClock.now
+        let cutoff = Int64(clamping: SystemClock.realtimeMicroseconds() &- latestBound.offlineAfterMicroseconds)
+        let rowsMax = Int64(latestBound.rowsMax)
+        let logger = logger
+        let deleted = try transaction("prune drone_latest") { connection -> Int64 in
+            let rows = try await connection.query("""
+                WITH pruned AS (
+                  DELETE FROM drone_latest WHERE (protocol, drone) IN (
+                    SELECT protocol, drone FROM drone_latest WHERE stored_us < \(cutoff)
+                    ORDER BY stored_us LIMIT greatest((SELECT count(*) FROM drone_latest) - \(rowsMax), 0))
+                  RETURNING 1)
+                SELECT count(*) FROM pruned
+                """, logger: logger)
+            var count: Int64 = 0
+            for try await value in rows.decode(Int64.self) { count = value }
+            return count
+        }
+        if deleted > 0 { latestRowsPruned.add(UInt64(deleted), ordering: .relaxed) }
     }
 
     /// Writes the drones' latest state still pending (at the end of a run, and before reads of
@@ -89,20 +137,19 @@ extension PostgresTelemetryStore {
         }
     }
 
-    /// The UTC days the batch's sample times fall on (bounded: a batch spanning more days than
-    /// `Limits.Postgres.partitionsPerBatchMax` is refused rather than creating that many tables).
-    private func days(of parts: [StoreBatchPart]) throws(StoreError) -> [Int64] {
+    /// The UTC days the batch's sample times fall on, or nil when they are more than
+    /// `Limits.Postgres.partitionsPerBatchMax` (bounded: the scan stops there, and the caller
+    /// isolates rows rather than creating that many tables).
+    private func days(of parts: [StoreBatchPart]) -> [Int64]? {
         var days: [Int64] = []
         var last: Int64 = -1
         for part in parts {
             for time in part.columns.timestampsMicroseconds {
-                let day = Int64(time / Limits.Postgres.partitionMicroseconds)
+                let day = BatchDays.day(ofMicroseconds: time)
                 if day == last || days.contains(day) { continue }
                 last = day
                 days.append(day)
-                if days.count > Limits.Postgres.partitionsPerBatchMax {
-                    throw .database(message: "a batch spans more than \(Limits.Postgres.partitionsPerBatchMax) days of sample time", context: "write")
-                }
+                if days.count > Limits.Postgres.partitionsPerBatchMax { return nil }
             }
         }
         return days

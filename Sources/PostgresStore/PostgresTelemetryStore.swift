@@ -44,6 +44,13 @@ public final class PostgresTelemetryStore: TelemetryStoreWriting, TelemetryStore
     /// number), flushed with a commit at most every `Limits.Postgres.latestFlushInterval`.
     var pendingLatest: [UInt64: LatestRow] = [:]
     var lastLatestFlush = ContinuousClock.now - Limits.Postgres.latestFlushInterval
+    /// The bound of `drone_latest` (issue 20): at most `rowsMax` rows once the drones beyond it
+    /// are offline. Set by a writing gateway before its first commit (its `dronesMax` and
+    /// `--offline-after`); nil keeps every row (replay, tests).
+    public var latestBound: (rowsMax: Int, offlineAfterMicroseconds: UInt64)?
+    var lastLatestPrune = ContinuousClock.now - Limits.Postgres.latestPruneInterval
+    /// Rows of `drone_latest` this store deleted to keep the bound (`drones_latest_pruned`).
+    public let latestRowsPruned = Atomic<UInt64>(0)
     private static let connectionIDs = Atomic<Int>(0)
 
     /// Connects, migrates the schema (under an advisory lock, so gateways starting together

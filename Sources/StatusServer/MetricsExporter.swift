@@ -81,6 +81,7 @@ final class MetricsExporter: Sendable {
             advance(counter("spill_batches_stored", "Spilled batches the writer stored since."), key: "spillStored", to: report.spill_batches_stored, in: &state)
             advance(counter("units_recovered", "Units an earlier run spilled, stored at start-up."), key: "recovered", to: report.recovered, in: &state)
             advance(counter("drones_evicted", "Drones whose fleet rows went to new drones once offline (the table was full)."), key: "evicted", to: report.drones_evicted, in: &state)
+            advance(counter("drones_latest_pruned", "Rows of the shared drone_latest deleted to keep it within dronesMax (offline longest)."), key: "latestPruned", to: report.drones_latest_pruned, in: &state)
             advance(counter("store_outages", "Times the database went away (batches then go to the spill file)."), key: "outages", to: report.store_outages, in: &state)
             advance(counter("store_reconnects", "Reconnections to the database after an outage."), key: "reconnects", to: report.store_reconnects, in: &state)
             advance(counter("samples_already_stored", "Samples the shared store already held when committed (stored once)."), key: "already", to: report.samples_already_stored, in: &state)

@@ -34,6 +34,9 @@ public struct StatsReport: Codable, Sendable, Equatable {
     public var drones: Int
     /// Drones whose fleet rows went to new drones once they were offline (the table was full).
     public var drones_evicted: UInt64 = 0
+    /// Rows of the shared `drone_latest` (PostgreSQL) this gateway deleted to keep it within
+    /// `dronesMax`: drones offline longest; 0 with SQLite.
+    public var drones_latest_pruned: UInt64 = 0
     public var database_bytes: Int?
     /// Batches spilled while the writer was behind, spilled batches stored since, and what the
     /// spill file holds now (records and bytes); all 0 without a spill file.

@@ -83,6 +83,13 @@ public final class CommitLoop: @unchecked Sendable {
     let firstError = Mutex<String?>(nil)
     /// Latency scratch, one entry per unit a batch can hold; allocated once.
     private var latencies: [UInt64]
+    /// The replay windows' marks to keep in the store (docs/security.md, "Replay windows in the
+    /// store"): set before `start`, by a gateway with keys. Before each commit the marks that
+    /// rose are written (in their own transaction, ahead of the batch: a crash between the two
+    /// leaves the store's marks ahead, which refuses more, never less).
+    public var replayMarks: ReplayMarks?
+    /// The marks last written, per slot (the writer thread's only).
+    private var replayMarksWritten: [UInt64] = []
     private var writerThread: ThreadHandle?
 
     /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples (and one more
@@ -198,6 +205,19 @@ public final class CommitLoop: @unchecked Sendable {
         hooks.afterCommit(started)
     }
 
+    /// Writes the replay marks that rose since the last write; on failure they are written again
+    /// with the next commit.
+    private func writeReplayMarks() throws(StoreError) {
+        guard let replayMarks, let markStore = store as? any ReplayMarkStoring else { return }
+        let before = replayMarksWritten
+        let marks = replayMarks.marksToWrite(since: &replayMarksWritten)
+        guard !marks.isEmpty else { return }
+        do { try markStore.writeReplayMarks(marks) } catch {
+            replayMarksWritten = before
+            throw error
+        }
+    }
+
     func compact(force: Bool) {
         do {
             let started = ContinuousClock.now
@@ -218,12 +238,16 @@ public final class CommitLoop: @unchecked Sendable {
         _ batch: TelemetryBatch, spillSequence: UInt64?, startedNanoseconds started: UInt64, recovered: Bool = false
     ) -> CommitOutcome {
         if hooks.commitDelay > .zero { SystemClock.sleep(for: hooks.commitDelay) }
+        // Frames the store isolated and left out (PostgreSQL: days beyond one batch's partitions).
+        var refused = (units: 0, rows: 0)
         do {
+            try writeReplayMarks()
             let result = try store.write([
                 StoreBatchPart(protocol: .skygate, columns: batch.skygate),
                 StoreBatchPart(protocol: .mavlink, columns: batch.mavlink),
             ], spillSequence: spillSequence)
             if result.rowsAlreadyStored > 0 { rowsAlreadyStored.add(UInt64(result.rowsAlreadyStored), ordering: .relaxed) }
+            refused = (min(result.unitsRefused, batch.units), min(result.rowsRefused, batch.sampleCount))
         } catch where error.isUnavailable {
             // An outage, not a refused batch: the caller keeps the batch (spill file or retry).
             return .unavailable
@@ -245,11 +269,14 @@ public final class CommitLoop: @unchecked Sendable {
         let committed = SystemClock.realtimeNanoseconds()
         lastWriteFailed.store(false, ordering: .relaxed)
         if recovered {
-            counters.countRecovered(units: batch.units, samples: batch.sampleCount)
+            // Outside this run's identity, like the rest of the recovered batch; the log says it.
+            if refused.units > 0 { hooks.onError("a recovered batch: \(refused.units) frames on too many days refused (batch_days_exceeded)") }
+            counters.countRecovered(units: batch.units - refused.units, samples: batch.sampleCount - refused.rows)
             batchesCommitted.add(1, ordering: .relaxed)
             return .committed
         }
-        counters.countStored(units: batch.units, samples: batch.sampleCount)
+        counters.countStored(units: batch.units - refused.units, samples: batch.sampleCount - refused.rows)
+        if refused.units > 0 { counters.countRejected(.batchDaysExceeded, units: refused.units) }
         if hooks.recordsLatency {
             let receiveTimes = batch.unitReceiveTimes
             for index in receiveTimes.indices {

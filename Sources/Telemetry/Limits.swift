@@ -318,6 +318,9 @@ extension Limits {
         /// this often, not with every batch: one row per drone costs more than a batch's COPY
         /// when batches are small. Part of the fleet page's age (`fleetRefreshInterval`).
         public static let latestFlushInterval: Duration = .milliseconds(250)
+        /// How often a writing gateway bounds `drone_latest` to its `dronesMax` rows, deleting
+        /// the drones offline longest (issue 20): one DELETE over at most a few `dronesMax` rows.
+        public static let latestPruneInterval: Duration = .seconds(2)
         /// Width of one telemetry partition (daily), in microseconds of sample time.
         public static let partitionMicroseconds: UInt64 = 86_400_000_000
         /// Partitions one batch may create; a batch spanning more days is refused (its samples'

@@ -46,6 +46,11 @@ public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
     /// A sample older than `Limits.sampleAgeMax` against the gateway's clock, on live ingest only
     /// (replay and imports keep their history).
     case timestampTooOld
+    /// A frame on a day beyond the days one PostgreSQL batch may create partitions for
+    /// (`Limits.Postgres.partitionsPerBatchMax`): the store kept the batch's most populated days
+    /// and isolated this frame rather than refuse the whole batch (a replay of a recording spread
+    /// over months).
+    case batchDaysExceeded
 
     /// The label used in counters, JSON and metrics.
     public var name: String {
@@ -75,6 +80,7 @@ public enum RejectionReason: Int, Sendable, CaseIterable, Hashable {
         case .mavlinkUnsigned: "mavlink_unsigned"
         case .mavlinkSigningStreamsFull: "mavlink_signing_streams_full"
         case .timestampTooOld: "timestamp_too_old"
+        case .batchDaysExceeded: "batch_days_exceeded"
         }
     }
 }

@@ -18,6 +18,8 @@ import TelemetryWire
 //     rewritten: version 1 blocks stay readable and are replaced as compaction and retention
 //     turn them over. The version exists so a Skygate that reads only version 1 blocks refuses
 //     the file instead of skipping the compressed samples.
+// v6: `replay_marks`, each keyed sender's highest accepted tag counter or signature timestamp,
+//     which seeds the replay windows at start (docs/security.md).
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -67,6 +69,7 @@ extension TelemetryStore {
         case 2: try migrateToVersion3(connection)
         case 3: try migrateToVersion4(connection)
         case 4: break  // v4 → v5: no table changes; new blocks are written compressed
+        case 5: try migrateToVersion6(connection)
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }
@@ -187,6 +190,18 @@ extension TelemetryStore {
         }
         try flush()
         try connection.execute("DROP TABLE telemetry")
+    }
+
+    /// v5 → v6: the replay marks (one row per keyed sender; `value` is the UInt64's bit pattern).
+    private static func migrateToVersion6(_ connection: SQLiteConnection) throws(StoreError) {
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS replay_marks (
+              protocol INTEGER NOT NULL,       -- TelemetryProtocol raw value
+              sender INTEGER NOT NULL,         -- Skygate drone id or MAVLink system id
+              value INTEGER NOT NULL,          -- highest tag counter / signature timestamp accepted
+              PRIMARY KEY (protocol, sender)
+            ) WITHOUT ROWID;
+            """)
     }
 
     /// v3 → v4: the events table. The unique key is the event's identity, so a retried write or a

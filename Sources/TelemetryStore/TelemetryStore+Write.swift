@@ -24,6 +24,11 @@ public struct StoreWriteResult: Sendable, Equatable {
     /// stored the same frame, or a retried commit had in fact committed). Never more than
     /// `rowsWritten`; always 0 for SQLite, whose gateway is the only writer.
     public var rowsAlreadyStored: Int = 0
+    /// Frames (units) of the batch the store refused and left out, and their rows: PostgreSQL's
+    /// frames on days beyond the partitions one batch may create (`rejected{batch_days_exceeded}`).
+    /// Not in `rowsWritten`; always 0 for SQLite.
+    public var unitsRefused: Int = 0
+    public var rowsRefused: Int = 0
 
     public init(rowsWritten: Int, duration: Duration, rowsAlreadyStored: Int = 0) {
         self.rowsWritten = rowsWritten

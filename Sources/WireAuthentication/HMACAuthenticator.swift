@@ -1,4 +1,5 @@
 import Crypto
+import Telemetry
 import TelemetryWire
 
 /// Authenticates Skygate frames with per-drone keys: HMAC-SHA256 from swift-crypto, truncated to
@@ -14,6 +15,10 @@ public struct HMACAuthenticator: FrameAuthenticator {
     public let requireForAllDrones: Bool
     /// Whether drones with a key may still send untagged frames (`--allow-unsigned-from-keyed`).
     public let allowsUntaggedFromKeyed: Bool
+    /// The store's part of the replay windows (the gateway sets it; replay and tests leave it
+    /// nil): a counter at or below a drone's floor is a replay, and accepted counters are noted
+    /// for the store (docs/security.md, "Replay windows in the store").
+    public var replayMarks: ReplayMarks?
 
     /// - Parameters:
     ///   - keys: the secret key of each drone (32 bytes recommended; see docs/protocol.md).
@@ -55,9 +60,15 @@ public struct HMACAuthenticator: FrameAuthenticator {
     }
 
     public mutating func acceptCounter(_ counter: UInt64, droneID: UInt32) -> Bool {
+        if let replayMarks, !replayMarks.isAboveFloor(counter, protocol: .skygate, sender: droneID) { return false }
         // Only called after the tag verified, so the drone has a key and therefore a window.
-        windows[droneID, default: ReplayWindow()].accept(counter)
+        guard windows[droneID, default: ReplayWindow()].accept(counter) else { return false }
+        replayMarks?.noteAccepted(counter, protocol: .skygate, sender: droneID)
+        return true
     }
+
+    /// The drones that have a key (for the replay marks' slots).
+    public var keyedDrones: [UInt32] { Array(keys.keys) }
 
     /// The replay window of a drone, for inspection and tests.
     public func replayWindow(droneID: UInt32) -> ReplayWindow? { windows[droneID] }

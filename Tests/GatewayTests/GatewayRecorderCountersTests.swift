@@ -66,7 +66,7 @@ struct GatewayRecorderCountersTests {
         let onDisk = Self.recordings(in: recordings)
         #expect(recorder.datagrams_recorded == final.datagramsReceived && final.datagramsReceived == UInt64(summary.totals.datagramsSent))
         #expect(recorder.datagram_bytes_recorded == final.bytesReceived)
-        #expect(recorder.datagrams_dropped == ["ring_full": 0, "write_failed": 0])
+        #expect(recorder.datagrams_dropped == ["ring_full": 0, "write_failed": 0, "not_framed": 0])
         #expect(recorder.files_deleted > 0 && recorder.files_rotated == recorder.files_started - 1, "\(recorder)")
         #expect(UInt64(onDisk.count) == recorder.files_started - recorder.files_deleted, "\(onDisk) \(recorder)")
         let bytesOnDisk = onDisk.values.reduce(0, +)
@@ -105,7 +105,7 @@ struct GatewayRecorderCountersTests {
         let (name, size) = onDisk.first!
         #expect(recorder["datagrams_recorded"] as? Int == sent)
         #expect(recorder["datagram_bytes_recorded"] as? Int == stats["bytes_received"] as? Int)
-        #expect(recorder["datagrams_dropped"] as? [String: Int] == ["ring_full": 0, "write_failed": 0])
+        #expect(recorder["datagrams_dropped"] as? [String: Int] == ["ring_full": 0, "write_failed": 0, "not_framed": 0])
         #expect(recorder["bytes_written"] as? Int == size && recorder["current_file_bytes"] as? Int == size)
         #expect(recorder["directory_bytes"] as? Int == size && recorder["directory_bytes_max"] as? Int == 600 << 20)
         #expect(recorder["current_file"] as? String == name && recorder["directory"] as? String == recordings)

@@ -46,6 +46,7 @@ import Testing
         #expect(RejectionReason.allCases.map(\.rawValue) == Array(0..<RejectionReason.allCases.count))
         #expect(RejectionReason.truncated.rawValue == 0 && RejectionReason.mavlinkSigningStreamsFull.rawValue == 23)
         #expect(RejectionReason.timestampTooOld.rawValue == 24 && RejectionReason.timestampTooOld.name == "timestamp_too_old")
+        #expect(RejectionReason.batchDaysExceeded.rawValue == 25 && RejectionReason.batchDaysExceeded.name == "batch_days_exceeded")
         #expect(Set(DropReason.allCases.map(\.name)) == ["ring_full", "store_failed", "spill_full", "spill_failed", "store_unavailable"])
     }
 }

@@ -108,13 +108,22 @@ struct PostgresStoreTests {
             _ = try store.write([StoreBatchPart(protocol: .skygate, columns: makeColumns(drones: [2], perDrone: 3))], spillSequence: 5)
             #expect(try store.spillCommittedSequence() == 7)
             #expect(try other.spillCommittedSequence() == 0)
-            // A failed batch moves neither rows nor the mark: a batch spanning too many days.
-            let wide = makeColumns(drones: [4], perDrone: Limits.Postgres.partitionsPerBatchMax + 1, spacing: 86_400_000_000)
+            // A batch spanning too many days is not refused whole (issue 20): its rows on the day
+            // beyond the partitions one batch may create are isolated, the rest and the mark stored.
+            let days = Limits.Postgres.partitionsPerBatchMax
+            let wide = makeColumns(drones: [4], perDrone: days + 1, spacing: 86_400_000_000)
+            let result = try store.write([StoreBatchPart(protocol: .skygate, columns: wide)], spillSequence: 9)
+            #expect(result.rowsWritten == days && result.unitsRefused == 1 && result.rowsRefused == 1)
+            #expect(try store.spillCommittedSequence() == 9)
+            #expect(try store.rowCount() == 6 + days)
+            // A failed batch moves neither rows nor the mark: here the spill mark's update fails
+            // (a constraint added for the test) after the rows were copied, in one transaction.
+            try database.sql("ALTER TABLE skygate_spill ADD CONSTRAINT test_mark_below_ten CHECK (committed < 10)")
             #expect(throws: StoreError.self) {
-                try store.write([StoreBatchPart(protocol: .skygate, columns: wide)], spillSequence: 9)
+                try store.write([StoreBatchPart(protocol: .skygate, columns: makeColumns(drones: [5], perDrone: 2))], spillSequence: 11)
             }
-            #expect(try store.spillCommittedSequence() == 7)
-            #expect(try store.rowCount() == 6)
+            #expect(try store.spillCommittedSequence() == 9)
+            #expect(try store.rowCount() == 6 + days)
         }
     }
 }

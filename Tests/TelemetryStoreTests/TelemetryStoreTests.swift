@@ -105,7 +105,7 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
         try withTemporaryDatabase { path in
             let store = try TelemetryStore(path: path)
             #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
-            #expect(TelemetryStore.schemaVersion == 5)
+            #expect(TelemetryStore.schemaVersion == 6)
             #expect(try store.integrityCheck() == "ok")
             store.close()
             #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
