@@ -17,6 +17,8 @@ extension TelemetryStore {
         return try state.inReadTransaction { () throws(StoreError) in
             let connection = state.connection
             var latest = LatestRows()
+            // Blocks of either format (plain or compressed), each decoded into the reader's buffer.
+            let reader = SampleBlockReader()
             let chunks = try connection.prepare(
                 "SELECT data FROM telemetry_chunk WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4")
             for drone in try chunkDrones(connection) {
@@ -27,7 +29,7 @@ extension TelemetryStore {
                 chunks.bind(4, Int64(range.upperBound))
                 while try chunks.step() {
                     // A block this version cannot read (damaged) is skipped, not misread.
-                    guard let block = SampleBlockView(chunks.blob(0)) else { continue }
+                    guard let block = reader.view(chunks.blob(0)) else { continue }
                     latest.take(block, in: range)
                 }
             }
@@ -35,7 +37,7 @@ extension TelemetryStore {
             recent.bind(1, Int64(range.lowerBound))
             recent.bind(2, Int64(range.upperBound))
             while try recent.step() {
-                guard let block = SampleBlockView(recent.blob(0)) else { continue }
+                guard let block = reader.view(recent.blob(0)) else { continue }
                 latest.take(block, in: range)
             }
             return latest.sorted(dronesMax: dronesMax)
@@ -77,11 +79,12 @@ extension TelemetryStore {
             // Recent samples first, exactly; the (bucket, drone) pairs they counted keep the
             // chunks from counting those drones again.
             var recentPairs = Set<UInt64>()
+            let reader = SampleBlockReader()
             let recent = try connection.prepare("SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2")
             recent.bind(1, Int64(range.lowerBound))
             recent.bind(2, Int64(clamping: range.upperBound))
             while try recent.step() {
-                guard let block = SampleBlockView(recent.blob(0)) else { continue }
+                guard let block = reader.view(recent.blob(0)) else { continue }
                 for row in 0..<block.count {
                     guard let index = buckets.index(of: block.time(row)) else { continue }
                     activity[index].samples += 1
@@ -116,7 +119,7 @@ extension TelemetryStore {
                 if span > spreadSpanMax {
                     chunkData.reset()
                     chunkData.bind(1, chunks.int64(5))
-                    guard try chunkData.step(), let block = SampleBlockView(chunkData.blob(0)) else { continue }
+                    guard try chunkData.step(), let block = reader.view(chunkData.blob(0)) else { continue }
                     for row in 0..<block.count {
                         guard let index = buckets.index(of: block.time(row)) else { continue }
                         activity[index].samples += 1

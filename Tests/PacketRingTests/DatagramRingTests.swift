@@ -241,7 +241,7 @@ struct DatagramRingTests {
                     }
                 }
                 if fitted {
-                    producer.add(UnsafeRawBufferPointer(start: scratch, count: count))
+                    scratch.withUnsafeBytes { producer.add(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                     producer.add(UInt64(index))
                     index += 1
                     if index % 16 == 0 { ring.publish() }
