@@ -101,7 +101,7 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { batch.run(engine) }
     }
     Benchmark("Zones: 100 zones, bounding boxes only (no grid), 4,096 samples") { benchmark in
-        let latitudes = batch.columns.latitudesE7, longitudes = batch.columns.longitudesE7
+        let latitudes = batch.batch.skygate.latitudesE7, longitudes = batch.batch.skygate.longitudesE7
         for _ in benchmark.scaledIterations {
             var inside = 0
             for row in 0..<rows {
