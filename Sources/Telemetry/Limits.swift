@@ -32,10 +32,12 @@ public struct Limits: Sendable, Equatable {
     /// Samples one commit batch holds; a batch is committed when it is this full... A batch
     /// takes 112 bytes a sample (both protocols' columns, the fleet row and ground speed of each,
     /// a receive time per unit), and `commitBatchesInFlight + 1` of them are allocated, with a
-    /// sort buffer and a block buffer of twice as many rows in the store: 16,384 samples make
-    /// 1.75 MiB a batch, and at the ~240k samples/s of a flood still only ~15 commits a second
-    /// (65,536 took 7 MiB a batch, 21 MiB for three).
-    public var commitSamplesMax: Int = 16_384
+    /// sort buffer and a block buffer of twice as many rows in the store: 32,768 samples make
+    /// 3.5 MiB a batch. Measured (`bench --max`, 10,000 drones at 20 Hz, release, quiet machine):
+    /// 16,384 cut memory by ~5 MiB more but split each drone's recent block into ~50 samples and
+    /// raised the commit latency p99 past the 1 s goal (1,442 ms, 271k samples/s); 32,768 gives
+    /// 655 ms and ~280k/s, 65,536 (7 MiB a batch) 720–786 ms and ~280–297k/s.
+    public var commitSamplesMax: Int = 32_768
     /// ...or when its oldest sample has waited this long, whichever comes first.
     public var commitInterval: Duration = .milliseconds(250)
     /// Commit batches in flight between the processor and the store writer (double buffering).
