@@ -10,7 +10,8 @@
 # day, so SECONDS must stay under 86,400). Then it asks QUERIES (default 300) requests with curl
 # at random instants (fleet: `at` uniform in the stored range; series: a random drone, the whole
 # range, points=1000), RUNS times (default 3), and prints each run's p50/p99/max in ms and the
-# median run's. `DB=path` reuses a database built before (kept when KEEP=1).
+# median run's. `DB=path` reuses a database built before (kept when KEEP=1); `DB=postgres://…`
+# with `DB_ARGS="--db-password-file FILE"` and `BUILD=1` builds and measures on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?fleet or series}
@@ -29,14 +30,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" serve --udp 127.0.0.1:0 --http 127.0.0.1:0 --db "$db" >"$work/serve.log" 2>&1 &
+# shellcheck disable=SC2086
+"$bin" serve --udp 127.0.0.1:0 --http 127.0.0.1:0 --db "$db" ${DB_ARGS:-} >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 200); do grep -q "status page on" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
 udp=$(grep -o 'UDP 127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2)
 http=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
 [[ -n "$udp" && -n "$http" ]] || { cat "$work/serve.log" >&2; exit 1; }
 
-if [[ -z "${DB:-}" ]]; then
+if [[ -z "${DB:-}" || "${BUILD:-0}" == 1 ]]; then
   start=$(( ($(date +%s) - seconds) * 1000000 ))
   t0=$(date +%s)
   "$bin" simulate --to "127.0.0.1:$udp" --drones "$drones" --rate 1 --duration "$seconds" --speed max \
@@ -54,7 +56,7 @@ fi
 timeline=$(curl -s "$http/api/timeline?buckets=1")
 first=$(echo "$timeline" | grep -o '"first_us":[0-9]*' | cut -d: -f2)
 last=$(echo "$timeline" | grep -o '"last_us":[0-9]*' | cut -d: -f2)
-echo "stored range: $first .. $last ($(( (last - first) / 1000000 )) s); database $(du -h "$db" | cut -f1)"
+echo "stored range: $first .. $last ($(( (last - first) / 1000000 )) s); database $( [[ -f "$db" ]] && du -h "$db" | cut -f1 || echo "$db" | sed 's/:[^@]*@/@/')"
 
 # Request URLs, generated once so every run asks the same ones.
 awk -v n="$queries" -v first="$first" -v last="$last" -v drones="$drones" -v mode="$mode" -v base="$http" 'BEGIN {
