@@ -1,6 +1,6 @@
 """Headless Chromium over the DevTools protocol (--remote-debugging-pipe: CDP messages are
 NUL-terminated JSON written to the browser's fd 3 and read from its fd 4; no extra packages).
-Used by Scripts/review-browser-test.sh (Scripts/browser-test.sh carries its own copy)."""
+Used by Scripts/browser-test.sh and Scripts/review-browser-test.sh."""
 import base64, json, os, subprocess, threading, time
 
 
