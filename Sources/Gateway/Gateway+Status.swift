@@ -118,6 +118,7 @@ extension Gateway: StatusSource {
         return sharedFleet.merged(with: local.map { [$0] } ?? []).first { $0.drone == drone }
     }
 
+    /// A read-only connection of its own (the caller closes it); the endpoints use the pool.
     public func openStoreForReading() throws(StoreError) -> any TelemetryStoreReading {
         var request = configuration.storeRequest
         request.options.isReadOnly = true
@@ -125,16 +126,18 @@ extension Gateway: StatusSource {
         return try StoreOpener.open(request, logger: logger)
     }
 
-    /// Frames the body into ring-slot datagrams (`IngestFraming`: a malformed body is refused
-    /// whole, with the reason) and pushes them through the HTTP ingest ring, all or none.
-    /// Stored events, newest first, from a reader opened for the request (called off the
-    /// server's pool; the HTTP side bounds how many run at once).
-    public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
-        let store = try openStoreForReading()
-        defer { store.close() }
-        return try store.readEvents(query)
+    public func withStoreForReading<Value>(_ body: (any TelemetryStoreReading) throws(StoreError) -> Value) throws(StoreError) -> Value {
+        try readers.withStore(body)
     }
 
+    /// Stored events, newest first, on a pooled read connection (called off the server's pool;
+    /// the HTTP side bounds how many run at once).
+    public func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
+        try readers.withStore { store throws(StoreError) in try store.readEvents(query) }
+    }
+
+    /// Frames the body into ring-slot datagrams (`IngestFraming`: a malformed body is refused
+    /// whole, with the reason) and pushes them through the HTTP ingest ring, all or none.
     public func ingest(body: [UInt8], format: IngestBodyFormat) -> IngestOutcome {
         let datagramBytesMax = limits.value.datagramBytesMax
         let datagrams: [[UInt8]]

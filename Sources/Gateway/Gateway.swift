@@ -40,6 +40,9 @@ public final class Gateway: @unchecked Sendable {
     let processLoop: ProcessLoop<HMACAuthenticator, MAVLinkSHA256Verifier>
     /// With a shared store: the whole fleet as the store shows it, refreshed on its own thread.
     let sharedFleet: SharedFleetView?
+    /// Read-only connections of the track, review and event endpoints, kept open between
+    /// requests (as many as may run at once, `Limits.Status.storeReadsConcurrentMax`).
+    let readers: StoreReaderPool
     /// The replay windows' marks kept in the store, when any drone or system has a key: seeded
     /// from the store at start (docs/security.md, "Replay windows in the store").
     public let replayMarks: ReplayMarks?
@@ -91,6 +94,12 @@ public final class Gateway: @unchecked Sendable {
             receiver = try UDPReceiver(address: address, limits: limits, ring: ring, counters: counters)
         } catch {
             throw GatewayError("--udp \(configuration.udpAddress): \(error)")
+        }
+        var readRequest = configuration.storeRequest
+        readRequest.options.isReadOnly = true
+        readRequest.options.cacheSizeKiB = Limits.Store.readerCacheKiB
+        readers = StoreReaderPool(idleMax: Limits.Status.storeReadsConcurrentMax) { [readRequest, logger] () throws(StoreError) in
+            try StoreOpener.open(readRequest, logger: logger)
         }
         let store: any TelemetryStoring
         var request = configuration.storeRequest
@@ -178,6 +187,7 @@ public final class Gateway: @unchecked Sendable {
             recorderThread?.join()
         }
         sharedFleet?.stop()
+        readers.close()
         do { try commits.store.checkpoint() } catch { logger.error("checkpoint failed: \(error)") }
         commits.store.close()
         let snapshot = counters.snapshot()

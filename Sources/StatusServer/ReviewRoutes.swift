@@ -6,8 +6,8 @@ import TelemetryStore
 /// Flight review's API (docs/operations.md, "Flight review API"): the fleet at an instant
 /// (`/api/fleet?at=`), the activity and events over a range (`/api/timeline`) and one drone's
 /// downsampled series (`/api/drones/{protocol}/{id}/series`). Every answer comes from the store,
-/// SQLite or PostgreSQL, through `TelemetryStoreReading`, on a read connection of its own opened
-/// through the `StoreReadLimiter` the track and event endpoints share; every answer is bounded
+/// SQLite or PostgreSQL, through `TelemetryStoreReading`, on a read connection of its own (pooled by
+/// the gateway) through the `StoreReadLimiter` the track and event endpoints share; every answer is bounded
 /// (`Limits.Status`).
 enum ReviewRoutes {
     static func add(to router: Router<StatusRequestContext>, source: some StatusSource, settings: StatusSettings, guards: HTTPGuards) {
@@ -15,9 +15,9 @@ enum ReviewRoutes {
             let parameters = request.uri.queryParameters
             let query = try FleetQuery(nowMicroseconds: SystemClock.realtimeNanoseconds() / 1_000) { parameters.get($0).map { String($0) } }
             let samples = try await read(guards, what: "fleet") { () throws(StoreError) in
-                let store = try source.openStoreForReading()
-                defer { store.close() }
-                return try store.lastSamples(in: query.timeRange, dronesMax: Limits.Status.reviewFleetDronesMax)
+                try source.withStoreForReading { store throws(StoreError) in
+                    try store.lastSamples(in: query.timeRange, dronesMax: Limits.Status.reviewFleetDronesMax)
+                }
             }
             return Response(
                 status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
@@ -27,9 +27,9 @@ enum ReviewRoutes {
             let parameters = request.uri.queryParameters
             let query = try TimelineQuery { parameters.get($0).map { String($0) } }
             let timeline = try await read(guards, what: "timeline") { () throws(StoreError) in
-                let store = try source.openStoreForReading()
-                defer { store.close() }
-                return try Timeline.read(store: store, query: query, nowMicroseconds: SystemClock.realtimeNanoseconds() / 1_000)
+                try source.withStoreForReading { store throws(StoreError) in
+                    try Timeline.read(store: store, query: query, nowMicroseconds: SystemClock.realtimeNanoseconds() / 1_000)
+                }
             }
             return StatusRoutes.jsonResponse(timeline.reply)
         }
@@ -38,9 +38,7 @@ enum ReviewRoutes {
             let parameters = request.uri.queryParameters
             let query = try SeriesQuery(nowMicroseconds: SystemClock.realtimeNanoseconds() / 1_000) { parameters.get($0).map { String($0) } }
             let series = try await read(guards, what: "series") { () throws(StoreError) in
-                let store = try source.openStoreForReading()
-                defer { store.close() }
-                return try Series.read(store: store, drone: drone, query: query)
+                try source.withStoreForReading { store throws(StoreError) in try Series.read(store: store, drone: drone, query: query) }
             }
             return StatusRoutes.jsonResponse(series.reply)
         }

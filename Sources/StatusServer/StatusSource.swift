@@ -3,7 +3,7 @@ import TelemetryStore
 
 /// What the HTTP side needs from the gateway; the gateway conforms (Gateway+Status.swift), tests
 /// substitute a double. Every requirement is required (no default does a silent nothing), and is
-/// bounded work from memory, except the reads, which open the store per request.
+/// bounded work from memory, except the reads, which use a read connection of their own.
 public protocol StatusSource: Sendable {
     func statsReport() -> StatsReport
     /// Socket bound, database writable, ring not saturated.
@@ -12,9 +12,10 @@ public protocol StatusSource: Sendable {
     func droneStatuses() -> [DroneStatus]
     /// A copy of one drone, or nil when it was never seen.
     func droneStatus(of drone: DroneIdentity) -> DroneStatus?
-    /// A store the track and event endpoints read from (its own connection, closed after the
-    /// request).
-    func openStoreForReading() throws(StoreError) -> any TelemetryStoreReading
+    /// Runs `body` on a read-only store connection for the track, review and event endpoints:
+    /// one that nobody else uses meanwhile (the gateway keeps a few open between requests,
+    /// `StoreReaderPool`).
+    func withStoreForReading<Value>(_ body: (any TelemetryStoreReading) throws(StoreError) -> Value) throws(StoreError) -> Value
     /// Hands a `POST /api/telemetry` body to the gateway, which frames it (`IngestFraming`) and
     /// puts its datagrams through the HTTP ingest ring, with the same accounting as UDP.
     func ingest(body: [UInt8], format: IngestBodyFormat) -> IngestOutcome

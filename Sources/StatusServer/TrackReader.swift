@@ -103,14 +103,14 @@ struct Track: Sendable {
     }
 }
 
-/// Reads tracks from the database: a read-only connection per request, through the
+/// Reads tracks from the database: a read-only connection of its own per request, through the
 /// `StoreReadLimiter` it shares with `/api/events`, at most `Limits.Status.trackRowsReadMax` rows each.
 struct TrackReader: Sendable {
     let limiter: StoreReadLimiter
 
     func read(source: any StatusSource, drone: DroneIdentity, query: TrackQuery) async throws -> Track {
         let result = try await limiter.run(what: "track") { () throws(StoreError) in
-            try Self.readNow(store: try source.openStoreForReading(), drone: drone, query: query)
+            try source.withStoreForReading { store throws(StoreError) in try Self.readNow(store: store, drone: drone, query: query) }
         }
         switch result {
         case .success(let track): return track
@@ -119,7 +119,6 @@ struct TrackReader: Sendable {
     }
 
     static func readNow(store: any TelemetryStoreReading, drone: DroneIdentity, query: TrackQuery) throws(StoreError) -> Track {
-        defer { store.close() }
         // Buckets span from the first stored row (not `from`) to `until`, so a wide range over a
         // short flight still gets up to `points` points.
         var origin = query.fromMicroseconds

@@ -6,9 +6,11 @@ import Telemetry
 
 extension TelemetryStore {
     /// One seek per drone through the (protocol, drone, end_us) index to the chunks that overlap
-    /// the range (one or two when a drone's chunks do not overlap), plus the recent blocks of the
-    /// range; only each drone's winning row is decoded. Costs O(drones + rows of those chunks),
-    /// not O(rows stored).
+    /// the range, read from the index alone; then only the chunks that can hold the drone's last
+    /// sample are read and decoded: the one that starts latest first, then any other whose end
+    /// is later than the best sample found so far (none, when a drone's chunks do not overlap in
+    /// time, as a live gateway writes them). Plus the recent blocks of the range. Costs
+    /// O(drones) index seeks and about one chunk decoded per drone, not O(rows stored).
     public func lastSamples(in timeRangeMicroseconds: Range<UInt64>, dronesMax: Int) throws(StoreError) -> [StoredSample] {
         let state = try openState()
         guard state.layout == .chunks else { return try scanLastSamples(in: timeRangeMicroseconds, dronesMax: dronesMax) }
@@ -19,17 +21,33 @@ extension TelemetryStore {
             var latest = LatestRows()
             // Blocks of either format (plain or compressed), each decoded into the reader's buffer.
             let reader = SampleBlockReader()
-            let chunks = try connection.prepare(
-                "SELECT data FROM telemetry_chunk WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4")
+            let candidates = try connection.prepare("""
+                SELECT start_us, end_us, rowid FROM telemetry_chunk
+                WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4
+                """)
+            let chunkData = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
+            var overlapping: [(start: UInt64, end: UInt64, rowid: Int64)] = []
             for drone in try chunkDrones(connection) {
-                chunks.reset()
-                chunks.bind(1, Int64(drone.protocol.rawValue))
-                chunks.bind(2, Int64(drone.number))
-                chunks.bind(3, Int64(range.lowerBound))
-                chunks.bind(4, Int64(range.upperBound))
-                while try chunks.step() {
+                candidates.reset()
+                candidates.bind(1, Int64(drone.protocol.rawValue))
+                candidates.bind(2, Int64(drone.number))
+                candidates.bind(3, Int64(range.lowerBound))
+                candidates.bind(4, Int64(range.upperBound))
+                overlapping.removeAll(keepingCapacity: true)
+                // Bounded by the drone's chunks that overlap the window (the index entries only).
+                while try candidates.step() {
+                    overlapping.append(
+                        (UInt64(bitPattern: candidates.int64(0)), UInt64(bitPattern: candidates.int64(1)), candidates.int64(2)))
+                }
+                overlapping.sort { $0.start > $1.start }
+                let key = drone.storeKey
+                for chunk in overlapping {
+                    // A chunk ending before the best sample already found cannot hold a later one.
+                    if let best = latest.rows[key], chunk.end < best.timestampMicroseconds { continue }
+                    chunkData.reset()
+                    chunkData.bind(1, chunk.rowid)
                     // A block this version cannot read (damaged) is skipped, not misread.
-                    guard let block = reader.view(chunks.blob(0)) else { continue }
+                    guard try chunkData.step(), let block = reader.view(chunkData.blob(0)) else { continue }
                     latest.take(block, in: range)
                 }
             }

@@ -59,16 +59,16 @@ final class PipelineSource: StatusSource, @unchecked Sendable {
     var isReady: Bool { true }
     func droneStatuses() -> [DroneStatus] { processor.fleet.snapshot() }
     func droneStatus(of drone: DroneIdentity) -> DroneStatus? { processor.fleet.status(of: drone) }
-    func openStoreForReading() throws(StoreError) -> any TelemetryStoreReading {
+    func withStoreForReading<Value>(_ body: (any TelemetryStoreReading) throws(StoreError) -> Value) throws(StoreError) -> Value {
         var options = StoreOptions()
         options.isReadOnly = true
-        return try TelemetryStore(path: path, options: options)
+        let store = try TelemetryStore(path: path, options: options)
+        defer { store.close() }
+        return try body(store)
     }
     func zonesJSON() -> [UInt8] { Array(#"{"zones":[]}"#.utf8) }
     func readEvents(_ query: EventQuery) throws(StoreError) -> [AlertEvent] {
-        let store = try openStoreForReading()
-        defer { store.close() }
-        return try store.readEvents(query)
+        try withStoreForReading { store throws(StoreError) in try store.readEvents(query) }
     }
     func subscribeEvents(after lastID: UInt64?) -> EventSubscription? { nil }
     func commitLatencyBuckets() -> [(upperBoundSeconds: Double, count: UInt64)] { [(0.0009, 3), (0.003, 2), (20, 1)] }
