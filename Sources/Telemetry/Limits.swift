@@ -281,6 +281,12 @@ extension Limits {
         public static let compactionAge: Duration = .seconds(30)
         /// Samples one chunk holds at most (217 KB packed).
         public static let chunkSamplesMax = 4_096
+        /// Time one chunk spans at most (first to last sample). A live gateway's compaction
+        /// (every `compactionAge`) writes chunks of about 30 s; a replay or a flood at full speed
+        /// would write a drone's whole compaction as one chunk (262 s of a 1,000-drone fleet at
+        /// 1 Hz), and a review seek (`/api/fleet?at=`) decodes a whole chunk per drone to find one
+        /// sample: on the 1,000-drone hour this bound cut that from 262 samples a drone to 60.
+        public static let chunkSpanMax: Duration = .seconds(60)
         /// A committed batch is kept as one recent block per group of this many consecutive drone
         /// numbers (a power of two), so a one-drone query reads one small block per recent batch,
         /// not whole batches.

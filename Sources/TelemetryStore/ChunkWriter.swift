@@ -20,6 +20,7 @@ final class ChunkWriter {
     let rowsMaximum: Int
     let compactionSamples: Int
     let chunkSamplesMax: Int
+    let chunkSpanMax: UInt64
     let compactionAge: Duration
 
     private let connection: SQLiteConnection
@@ -44,6 +45,7 @@ final class ChunkWriter {
         rowsMaximum = options.batchRowsMaximum
         compactionSamples = options.compactionSamples
         chunkSamplesMax = options.chunkSamplesMax
+        chunkSpanMax = options.chunkSpanMaxMicroseconds
         compactionAge = options.compactionAge
         let arenaCapacity = options.compactionSamples + options.batchRowsMaximum
         arena = SampleArena(capacity: arenaCapacity)
@@ -176,8 +178,12 @@ final class ChunkWriter {
         let entries = UnsafeBufferPointer(sorter.entries)
         while start < count {
             let key = entries[start].high
+            let first = entries[start].low
             var end = start + 1
-            while end < count && entries[end].high == key && end - start < chunkSamplesMax { end += 1 }
+            // Rows of a drone are in time order: a chunk ends at the sample count or span bound.
+            while end < count && entries[end].high == key && end - start < chunkSamplesMax && entries[end].low &- first <= chunkSpanMax {
+                end += 1
+            }
             try writeChunk(entries, start..<end)
             chunks += 1
             start = end

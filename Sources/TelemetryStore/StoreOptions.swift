@@ -16,6 +16,8 @@ public struct StoreOptions: Sendable {
     public var compactionAge: Duration = Limits.Store.compactionAge
     /// Samples one chunk holds at most (a drone with more in one compaction gets several).
     public var chunkSamplesMax: Int = Limits.Store.chunkSamplesMax
+    /// Microseconds one chunk spans at most (a drone's longer run in one compaction gets several).
+    public var chunkSpanMaxMicroseconds: UInt64 = Limits.Store.chunkSpanMax.microsecondsClamped
     /// Open without writing: no schema creation or migration (an older schema is refused then).
     public var isReadOnly: Bool = false
 
