@@ -34,6 +34,10 @@ final class ChunkWriter {
     private let deleteRecent: SQLiteStatement
     private let insertChunk: SQLiteStatement
     private let setSpillMark: SQLiteStatement
+    private let setSpanMark: SQLiteStatement
+    /// The longest span (end − start, µs) of any chunk in the file, as `store_meta` holds it
+    /// (`chunk_span_max_us`): readers bound their index scans by it.
+    private var spanMarked: UInt64
 
     /// Samples in `telemetry_recent` as far as this writer knows (its own writes, and what it found
     /// at open), and when the oldest of them was written.
@@ -63,6 +67,16 @@ final class ChunkWriter {
             "INSERT INTO telemetry_chunk (protocol, drone, start_us, end_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         setSpillMark = try connection.prepare(
             "INSERT INTO store_meta (name, value) VALUES ('spill_committed', ?1) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        setSpanMark = try connection.prepare(
+            "INSERT INTO store_meta (name, value) VALUES ('\(ChunkSpanMark.name)', ?1) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        // A file written before the mark existed gets it from its chunks once (one scan of the index).
+        if let marked = try ChunkSpanMark.read(connection) {
+            spanMarked = marked
+        } else {
+            spanMarked = UInt64(clamping: try connection.integer("SELECT coalesce(max(end_us - start_us), 0) FROM telemetry_chunk") ?? 0)
+            setSpanMark.bind(1, Int64(clamping: spanMarked))
+            try setSpanMark.run()
+        }
         recentSamples = Int(try connection.integer("SELECT coalesce(sum(samples), 0) FROM telemetry_recent") ?? 0)
         recentSince = recentSamples > 0 ? .now : nil
     }
@@ -198,6 +212,12 @@ final class ChunkWriter {
         var endTime = first.low
         for index in range { endTime = max(endTime, entries[index].low) }
         let bytes = pack(entries, range)
+        if endTime &- first.low > spanMarked && endTime >= first.low {
+            // In the chunk's transaction: a reader never sees a chunk longer than the mark.
+            setSpanMark.bind(1, Int64(clamping: endTime - first.low))
+            try setSpanMark.run()
+            spanMarked = endTime - first.low
+        }
         insertChunk.bind(1, Int64(first.high >> 32))
         insertChunk.bind(2, Int64(first.high & 0xFFFF_FFFF))
         insertChunk.bind(3, Int64(bitPattern: first.low))

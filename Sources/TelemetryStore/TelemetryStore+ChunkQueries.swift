@@ -50,8 +50,10 @@ extension TelemetryStore {
         }
         let metas = try connection.prepare("""
             SELECT rowid, start_us FROM telemetry_chunk
-            WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4
+            WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND end_us < ?5 AND start_us < ?4
             """)
+        // The index range stops where no chunk can start before the range's end (`ChunkSpanMark`).
+        let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
         let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
         let reader = SampleBlockReader()
         return try withoutActuallyEscaping(body) { body throws(StoreError) -> Int in
@@ -74,6 +76,7 @@ extension TelemetryStore {
                 metas.bind(2, Int64(drone.number))
                 metas.bind(3, Int64(clamping: range.lowerBound))
                 metas.bind(4, Int64(clamping: range.upperBound))
+                metas.bind(5, endBound)
                 while try metas.step() { sources.append((UInt64(bitPattern: metas.int64(1)), metas.int64(0))) }
                 if let first = recentSlice.first { sources.append((first.timestampMicroseconds, nil)) }
                 sources.sort { $0.start < $1.start }

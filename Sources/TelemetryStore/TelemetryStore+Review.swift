@@ -6,7 +6,8 @@ import Telemetry
 
 extension TelemetryStore {
     /// One seek per drone through the (protocol, drone, end_us) index to the chunks that overlap
-    /// the range, read from the index alone; then only the chunks that can hold the drone's last
+    /// the range, read from the index alone and bounded by the file's longest chunk
+    /// (`ChunkSpanMark`); then only the chunks that can hold the drone's last
     /// sample are read and decoded: the one that starts latest first, then any other whose end
     /// is later than the best sample found so far (none, when a drone's chunks do not overlap in
     /// time, as a live gateway writes them). Plus the recent blocks of the range. Costs
@@ -23,8 +24,9 @@ extension TelemetryStore {
             let reader = SampleBlockReader()
             let candidates = try connection.prepare("""
                 SELECT start_us, end_us, rowid FROM telemetry_chunk
-                WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND start_us < ?4
+                WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND end_us < ?5 AND start_us < ?4
                 """)
+            let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
             let chunkData = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
             var overlapping: [(start: UInt64, end: UInt64, rowid: Int64)] = []
             for drone in try chunkDrones(connection) {
@@ -33,6 +35,7 @@ extension TelemetryStore {
                 candidates.bind(2, Int64(drone.number))
                 candidates.bind(3, Int64(range.lowerBound))
                 candidates.bind(4, Int64(range.upperBound))
+                candidates.bind(5, endBound)
                 overlapping.removeAll(keepingCapacity: true)
                 // Bounded by the drone's chunks that overlap the window (the index entries only).
                 while try candidates.step() {
