@@ -395,6 +395,10 @@ extension Limits {
         /// Drones one `/api/fleet` answer lists at most (the fleet table's default `dronesMax`):
         /// ~2.5 MB of JSON.
         public static let reviewFleetDronesMax = 16_384
+        /// Chunk index entries `/api/fleet?at=` collects in one range of the end-time index
+        /// (32 bytes each, 4 MiB): ~1.5 a drone at 10,000 drones; past it (copies of the same
+        /// flights replayed on top of each other), the query seeks drone by drone instead.
+        public static let reviewFleetCandidatesMax = 131_072
         /// Activity buckets of a timeline by default, and at most.
         public static let timelineBucketsDefault = 240
         public static let timelineBucketsMax = 4_096

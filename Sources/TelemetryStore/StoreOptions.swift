@@ -37,7 +37,7 @@ public struct StoreOptions: Sendable {
 /// the tests can write the files that v3 migrates.
 @_spi(Benchmarking)
 public enum StoreLayout: Sendable, CaseIterable {
-    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events, v5 compressed blocks, v6 replay marks).
+    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events, v5 compressed blocks, v6 replay marks, v7 the chunk end index).
     case chunks
     /// Schema v2: a rowid table with one row per sample and an index on (protocol, drone, time_us).
     case rows
@@ -45,7 +45,7 @@ public enum StoreLayout: Sendable, CaseIterable {
     /// The schema version the layout is written at.
     var schemaVersion: Int {
         switch self {
-        case .chunks: 6
+        case .chunks: 7
         case .rows: 2
         }
     }

@@ -5,13 +5,14 @@ import Telemetry
 // meanwhile cannot show a sample twice or hide it.
 
 extension TelemetryStore {
-    /// One seek per drone through the (protocol, drone, end_us) index to the chunks that overlap
-    /// the range, read from the index alone and bounded by the file's longest chunk
-    /// (`ChunkSpanMark`); then only the chunks that can hold the drone's last
-    /// sample are read and decoded: the one that starts latest first, then any other whose end
-    /// is later than the best sample found so far (none, when a drone's chunks do not overlap in
-    /// time, as a live gateway writes them). Plus the recent blocks of the range. Costs
-    /// O(drones) index seeks and about one chunk decoded per drone, not O(rows stored).
+    /// The chunks that overlap the range, from the index alone: one range of the end-time index
+    /// (schema v7) bounded by the file's longest chunk (`ChunkSpanMark`), or, on an older file
+    /// or past `Limits.Status.reviewFleetCandidatesMax` entries, one seek per drone through the
+    /// (protocol, drone, end_us) index. Then only the chunks that can hold a drone's last sample
+    /// are read and decoded: the one that starts latest first, then any other whose end is later
+    /// than the best sample found so far (none, when a drone's chunks do not overlap in time, as
+    /// a live gateway writes them). Plus the recent blocks of the range. Costs about one chunk
+    /// decoded per drone, not O(rows stored).
     public func lastSamples(in timeRangeMicroseconds: Range<UInt64>, dronesMax: Int) throws(StoreError) -> [StoredSample] {
         let state = try openState()
         guard state.layout == .chunks else { return try scanLastSamples(in: timeRangeMicroseconds, dronesMax: dronesMax) }
@@ -22,37 +23,18 @@ extension TelemetryStore {
             var latest = LatestRows()
             // Blocks of either format (plain or compressed), each decoded into the reader's buffer.
             let reader = SampleBlockReader()
-            let candidates = try connection.prepare("""
-                SELECT start_us, end_us, rowid FROM telemetry_chunk
-                WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND end_us < ?5 AND start_us < ?4
-                """)
             let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
+            let candidates = try Self.overlappingChunks(connection, range: range, endBound: endBound)
+                ?? Self.overlappingChunksPerDrone(connection, range: range, endBound: endBound, drones: try chunkDrones(connection))
             let chunkData = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
-            var overlapping: [(start: UInt64, end: UInt64, rowid: Int64)] = []
-            for drone in try chunkDrones(connection) {
-                candidates.reset()
-                candidates.bind(1, Int64(drone.protocol.rawValue))
-                candidates.bind(2, Int64(drone.number))
-                candidates.bind(3, Int64(range.lowerBound))
-                candidates.bind(4, Int64(range.upperBound))
-                candidates.bind(5, endBound)
-                overlapping.removeAll(keepingCapacity: true)
-                // Bounded by the drone's chunks that overlap the window (the index entries only).
-                while try candidates.step() {
-                    overlapping.append(
-                        (UInt64(bitPattern: candidates.int64(0)), UInt64(bitPattern: candidates.int64(1)), candidates.int64(2)))
-                }
-                overlapping.sort { $0.start > $1.start }
-                let key = drone.storeKey
-                for chunk in overlapping {
-                    // A chunk ending before the best sample already found cannot hold a later one.
-                    if let best = latest.rows[key], chunk.end < best.timestampMicroseconds { continue }
-                    chunkData.reset()
-                    chunkData.bind(1, chunk.rowid)
-                    // A block this version cannot read (damaged) is skipped, not misread.
-                    guard try chunkData.step(), let block = reader.view(chunkData.blob(0)) else { continue }
-                    latest.take(block, in: range)
-                }
+            for chunk in candidates {
+                // A chunk ending before the drone's best sample so far cannot hold a later one.
+                if let best = latest.rows[chunk.key], chunk.end < best.timestampMicroseconds { continue }
+                chunkData.reset()
+                chunkData.bind(1, chunk.rowid)
+                // A block this version cannot read (damaged) is skipped, not misread.
+                guard try chunkData.step(), let block = reader.view(chunkData.blob(0)) else { continue }
+                latest.take(block, in: range)
             }
             let recent = try connection.prepare("SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2")
             recent.bind(1, Int64(range.lowerBound))
@@ -176,6 +158,73 @@ extension TelemetryStore {
 }
 
 /// The best row per drone so far (greatest (time, sequence)), decoded only when it wins.
+/// A chunk's index entry: whose, when, where.
+struct ChunkCandidate {
+    var key: UInt64
+    var start: UInt64
+    var end: UInt64
+    var rowid: Int64
+}
+
+extension TelemetryStore {
+    /// Every chunk overlapping `range`, in (drone, latest start first) order, from one range of
+    /// `telemetry_chunk_end`; nil on a file without that index (schema v6 and older, read
+    /// without migrating) or when more than `Limits.Status.reviewFleetCandidatesMax` overlap
+    /// (replayed copies of the same flights stacked on each other), so memory stays bounded.
+    static func overlappingChunks(_ connection: SQLiteConnection, range: Range<UInt64>, endBound: Int64) throws(StoreError) -> [ChunkCandidate]? {
+        guard try connection.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'telemetry_chunk_end'") == 1
+        else { return nil }
+        let scan = try connection.prepare("""
+            SELECT protocol, drone, start_us, end_us, rowid FROM telemetry_chunk INDEXED BY telemetry_chunk_end
+            WHERE end_us >= ?1 AND end_us < ?3 AND start_us < ?2
+            """)
+        scan.bind(1, Int64(range.lowerBound))
+        scan.bind(2, Int64(range.upperBound))
+        scan.bind(3, endBound)
+        var found: [ChunkCandidate] = []
+        // Bounded: at most `reviewFleetCandidatesMax` entries are kept.
+        while try scan.step() {
+            guard found.count < Limits.Status.reviewFleetCandidatesMax else { return nil }
+            found.append(
+                ChunkCandidate(
+                    key: UInt64(truncatingIfNeeded: scan.int64(0)) << 32 | UInt64(truncatingIfNeeded: scan.int64(1)) & 0xFFFF_FFFF,
+                    start: UInt64(bitPattern: scan.int64(2)), end: UInt64(bitPattern: scan.int64(3)), rowid: scan.int64(4)))
+        }
+        found.sort { ($0.key, $1.start) < ($1.key, $0.start) }
+        return found
+    }
+
+    /// The same, by two seeks per drone through (protocol, drone, end_us): the index every
+    /// chunk file has.
+    static func overlappingChunksPerDrone(
+        _ connection: SQLiteConnection, range: Range<UInt64>, endBound: Int64, drones: [DroneIdentity]
+    ) throws(StoreError) -> [ChunkCandidate] {
+        let seek = try connection.prepare("""
+            SELECT start_us, end_us, rowid FROM telemetry_chunk
+            WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND end_us < ?5 AND start_us < ?4
+            """)
+        var found: [ChunkCandidate] = []
+        for drone in drones {
+            seek.reset()
+            seek.bind(1, Int64(drone.protocol.rawValue))
+            seek.bind(2, Int64(drone.number))
+            seek.bind(3, Int64(range.lowerBound))
+            seek.bind(4, Int64(range.upperBound))
+            seek.bind(5, endBound)
+            let first = found.count
+            // Bounded by the drone's chunks that overlap the window (the index entries only).
+            while try seek.step() {
+                found.append(
+                    ChunkCandidate(
+                        key: drone.storeKey, start: UInt64(bitPattern: seek.int64(0)), end: UInt64(bitPattern: seek.int64(1)),
+                        rowid: seek.int64(2)))
+            }
+            found[first...].sort { $0.start > $1.start }
+        }
+        return found
+    }
+}
+
 private struct LatestRows {
     var rows: [UInt64: StoredSample] = [:]
 

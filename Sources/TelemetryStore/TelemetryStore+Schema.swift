@@ -20,6 +20,9 @@ import TelemetryWire
 //     the file instead of skipping the compressed samples.
 // v6: `replay_marks`, each keyed sender's highest accepted tag counter or signature timestamp,
 //     which seeds the replay windows at start (docs/security.md).
+// v7: `telemetry_chunk_end`, the chunk index by (end_us, start_us, protocol, drone): the fleet at
+//     an instant (`lastSamples`) reads the chunks overlapping its window in one index range
+//     instead of two seeks per drone. Readers of a v4 to v6 file keep the per-drone seeks.
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -70,6 +73,7 @@ extension TelemetryStore {
         case 3: try migrateToVersion4(connection)
         case 4: break  // v4 → v5: no table changes; new blocks are written compressed
         case 5: try migrateToVersion6(connection)
+        case 6: try connection.execute(createChunkEndIndex)
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }
@@ -191,6 +195,10 @@ extension TelemetryStore {
         try flush()
         try connection.execute("DROP TABLE telemetry")
     }
+
+    /// v6 → v7 (and nothing else): the chunks by end time, with what `lastSamples` needs of each
+    /// from the index alone (its rowid comes with every index entry).
+    static let createChunkEndIndex = "CREATE INDEX telemetry_chunk_end ON telemetry_chunk (end_us, start_us, protocol, drone)"
 
     /// v5 → v6: the replay marks (one row per keyed sender; `value` is the UInt64's bit pattern).
     private static func migrateToVersion6(_ connection: SQLiteConnection) throws(StoreError) {

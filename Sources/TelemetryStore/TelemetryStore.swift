@@ -13,7 +13,7 @@ import TelemetryWire
 /// transaction: every row of every part, or none. See docs/architecture.md, "Storage".
 public final class TelemetryStore {
     /// The schema this version writes; older files are migrated up to it on open.
-    public static let schemaVersion = 6
+    public static let schemaVersion = 7
 
     public let path: String
     public let options: StoreOptions
