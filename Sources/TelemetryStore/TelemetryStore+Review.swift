@@ -24,8 +24,12 @@ extension TelemetryStore {
             // Blocks of either format (plain or compressed), each decoded into the reader's buffer.
             let reader = SampleBlockReader()
             let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
-            let candidates = try Self.overlappingChunks(connection, range: range, endBound: endBound)
-                ?? Self.overlappingChunksPerDrone(connection, range: range, endBound: endBound, drones: try chunkDrones(connection))
+            var candidates: [ChunkCandidate]
+            if let found = try Self.overlappingChunks(connection, range: range, endBound: endBound) {
+                candidates = found
+            } else {
+                candidates = try Self.overlappingChunksPerDrone(connection, range: range, endBound: endBound, drones: try chunkDrones(connection))
+            }
             let chunkData = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
             for chunk in candidates {
                 // A chunk ending before the drone's best sample so far cannot hold a later one.
