@@ -24,7 +24,7 @@ extension TelemetryStore {
             // Blocks of either format (plain or compressed), each decoded into the reader's buffer.
             let reader = SampleBlockReader()
             let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
-            var candidates: [ChunkCandidate]
+            let candidates: [ChunkCandidate]
             if let found = try Self.overlappingChunks(connection, range: range, endBound: endBound) {
                 candidates = found
             } else {

@@ -47,4 +47,38 @@ import Testing
             #expect(read == times, "drone \(drone)")
         }
     }
+
+    /// A compaction splits a drone's run at `chunkSpanMaxMicroseconds` as well as at the sample
+    /// count, and the span mark in `store_meta` is the longest chunk's span, kept in the chunk's
+    /// transaction; every sample still reads back in order.
+    @Test func chunksEndAtTheSpanBoundAndTheMarkFollowsThem() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.chunkSpanMaxMicroseconds = 45_000  // 46 samples 1 ms apart per drone and chunk
+            let store = try TelemetryStore(path: path, options: options)
+            let columns = SampleColumns(capacity: 1_000)
+            for index in 0..<1_000 {
+                columns.append(
+                    WireSample(latitudeE7: Int32(index), longitudeE7: 1, altitudeMM: 1, status: .gpsFix),
+                    droneID: UInt32(index % 4) + 1, sequence: UInt32(index), timestampMicroseconds: baseTimeMicroseconds + UInt64(index / 4) * 1_000)
+            }
+            _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+            #expect(try rawInteger(path, "SELECT value FROM store_meta WHERE name = 'chunk_span_max_us'") == 0)
+            _ = try store.compactAll()
+            store.close()
+            // 250 samples a drone, 1 ms apart: chunks of 46 samples (45 ms), the last of 200 % 46.
+            #expect(try rawInteger(path, "SELECT max(end_us - start_us) FROM telemetry_chunk") == 45_000)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk") == 4 * 6)
+            #expect(try rawInteger(path, "SELECT value FROM store_meta WHERE name = 'chunk_span_max_us'") == 45_000)
+            #expect(try rawInteger(path, "SELECT sum(samples) FROM telemetry_chunk") == 1_000)
+            let reopened = try TelemetryStore(path: path)
+            defer { reopened.close() }
+            var times: [UInt64] = []
+            try reopened.readSamples(drone: DroneIdentity(protocol: .skygate, number: 3)) { page in
+                times.append(contentsOf: page.map(\.timestampMicroseconds))
+                return true
+            }
+            #expect(times == (0..<250).map { baseTimeMicroseconds + UInt64($0) * 1_000 })
+        }
+    }
 }

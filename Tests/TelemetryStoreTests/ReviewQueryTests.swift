@@ -68,6 +68,40 @@ import Testing
         }
     }
 
+    /// The fleet at an instant on the paths an older file takes: without the end-time index (a
+    /// v6 file read without migrating: per-drone seeks) and without the span mark (unbounded
+    /// scans), against the reference at the same instants.
+    @Test func fleetAtOnAFileWithoutTheEndIndexOrSpanMark() throws {
+        try withTemporaryDatabase { path in
+            try makeMixedStore(path).close()
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry_chunk_end'") == 1)
+            #expect(try rawInteger(path, "SELECT value FROM store_meta WHERE name = 'chunk_span_max_us'")
+                == rawInteger(path, "SELECT max(end_us - start_us) FROM telemetry_chunk"))
+            for step in [
+                "DROP INDEX telemetry_chunk_end; UPDATE schema_version SET version = 6",
+                "DELETE FROM store_meta WHERE name = 'chunk_span_max_us'",
+            ] {
+                try rawSQL(path, step)
+                var options = StoreOptions()
+                options.isReadOnly = true
+                let store = try TelemetryStore(path: path, options: options)
+                defer { store.close() }
+                var nonEmpty = 0
+                for window: UInt64 in [20_000, 1_000_000] {
+                    var at = baseTimeMicroseconds - 50_000
+                    while at < baseTimeMicroseconds + 2_000_000 {
+                        let range = (at - window + 1)..<(at + 1)
+                        let fast = try store.lastSamples(in: range, dronesMax: 100)
+                        #expect(fast == (try store.scanLastSamples(in: range, dronesMax: 100)), "\(step): at \(at) window \(window)")
+                        if !fast.isEmpty { nonEmpty += 1 }
+                        at += 13_001
+                    }
+                }
+                #expect(nonEmpty > 100)
+            }
+        }
+    }
+
     @Test func storedTimeRangeIsTheFirstAndLastSample() throws {
         try withTemporaryDatabase { path in
             let empty = try TelemetryStore(path: path)

@@ -98,19 +98,20 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
 
 @Suite struct SchemaTests {
     @Test func createsCurrentSchemaWithOneIndex() throws {
-        // A new file gets the current version (3, the chunk layout): the recent-block and chunk
-        // tables, one index each (recent blocks by drone group; chunks by (protocol, drone,
-        // end_us, start_us, samples)),
+        // A new file gets the current version (7, the chunk layout): the recent-block and chunk
+        // tables, recent blocks indexed by drone group, chunks by (protocol, drone, end_us,
+        // start_us, samples) and by (end_us, start_us, protocol, drone),
         // the meta table, and no row table; WAL mode sticks to the file.
         try withTemporaryDatabase { path in
             let store = try TelemetryStore(path: path)
             #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
-            #expect(TelemetryStore.schemaVersion == 6)
+            #expect(TelemetryStore.schemaVersion == 7)
             #expect(try store.integrityCheck() == "ok")
             store.close()
             #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
             #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'telemetry'") == 0)
-            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_chunk'") == 1)
+            #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_chunk'") == 2)
+            #expect(try rawInteger(path, "SELECT count(*) FROM pragma_index_info('telemetry_chunk_end')") == 4)
             #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_recent'") == 1)
             #expect(try rawInteger(path, "SELECT count(*) FROM pragma_index_info('telemetry_chunk_drone_end')") == 5)
             #expect(try rawInteger(path, "SELECT count(*) FROM sqlite_master WHERE name = 'store_meta'") == 1)
