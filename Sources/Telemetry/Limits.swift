@@ -277,6 +277,11 @@ extension Limits {
         /// Recent samples after which the writer compacts them into per-drone chunks: ~1 s of a
         /// flood, 26 samples per drone at 10,000 drones, a few seconds of a paced fleet.
         public static let compactionSamples = 262_144
+        /// Samples one compaction step reads into the writer's arena (one transaction each),
+        /// taking whole drone groups in turn: the arena and its sort buffer are 101 bytes a
+        /// sample (6.3 MiB here, the size of a commit's batch). Compacting the whole backlog in
+        /// one step needed an arena of `compactionSamples` plus a batch: 38 MiB.
+        public static let compactionStepSamples = 65_536
         /// A quiet gateway compacts its recent samples once they are this old.
         public static let compactionAge: Duration = .seconds(30)
         /// Samples one chunk holds at most (217 KB packed).

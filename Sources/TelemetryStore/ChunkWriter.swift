@@ -8,12 +8,14 @@ import Telemetry
 /// `compactionAge`), `compact` reads the recent blocks back, sorts them by (protocol, drone,
 /// time) and writes one chunk per drone into `telemetry_chunk`, deleting the blocks it read in
 /// the same transaction: a crash leaves either the blocks or the chunks, never both or neither.
-/// The index then costs one entry per drone per compaction instead of one per sample.
+/// The index then costs one entry per drone per compaction instead of one per sample. A
+/// compaction runs in steps of at most `compactionStepSamples` (one transaction each), taking
+/// whole drone groups, so the arena is sized to a step, not to the backlog.
 ///
 /// Blocks and chunks are written compressed (`SampleCodec`, format version 2; plain version 1 when
 /// that would be smaller), and read back in either format.
 ///
-/// Everything is allocated here, once: the arena and sort buffer for the largest compaction, one
+/// Everything is allocated here, once: the arena and sort buffer for a batch or a compaction step, one
 /// block buffer for the largest batch or chunk (also where compaction decodes a recent block),
 /// and the codec's zlib streams and staging buffers.
 final class ChunkWriter {
@@ -51,7 +53,7 @@ final class ChunkWriter {
         chunkSamplesMax = options.chunkSamplesMax
         chunkSpanMax = options.chunkSpanMaxMicroseconds
         compactionAge = options.compactionAge
-        let arenaCapacity = options.compactionSamples + options.batchRowsMaximum
+        let arenaCapacity = Self.arenaSamples(options)
         arena = SampleArena(capacity: arenaCapacity)
         sorter = SortBuffer(capacity: arenaCapacity)
         let bufferBytes = SampleBlock.size(count: max(options.batchRowsMaximum, options.chunkSamplesMax))
@@ -61,8 +63,11 @@ final class ChunkWriter {
         reader = SampleBlockReader(buffer: blockBuffer)
         insertRecent = try connection.prepare(
             "INSERT INTO telemetry_recent (drone_group, first_us, last_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5)")
-        selectRecent = try connection.prepare("SELECT id, samples, data FROM telemetry_recent ORDER BY id")
-        deleteRecent = try connection.prepare("DELETE FROM telemetry_recent WHERE id <= ?1")
+        // In drone-group order (the group index, whose entries end in the id): a step takes whole
+        // groups, so each drone still gets one chunk per compaction from an arena far smaller
+        // than the backlog.
+        selectRecent = try connection.prepare("SELECT id, samples, data, drone_group FROM telemetry_recent ORDER BY drone_group, id")
+        deleteRecent = try connection.prepare("DELETE FROM telemetry_recent WHERE drone_group < ?1 OR (drone_group = ?1 AND id <= ?2)")
         insertChunk = try connection.prepare(
             "INSERT INTO telemetry_chunk (protocol, drone, start_us, end_us, samples, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         setSpillMark = try connection.prepare(
@@ -82,6 +87,10 @@ final class ChunkWriter {
     }
 
     deinit { blockBuffer.deallocate() }
+
+    /// Samples the arena holds: a whole batch (appended as one set of blocks) or one compaction
+    /// step, whichever is more.
+    static func arenaSamples(_ options: StoreOptions) -> Int { max(options.batchRowsMaximum, options.compactionStepSamples) }
 
     /// Appends `parts` as one block, inside the caller's transaction, and notes the spill
     /// sequence it came from (when it came from the spill file) in the same transaction.
@@ -151,12 +160,14 @@ final class ChunkWriter {
         if !isSorted { sorter.sort(count: count) }
     }
 
-    /// One compaction step inside the caller's transaction: reads recent blocks in id order while
-    /// they fit the arena, writes their samples as per-drone chunks and deletes the blocks read.
-    /// Returns the samples moved and whether recent blocks remain (another step is needed).
+    /// One compaction step inside the caller's transaction: reads recent blocks in (drone group,
+    /// id) order while they fit the arena, writes their samples as per-drone chunks and deletes
+    /// the blocks read (every block of the groups before the last one read, and the last group's
+    /// up to the last id read). Returns the samples moved and whether recent blocks remain
+    /// (another step is needed).
     func compactStep() throws(StoreError) -> (samples: Int, chunks: Int, blocks: Int, more: Bool) {
         arena.removeAll()
-        var lastID: Int64?
+        var last: (group: Int64, id: Int64)?
         var blocks = 0
         var more = false
         selectRecent.reset()
@@ -164,7 +175,7 @@ final class ChunkWriter {
         while try selectRecent.step() {
             let samples = Int(selectRecent.int64(1))
             if samples > arena.remainingCapacity {
-                if lastID == nil {
+                if last == nil {
                     // A block larger than this writer's arena (written with larger limits): it
                     // cannot be compacted here and stays readable where it is.
                     throw .sqlite(
@@ -174,17 +185,18 @@ final class ChunkWriter {
                 more = true
                 break
             }
-            lastID = selectRecent.int64(0)
+            let id = selectRecent.int64(0)
+            last = (selectRecent.int64(3), id)
             blocks += 1
             // A block this version cannot read is dropped from the recent table only if it is
             // valid; otherwise compaction refuses rather than delete data it did not move.
             // A compressed block is decoded into the block buffer, free until the chunks are written.
             guard let block = reader.view(selectRecent.blob(2)), block.count == samples else {
-                throw .sqlite(code: SQLITE_CORRUPT, message: "recent block \(lastID ?? 0) is not a valid sample block", context: "compact")
+                throw .sqlite(code: SQLITE_CORRUPT, message: "recent block \(id) is not a valid sample block", context: "compact")
             }
             arena.append(block)
         }
-        guard let lastID else { return (0, 0, 0, false) }
+        guard let last else { return (0, 0, 0, false) }
         let count = arena.count
         sortArena()
         var chunks = 0
@@ -202,7 +214,8 @@ final class ChunkWriter {
             chunks += 1
             start = end
         }
-        deleteRecent.bind(1, lastID)
+        deleteRecent.bind(1, last.group)
+        deleteRecent.bind(2, last.id)
         try deleteRecent.run()
         return (count, chunks, blocks, more)
     }

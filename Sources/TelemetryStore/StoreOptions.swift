@@ -12,6 +12,9 @@ public struct StoreOptions: Sendable {
     public var walAutoCheckpointPages: Int = 8_192
     /// Recent samples after which the writer compacts them into per-drone chunks...
     public var compactionSamples: Int = Limits.Store.compactionSamples
+    /// Samples one compaction step (one transaction) moves at most: the compaction arena's size
+    /// (with the batch's, whichever is more).
+    public var compactionStepSamples: Int = Limits.Store.compactionStepSamples
     /// ...or the age of the oldest of them after which it does, whichever comes first.
     public var compactionAge: Duration = Limits.Store.compactionAge
     /// Samples one chunk holds at most (a drone with more in one compaction gets several).

@@ -2,15 +2,15 @@ import Telemetry
 
 extension TelemetryStore {
     /// Bytes an SQLite store opened with `options` allocates at open for its writer (the chunk
-    /// layout): the compaction arena and its sort buffer for `compactionSamples +
-    /// batchRowsMaximum` samples (53 + 48 bytes a sample), and the block buffer for
+    /// layout): the arena and its sort buffer for `max(batchRowsMaximum, compactionStepSamples)`
+    /// samples (53 + 48 bytes a sample), and the block buffer for
     /// `max(batchRowsMaximum, chunkSamplesMax)` samples (53 bytes each). The figures follow
     /// `ChunkWriter.init` and `SortBuffer` as they stand; `/api/stats` shows them under `memory`.
     /// The page cache (`cacheSizeKiB`) is a bound SQLite fills as pages are touched, not counted here.
     public static func writerBufferBytes(options: StoreOptions) -> Int {
         let arenaBytesPerSample = 53
         let sortBytesPerSample = 2 * MemoryLayout<SortEntry>.stride
-        let arenaSamples = options.compactionSamples + options.batchRowsMaximum
+        let arenaSamples = ChunkWriter.arenaSamples(options)
         let blockSamples = max(options.batchRowsMaximum, options.chunkSamplesMax)
         return arenaSamples * (arenaBytesPerSample + sortBytesPerSample) + 8 + blockSamples * arenaBytesPerSample
     }

@@ -63,8 +63,13 @@ import Testing
             let before = try all(store)
 
             let compacted = try #require(try store.compactIfDue())
-            #expect(compacted.samples == 309 && compacted.chunks == 1)
-            #expect(try blockVersions(path, "telemetry_chunk") == [1, 1], "the old chunk stays; the new one is compressed")
+            // The one drone's 309 recent samples, in chunks of at most `Limits.Store.chunkSpanMax`.
+            #expect(compacted.samples == 309 && compacted.chunks >= 1)
+            #expect(try blockVersions(path, "telemetry_chunk") == [1, Int64(compacted.chunks)], "the old chunk stays; the new ones are compressed")
+            let connection = try SQLiteConnection(path: path, readOnly: true)
+            let span = try connection.integer("SELECT max(end_us - start_us) FROM telemetry_chunk WHERE substr(data, 1, 1) = x'02'") ?? -1
+            connection.close()
+            #expect(span >= 0 && span <= Int64(Limits.Store.chunkSpanMax.microsecondsClamped))
             #expect(try blockVersions(path, "telemetry_recent") == [0, 0])
             #expect(try all(store) == before)
             #expect(try csv(store) == expected)

@@ -172,6 +172,7 @@ import Testing
             writer.close()
             var small = StoreOptions()
             small.compactionSamples = 500
+            small.compactionStepSamples = 700
             small.batchRowsMaximum = 200
             let compactor = try TelemetryStore(path: path, options: small)
             #expect(compactor.isCompactionDue)  // 1,200 recent samples found at open

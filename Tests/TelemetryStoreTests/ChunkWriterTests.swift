@@ -81,4 +81,44 @@ import Testing
             #expect(times == (0..<250).map { baseTimeMicroseconds + UInt64($0) * 1_000 })
         }
     }
+
+    /// A backlog far larger than the arena is compacted in steps of whole drone groups: several
+    /// transactions, each drone still in one chunk (its group's blocks all read in one step),
+    /// nothing left recent, every sample read back in order.
+    @Test func compactionStepsTakeWholeDroneGroups() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.batchRowsMaximum = 640
+            options.compactionStepSamples = 1_000  // a group here is 32 drones x 5 batches x 2 = 320 samples
+            options.compactionSamples = 1_000_000
+            let store = try TelemetryStore(path: path, options: options)
+            defer { store.close() }
+            let columns = SampleColumns(capacity: 640)
+            for batch in 0..<5 {
+                columns.removeAll()
+                for index in 0..<640 {
+                    let drone = UInt32(index % 320)
+                    columns.append(
+                        WireSample(latitudeE7: Int32(index), longitudeE7: Int32(batch), altitudeMM: 1, status: .gpsFix),
+                        droneID: drone, sequence: UInt32(batch * 2 + index / 320),
+                        timestampMicroseconds: baseTimeMicroseconds + UInt64(batch * 2 + index / 320) * 1_000)
+                }
+                _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+            }
+            let result = try store.compactAll()
+            // 10 groups of 320 samples, three whole groups (960) a step: four steps.
+            #expect(result.samples == 3_200 && result.transactions == 4 && result.blocks == 50)
+            #expect(result.chunks == 320)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 0)
+            #expect(try rawInteger(path, "SELECT count(DISTINCT drone) FROM telemetry_chunk") == 320)
+            for drone: UInt32 in [0, 31, 32, 200, 319] {
+                var sequences: [UInt32] = []
+                try store.readSamples(drone: DroneIdentity(protocol: .skygate, number: drone)) { page in
+                    sequences.append(contentsOf: page.map(\.sequence))
+                    return true
+                }
+                #expect(sequences == Array(0..<10), "drone \(drone)")
+            }
+        }
+    }
 }
