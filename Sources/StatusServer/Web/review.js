@@ -7,6 +7,10 @@
 // at 64× cost the gateway at most one small store read at a time, ten a second while playing.
 const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
 const SECOND_US = 1e6, TRAIL_US = 30e6, TRAIL_POINTS = 64, PLAY_REQUEST_MS = 100, URL_UPDATE_MS = 500;
+// A big fleet (10,000 drones) is drawn with one element per marker and one path for all trails,
+// without labels or tooltips past LABELS_MAX, and the table lists TABLE_ROWS_MAX rows (the
+// selected drone's always): a frame stays a few tens of thousands of nodes, not hundreds.
+const LABELS_MAX = 300, TABLE_ROWS_MAX = 500;
 const TIMELINE_BUCKETS = 240, SERIES_POINTS = 800, LIVE_POLL_MS = 1000, LIVE_TIMELINE_MS = 10000, LIVE_RANGE_US = 3600e6, SAMPLE_STEP_WINDOW_US = 600e6;
 const view = {from: null, until: null, first: null, last: null, at: null, speed: 1, dir: 1, playing: false, live: false, drone: null};
 let timeline = null, series = null, frame = null, tileURL = null, bbox = null;
@@ -183,7 +187,9 @@ function renderFleet(f) {
 function renderTable() {
   if (!frame) return;
   const body = document.createElement("tbody");
-  for (const d of frame.drones) {
+  const shown = frame.drones.length <= TABLE_ROWS_MAX ? frame.drones
+    : frame.drones.filter((d, i) => i < TABLE_ROWS_MAX || d.key === view.drone);
+  for (const d of shown) {
     const tr = el("tr", {"data-drone": d.key, class: d.key === view.drone ? "selected" : ""});
     tr.appendChild(el("td", {}, d.protocol + "/" + d.id));
     tr.appendChild(el("td", {}, d.status));
@@ -191,12 +197,21 @@ function renderTable() {
     tr.appendChild(el("td", {}, fmt(d.ground_speed_mps, 1) + " m/s"));
     tr.appendChild(el("td", {}, d.battery_percent === null ? "–" : fmt(d.battery_percent) + " %"));
     tr.appendChild(el("td", {}, fmt((frame.at - d.time_us) / SECOND_US, 1) + " s"));
-    tr.addEventListener("click", () => select(d.key === view.drone ? null : d.key));
     body.appendChild(tr);
   }
   const table = $("drones"); table.replaceChild(body, table.tBodies[0]);
-  $("fleetinfo").textContent = frame.drones.length + " with a sample in the " + fmt(frame.window_s) + " s before the cursor";
+  $("fleetinfo").textContent = frame.drones.length + " with a sample in the " + fmt(frame.window_s) + " s before the cursor"
+    + (shown.length < frame.drones.length ? " (the first " + TABLE_ROWS_MAX + " listed; click the map for any other)" : "");
 }
+// One listener each for the table's rows and the map's markers, whatever the fleet's size.
+$("drones").addEventListener("click", event => {
+  const row = event.target.closest && event.target.closest("tr[data-drone]");
+  if (row) { const key = row.getAttribute("data-drone"); select(key === view.drone ? null : key); }
+});
+$("map").addEventListener("click", event => {
+  const marker = event.target.closest && event.target.closest("circle.marker");
+  if (marker) { const key = marker.getAttribute("data-drone"); select(key === view.drone ? null : key); }
+});
 
 // ---- the map (Web Mercator; the frame only grows within a range, so playback does not jump)
 function niceMetres(m) { const p = Math.pow(10, Math.floor(Math.log10(m))); for (const f of [5, 2, 1]) if (f * p <= m) return f * p; return p; }
@@ -247,20 +262,26 @@ function renderMap() {
     const recent = track.filter(t => frame && t.time_us <= frame.at && t.time_us > frame.at - TRAIL_US);
     if (recent.length > 1) svg.appendChild(sv("polyline", {class: "trail selected", points: line(recent.map(t => t.p))}));
   }
+  // Every other drone's trail in one path: a subpath each.
+  let trailPath = "";
   for (const d of placed) {
     if (d.key === view.drone && track.length > 1) continue;
     const t = trails.get(d.key) || []; if (t.length < 2) continue;
-    svg.appendChild(sv("polyline", {class: "trail", points: line(t.map(q => q.p))}));
+    trailPath += "M" + t.map(q => P(q.p).map(v => v.toFixed(1)).join(",")).join("L");
   }
+  if (trailPath) svg.appendChild(sv("path", {class: "trail", d: trailPath}));
+  const labelled = placed.length <= LABELS_MAX, markers = document.createDocumentFragment();
   for (const d of placed) {
     const [px, py] = P(merc(d.lat, d.lon)), selected = d.key === view.drone;
-    const c = sv("circle", {class: "marker" + (selected ? " selected" : d.status === "stale" || d.status === "offline" ? " " + d.status : ""), cx: px.toFixed(1), cy: py.toFixed(1), r: selected ? 7 : 5,
+    const c = sv("circle", {class: "marker" + (selected ? " selected" : d.status === "stale" || d.status === "offline" ? " " + d.status : ""), cx: px.toFixed(1), cy: py.toFixed(1), r: selected ? 7 : labelled ? 5 : 3,
       "data-drone": d.key, "data-lat": String(d.lat), "data-lon": String(d.lon), "data-time": String(d.time_us)});
-    c.appendChild(sv("title", {}, d.protocol + "/" + d.id + " · " + fmt(d.alt_m, 0) + " m · " + fmt(d.ground_speed_mps, 1) + " m/s · " + d.status));
-    c.addEventListener("click", () => select(selected ? null : d.key));
-    svg.appendChild(c);
-    svg.appendChild(sv("text", {class: "label", x: (px + 7).toFixed(1), y: (py - 6).toFixed(1)}, d.id));
+    if (labelled || selected) {
+      c.appendChild(sv("title", {}, d.protocol + "/" + d.id + " · " + fmt(d.alt_m, 0) + " m · " + fmt(d.ground_speed_mps, 1) + " m/s · " + d.status));
+    }
+    markers.appendChild(c);
+    if (labelled || selected) markers.appendChild(sv("text", {class: "label", x: (px + 7).toFixed(1), y: (py - 6).toFixed(1)}, d.id));
   }
+  svg.appendChild(markers);
   const lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * cy))) * 180 / Math.PI, mpp = 40075016.7 * Math.cos(lat * Math.PI / 180) / k;
   const m = niceMetres(mpp * W / 4), len = m / mpp;
   svg.appendChild(sv("line", {class: "scale", x1: 12, y1: H - 14, x2: 12 + len, y2: H - 14}));
