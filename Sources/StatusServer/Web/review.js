@@ -7,9 +7,11 @@
 // at 64× cost the gateway at most one small store read at a time, ten a second while playing.
 const SPEEDS = [1, 2, 4, 8, 16, 32, 64];
 const SECOND_US = 1e6, TRAIL_US = 30e6, TRAIL_POINTS = 64, PLAY_REQUEST_MS = 100, URL_UPDATE_MS = 500;
-// A big fleet (10,000 drones) is drawn with one element per marker and one path for all trails,
-// without labels or tooltips past LABELS_MAX, and the table lists TABLE_ROWS_MAX rows (the
-// selected drone's always): a frame stays a few tens of thousands of nodes, not hundreds.
+// Up to LABELS_MAX drones the map is SVG: a circle per marker (its data-* attributes are what the
+// browser test compares with /api/fleet?at=), a label and a tooltip each. A bigger fleet (10,000
+// drones) has its markers and trails painted on a canvas over the map (the selected drone stays
+// SVG); a click picks the nearest marker. The table lists TABLE_ROWS_MAX rows (the selected
+// drone's always).
 const LABELS_MAX = 300, TABLE_ROWS_MAX = 500;
 const TIMELINE_BUCKETS = 240, SERIES_POINTS = 800, LIVE_POLL_MS = 1000, LIVE_TIMELINE_MS = 10000, LIVE_RANGE_US = 3600e6, SAMPLE_STEP_WINDOW_US = 600e6;
 const view = {from: null, until: null, first: null, last: null, at: null, speed: 1, dir: 1, playing: false, live: false, drone: null};
@@ -208,10 +210,37 @@ $("drones").addEventListener("click", event => {
   const row = event.target.closest && event.target.closest("tr[data-drone]");
   if (row) { const key = row.getAttribute("data-drone"); select(key === view.drone ? null : key); }
 });
+let painted = [];  // [x, y, key] of the markers on the canvas, in the map's viewBox units
 $("map").addEventListener("click", event => {
   const marker = event.target.closest && event.target.closest("circle.marker");
-  if (marker) { const key = marker.getAttribute("data-drone"); select(key === view.drone ? null : key); }
+  let key = marker ? marker.getAttribute("data-drone") : null;
+  if (!key && painted.length && event.target === $("map")) {
+    const svg = $("map"), r = svg.getBoundingClientRect(), W = svg.clientWidth || 600, H = svg.clientHeight || 520;
+    const mx = (event.clientX - r.left) * W / r.width, my = (event.clientY - r.top) * H / r.height;
+    let bestD = 64;
+    for (const [x, y, k] of painted) { const dd = (x - mx) * (x - mx) + (y - my) * (y - my); if (dd < bestD) { bestD = dd; key = k; } }
+  }
+  if (key) select(key === view.drone ? null : key);
 });
+function paintCanvas(W, H, trailsPath, dots) {
+  const canvas = $("mapdots"), ratio = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(W * ratio) || canvas.height !== Math.round(H * ratio)) { canvas.width = Math.round(W * ratio); canvas.height = Math.round(H * ratio); }
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0); g.clearRect(0, 0, W, H);
+  if (!dots.length) return;
+  const css = getComputedStyle(document.documentElement), color = name => css.getPropertyValue(name).trim();
+  if (trailsPath.length) {
+    g.strokeStyle = color("--acc"); g.globalAlpha = 0.6; g.lineWidth = 1.5; g.beginPath();
+    for (const t of trailsPath) { g.moveTo(t[0][0], t[0][1]); for (let i = 1; i < t.length; i++) g.lineTo(t[i][0], t[i][1]); }
+    g.stroke(); g.globalAlpha = 1;
+  }
+  const fills = {online: color("--acc"), stale: color("--warn"), offline: color("--bad")};
+  for (const status of ["online", "stale", "offline"]) {
+    g.fillStyle = fills[status]; g.beginPath();
+    for (const [x, y, , s] of dots) if ((s === "stale" || s === "offline" ? s : "online") === status) { g.moveTo(x + 3, y); g.arc(x, y, 3, 0, 2 * Math.PI); }
+    g.fill();
+  }
+}
 
 // ---- the map (Web Mercator; the frame only grows within a range, so playback does not jump)
 function niceMetres(m) { const p = Math.pow(10, Math.floor(Math.log10(m))); for (const f of [5, 2, 1]) if (f * p <= m) return f * p; return p; }
@@ -233,7 +262,10 @@ function renderMap() {
   }
   if (frame) { svg.setAttribute("data-at", String(frame.at)); svg.setAttribute("data-drones", String(frame.drones.length)); }
   $("mapinfo").textContent = frame ? placed.length + " drones at " + iso(frame.at).replace("T", " ").replace("Z", " UTC") : "";
-  if (!bbox) { svg.appendChild(sv("text", {x: 12, y: 22, class: "label"}, frame ? "no drone has a sample near the cursor" : "loading…")); return; }
+  if (!bbox) {
+    painted = []; paintCanvas(W, H, [], []);
+    svg.appendChild(sv("text", {x: 12, y: 22, class: "label"}, frame ? "no drone has a sample near the cursor" : "loading…")); return;
+  }
   // At least ~400 m across (1e-5 of the world), so a lone drone or a hover is not drawn at 0.1 m scale.
   const [x0, y0, x1, y1] = bbox, span = Math.max(x1 - x0, y1 - y0, 2e-7);
   const k = Math.min((W - 2 * pad) / Math.max(x1 - x0, span * 0.05, 1e-5), (H - 2 * pad) / Math.max(y1 - y0, span * 0.05, 1e-5));
@@ -262,26 +294,28 @@ function renderMap() {
     const recent = track.filter(t => frame && t.time_us <= frame.at && t.time_us > frame.at - TRAIL_US);
     if (recent.length > 1) svg.appendChild(sv("polyline", {class: "trail selected", points: line(recent.map(t => t.p))}));
   }
-  // Every other drone's trail in one path: a subpath each.
-  let trailPath = "";
+  // Every other drone's trail: SVG polylines for a small fleet, one canvas path for a big one.
+  const labelled = placed.length <= LABELS_MAX, canvasTrails = [], dots = [];
   for (const d of placed) {
     if (d.key === view.drone && track.length > 1) continue;
     const t = trails.get(d.key) || []; if (t.length < 2) continue;
-    trailPath += "M" + t.map(q => P(q.p).map(v => v.toFixed(1)).join(",")).join("L");
+    if (labelled) svg.appendChild(sv("polyline", {class: "trail", points: line(t.map(q => q.p))}));
+    else canvasTrails.push(t.map(q => P(q.p)));
   }
-  if (trailPath) svg.appendChild(sv("path", {class: "trail", d: trailPath}));
-  const labelled = placed.length <= LABELS_MAX, markers = document.createDocumentFragment();
+  const markers = document.createDocumentFragment();
   for (const d of placed) {
     const [px, py] = P(merc(d.lat, d.lon)), selected = d.key === view.drone;
-    const c = sv("circle", {class: "marker" + (selected ? " selected" : d.status === "stale" || d.status === "offline" ? " " + d.status : ""), cx: px.toFixed(1), cy: py.toFixed(1), r: selected ? 7 : labelled ? 5 : 3,
+    if (!labelled && !selected) { dots.push([px, py, d.key, d.status]); continue; }
+    const c = sv("circle", {class: "marker" + (selected ? " selected" : d.status === "stale" || d.status === "offline" ? " " + d.status : ""), cx: px.toFixed(1), cy: py.toFixed(1), r: selected ? 7 : 5,
       "data-drone": d.key, "data-lat": String(d.lat), "data-lon": String(d.lon), "data-time": String(d.time_us)});
-    if (labelled || selected) {
-      c.appendChild(sv("title", {}, d.protocol + "/" + d.id + " · " + fmt(d.alt_m, 0) + " m · " + fmt(d.ground_speed_mps, 1) + " m/s · " + d.status));
-    }
+    c.appendChild(sv("title", {}, d.protocol + "/" + d.id + " · " + fmt(d.alt_m, 0) + " m · " + fmt(d.ground_speed_mps, 1) + " m/s · " + d.status));
     markers.appendChild(c);
-    if (labelled || selected) markers.appendChild(sv("text", {class: "label", x: (px + 7).toFixed(1), y: (py - 6).toFixed(1)}, d.id));
+    markers.appendChild(sv("text", {class: "label", x: (px + 7).toFixed(1), y: (py - 6).toFixed(1)}, d.id));
   }
   svg.appendChild(markers);
+  painted = dots;
+  svg.setAttribute("data-painted", String(dots.length));
+  paintCanvas(W, H, canvasTrails, dots);
   const lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * cy))) * 180 / Math.PI, mpp = 40075016.7 * Math.cos(lat * Math.PI / 180) / k;
   const m = niceMetres(mpp * W / 4), len = m / mpp;
   svg.appendChild(sv("line", {class: "scale", x1: 12, y1: H - 14, x2: 12 + len, y2: H - 14}));
