@@ -25,6 +25,7 @@ public final class TelemetryStore {
     public init(path: String, options: StoreOptions = StoreOptions()) throws(StoreError) {
         precondition(options.batchRowsMaximum > 0 && options.batchRowsMaximum <= 1 << 24)
         precondition(options.compactionSamples > 0 && options.compactionSamples <= 1 << 24)
+        precondition(options.compactionStepSamples > 0 && options.compactionStepSamples <= 1 << 24)
         precondition(options.chunkSamplesMax > 0 && options.chunkSamplesMax <= 1 << 20)
         self.path = path
         self.options = options
