@@ -161,7 +161,6 @@ extension TelemetryStore {
     }
 }
 
-/// The best row per drone so far (greatest (time, sequence)), decoded only when it wins.
 /// A chunk's index entry: whose, when, where.
 struct ChunkCandidate {
     var key: UInt64
@@ -229,6 +228,7 @@ extension TelemetryStore {
     }
 }
 
+/// The best row per drone so far (greatest (time, sequence)), decoded only when it wins.
 private struct LatestRows {
     var rows: [UInt64: StoredSample] = [:]
 

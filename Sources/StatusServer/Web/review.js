@@ -210,7 +210,7 @@ $("drones").addEventListener("click", event => {
   const row = event.target.closest && event.target.closest("tr[data-drone]");
   if (row) { const key = row.getAttribute("data-drone"); select(key === view.drone ? null : key); }
 });
-let painted = [];  // [x, y, key] of the markers on the canvas, in the map's viewBox units
+let painted = [];  // [x, y, key, status] of the markers on the canvas, in the map's viewBox units
 $("map").addEventListener("click", event => {
   const marker = event.target.closest && event.target.closest("circle.marker");
   let key = marker ? marker.getAttribute("data-drone") : null;
