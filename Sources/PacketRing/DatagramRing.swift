@@ -1,7 +1,7 @@
 // A bounded, lock-free, single-producer/single-consumer byte ring of variable-length datagram
 // records: the gateway's hand-off from the receive thread (and from HTTP ingest, and to the
 // recorder) to the thread behind it. See docs/performance.md, "Memory footprint", for why it
-// replaced the fixed-slot `PacketRing` on those paths.
+// replaced the fixed-slot ring those paths had before (docs/architecture.md, "PacketRing").
 
 import Synchronization
 
@@ -29,7 +29,7 @@ import Synchronization
 /// room for the largest once it is empty.
 ///
 /// ## Indices and memory ordering
-/// As ``PacketRing``, in bytes instead of slots: `writeOffset` counts bytes ever published,
+/// In bytes: `writeOffset` counts bytes ever published,
 /// `readOffset` bytes ever released; both only grow (`&+`), and `offset & mask` is the position
 /// in the storage. Invariant: `0 <= writeOffset &- readOffset <= byteCapacity`. The producer
 /// writes records with plain stores, then stores `writeOffset` with *release*; the consumer loads
@@ -71,7 +71,7 @@ public final class DatagramRing: @unchecked Sendable {
     @usableFromInline internal let storage: UnsafeMutableRawPointer
 
     // Padding keeps the read-only fields, the producer's and the consumer's on separate pairs of
-    // cache lines (see `PacketRing`).
+    // cache lines (`CacheLinePair`).
     @usableFromInline internal let padding0: CacheLinePair = zeroCacheLinePair
 
     /// Bytes ever published. Written by the producer (release), read by the consumer (acquire).
@@ -429,3 +429,15 @@ extension DatagramRing {
         }
     }
 }
+
+/// Bytes in a cache line on the machines Skygate runs on (x86-64, arm64).
+@usableFromInline internal let cacheLineSize = 64
+
+/// 128 bytes of padding: two cache lines (a pair, so adjacent-line prefetch does not pull one
+/// side's index into the other side's cache either).
+@usableFromInline internal typealias CacheLinePair = (
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+)
+
+@usableFromInline internal let zeroCacheLinePair: CacheLinePair = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
