@@ -4,6 +4,7 @@
 // replaced the fixed-slot ring those paths had before (docs/architecture.md, "PacketRing").
 
 import Synchronization
+import TelemetryWire
 
 /// A bounded lock-free ring of datagrams stored by their size, for exactly one producer thread and
 /// one consumer thread.
@@ -12,8 +13,8 @@ import Synchronization
 /// 128-byte address), while the datagrams a gateway sees are mostly 60 to 300 bytes from an
 /// IPv4 or IPv6 sender: most of such a ring is never written. This ring stores each datagram as
 /// one record of exactly the bytes it needs (rounded to 8), so the same burst fits in a fraction
-/// of the memory. All of it is one allocation made (and touched) by `init`; nothing is allocated
-/// afterwards.
+/// of the memory. All of it is one allocation made by `init`; nothing is allocated afterwards. Its
+/// pages read as zeros and become resident as records first reach them (`ZeroPages`).
 ///
 /// ## Records
 /// A record starts on an 8-byte boundary and never wraps around the end of the storage:
@@ -109,7 +110,7 @@ public final class DatagramRing: @unchecked Sendable {
         return capacity
     }
 
-    /// Creates a ring and allocates (and touches) all of its storage.
+    /// Creates a ring and allocates all of its storage.
     ///
     /// - Parameters:
     ///   - byteCapacity: bytes of storage; a power of two, at least
@@ -125,13 +126,12 @@ public final class DatagramRing: @unchecked Sendable {
         self.byteCapacity = byteCapacity
         self.datagramCapacity = datagramCapacity
         self.mask = byteCapacity - 1
-        self.storage = UnsafeMutableRawPointer.allocate(byteCount: byteCapacity, alignment: cacheLineSize)
-        // Zeroing touches every page now, so the resident size is fixed from start-up.
-        self.storage.initializeMemory(as: UInt8.self, repeating: 0, count: byteCapacity)
+        // Page-aligned when mapped, cache-line aligned otherwise.
+        self.storage = UnsafeMutableRawPointer(ZeroPages.allocate(UInt8.self, count: byteCapacity))
     }
 
     deinit {
-        storage.deallocate()
+        ZeroPages.deallocate(storage, byteCount: byteCapacity)
     }
 
     /// Bytes allocated by `init` (the storage; the indices are a few cache lines more).

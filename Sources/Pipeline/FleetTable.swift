@@ -1,4 +1,5 @@
 import Telemetry
+import TelemetryWire
 
 /// Live state of every drone seen, in fixed-size columns allocated at start-up (`Limits.dronesMax`
 /// rows): identity, link accounting, the recent frames used to spot duplicates, and the last sample.
@@ -63,6 +64,8 @@ final class FleetTable {
     let lastClimbRates: UnsafeMutablePointer<Float>
     let distancesFlown: UnsafeMutablePointer<Double>
     let hasFix: UnsafeMutablePointer<Bool>
+    /// Every column above with its size, for `deinit`.
+    private let columnMappings: [(UnsafeMutableRawPointer, Int)]
 
     /// - Parameter offlineAfterNanoseconds: how long a drone must be silent before its row may go
     ///   to a new drone (`Limits.droneOfflineAfter`); `UInt64.max` never gives a row away.
@@ -75,53 +78,47 @@ final class FleetTable {
         while slotCount < capacity * 2 { slotCount <<= 1 }
         slotMask = slotCount - 1
         var bytes = 0
-        func column<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+        // Every column reads as zeros (`ZeroPages`): a row's pages become resident when a drone
+        // first takes it, and `reset(row:)` gives each new row its starting values.
+        var columns: [(UnsafeMutableRawPointer, Int)] = []
+        func column<T: BitwiseCopyable>(_ count: Int) -> UnsafeMutablePointer<T> {
             bytes += count * MemoryLayout<T>.stride
-            let pointer = UnsafeMutablePointer<T>.allocate(capacity: count)
-            pointer.initialize(repeating: value, count: count)
+            let pointer = ZeroPages.allocate(T.self, count: count)
+            columns.append((UnsafeMutableRawPointer(pointer), count * MemoryLayout<T>.stride))
             return pointer
         }
-        slots = column(slotCount, 0)
-        protocols = column(capacity, 0)
-        numbers = column(capacity, 0)
-        lastSequences = column(capacity, 0)
-        framesReceived = column(capacity, 0)
-        framesLost = column(capacity, 0)
-        framesDuplicate = column(capacity, 0)
-        samplesReceived = column(capacity, 0)
-        firstSeenNanoseconds = column(capacity, 0)
-        lastSeenNanoseconds = column(capacity, 0)
-        recentSequences = column(capacity * duplicateWindow, 0)
-        recentTimestamps = column(capacity * duplicateWindow, UInt64.max)
-        recentNext = column(capacity, 0)
-        lastTimestamps = column(capacity, 0)
-        lastLatitudes = column(capacity, 0)
-        lastLongitudes = column(capacity, 0)
-        lastAltitudes = column(capacity, 0)
-        lastHeadings = column(capacity, 0)
-        lastBatteryMillivolts = column(capacity, 0)
-        lastBatteryPercents = column(capacity, 0)
-        lastSatellites = column(capacity, 0)
-        lastStatuses = column(capacity, 0)
-        lastGroundSpeeds = column(capacity, 0)
-        lastClimbRates = column(capacity, 0)
-        distancesFlown = column(capacity, 0)
-        hasFix = column(capacity, false)
+        slots = column(slotCount)
+        protocols = column(capacity)
+        numbers = column(capacity)
+        lastSequences = column(capacity)
+        framesReceived = column(capacity)
+        framesLost = column(capacity)
+        framesDuplicate = column(capacity)
+        samplesReceived = column(capacity)
+        firstSeenNanoseconds = column(capacity)
+        lastSeenNanoseconds = column(capacity)
+        recentSequences = column(capacity * duplicateWindow)
+        recentTimestamps = column(capacity * duplicateWindow)
+        recentNext = column(capacity)
+        lastTimestamps = column(capacity)
+        lastLatitudes = column(capacity)
+        lastLongitudes = column(capacity)
+        lastAltitudes = column(capacity)
+        lastHeadings = column(capacity)
+        lastBatteryMillivolts = column(capacity)
+        lastBatteryPercents = column(capacity)
+        lastSatellites = column(capacity)
+        lastStatuses = column(capacity)
+        lastGroundSpeeds = column(capacity)
+        lastClimbRates = column(capacity)
+        distancesFlown = column(capacity)
+        hasFix = column(capacity)
         allocatedBytes = bytes
+        columnMappings = columns
     }
 
     deinit {
-        for pointer in [
-            UnsafeMutableRawPointer(slots), .init(protocols), .init(numbers), .init(lastSequences),
-            .init(framesReceived), .init(framesLost), .init(framesDuplicate), .init(samplesReceived),
-            .init(firstSeenNanoseconds), .init(lastSeenNanoseconds), .init(recentSequences),
-            .init(recentTimestamps), .init(recentNext), .init(lastTimestamps), .init(lastLatitudes),
-            .init(lastLongitudes), .init(lastAltitudes), .init(lastHeadings), .init(lastBatteryMillivolts),
-            .init(lastBatteryPercents), .init(lastSatellites), .init(lastStatuses), .init(lastGroundSpeeds),
-            .init(lastClimbRates), .init(distancesFlown), .init(hasFix),
-        ] {
-            pointer.deallocate()
-        }
+        for (pointer, bytes) in columnMappings { ZeroPages.deallocate(pointer, byteCount: bytes) }
     }
 
     @inline(__always)
@@ -162,6 +159,7 @@ final class FleetTable {
         if count < capacity {
             row = count
             count += 1
+            reset(row: row)
         } else {
             guard let silent = rowToEvict(now: now) else { return nil }
             removeFromIndex(row: silent)

@@ -22,15 +22,13 @@ public final class TelemetryBatch: @unchecked Sendable {
         init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int) {
             self.protocol = telemetryProtocol
             columns = SampleColumns(capacity: capacity)
-            fleetRowColumn = .allocate(capacity: capacity)
-            fleetRowColumn.initialize(repeating: 0, count: capacity)
-            groundSpeedColumn = .allocate(capacity: capacity)
-            groundSpeedColumn.initialize(repeating: 0, count: capacity)
+            fleetRowColumn = ZeroPages.allocate(Int32.self, count: capacity)
+            groundSpeedColumn = ZeroPages.allocate(Float.self, count: capacity)
         }
 
         func deallocate() {
-            fleetRowColumn.deallocate()
-            groundSpeedColumn.deallocate()
+            ZeroPages.deallocate(fleetRowColumn, count: columns.capacity)
+            ZeroPages.deallocate(groundSpeedColumn, count: columns.capacity)
         }
 
         /// Rows in this part.
@@ -65,8 +63,7 @@ public final class TelemetryBatch: @unchecked Sendable {
         skygatePart = Part(protocol: .skygate, capacity: samplesMax)
         mavlinkPart = Part(protocol: .mavlink, capacity: samplesMax)
         unitCapacity = samplesMax
-        unitReceiveNanoseconds = .allocate(capacity: samplesMax)
-        unitReceiveNanoseconds.initialize(repeating: 0, count: samplesMax)
+        unitReceiveNanoseconds = ZeroPages.allocate(UInt64.self, count: samplesMax)
     }
 
     /// Bytes a batch of `samplesMax` samples allocates: both parts' columns, each row's fleet row
@@ -78,7 +75,7 @@ public final class TelemetryBatch: @unchecked Sendable {
     deinit {
         skygatePart.deallocate()
         mavlinkPart.deallocate()
-        unitReceiveNanoseconds.deallocate()
+        ZeroPages.deallocate(unitReceiveNanoseconds, count: unitCapacity)
     }
 
     /// Skygate samples (what the store and the spill file write).

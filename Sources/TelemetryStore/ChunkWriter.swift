@@ -1,5 +1,6 @@
 import CSQLite
 import Telemetry
+import TelemetryWire
 
 /// The chunk layout's writer (schema v3). A batch is committed as packed blocks appended to
 /// `telemetry_recent`, one per group of `Limits.Store.recentGroupDrones` drone numbers: appends at
@@ -57,8 +58,7 @@ final class ChunkWriter {
         arena = SampleArena(capacity: arenaCapacity)
         sorter = SortBuffer(capacity: arenaCapacity)
         let bufferBytes = SampleBlock.size(count: max(options.batchRowsMaximum, options.chunkSamplesMax))
-        blockBuffer = .allocate(byteCount: bufferBytes, alignment: 16)
-        blockBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        blockBuffer = .init(start: ZeroPages.allocate(UInt8.self, count: bufferBytes), count: bufferBytes)
         encoder = options.compressesBlocks ? SampleBlockEncoder() : nil
         reader = SampleBlockReader(buffer: blockBuffer)
         insertRecent = try connection.prepare(
@@ -86,7 +86,7 @@ final class ChunkWriter {
         recentSince = recentSamples > 0 ? .now : nil
     }
 
-    deinit { blockBuffer.deallocate() }
+    deinit { ZeroPages.deallocate(blockBuffer.baseAddress!, byteCount: blockBuffer.count) }
 
     /// Samples the arena holds: a whole batch (appended as one set of blocks) or one compaction
     /// step, whichever is more.

@@ -125,14 +125,12 @@ final class SampleArena {
     let headings, batteryMillivolts: UnsafeMutablePointer<UInt16>
     let protocols, batteryPercents, satellites: UnsafeMutablePointer<UInt8>
 
-    /// Allocates and zero-fills every column, so the pages are resident from the start.
+    /// Allocates every column, reading as zeros (`ZeroPages`: resident as rows are written).
     init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
-        func column<T: FixedWidthInteger>(_: T.Type) -> UnsafeMutablePointer<T> {
-            let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
-            pointer.initialize(repeating: 0, count: capacity)
-            return pointer
+        func column<T: FixedWidthInteger & BitwiseCopyable>(_: T.Type) -> UnsafeMutablePointer<T> {
+            ZeroPages.allocate(T.self, count: capacity)
         }
         times = column(UInt64.self); stored = column(UInt64.self)
         drones = column(UInt32.self); sequences = column(UInt32.self); statuses = column(UInt32.self)
@@ -143,15 +141,14 @@ final class SampleArena {
     }
 
     deinit {
-        for pointer in [UnsafeMutableRawPointer(times), UnsafeMutableRawPointer(stored), UnsafeMutableRawPointer(drones),
-                        UnsafeMutableRawPointer(sequences), UnsafeMutableRawPointer(statuses), UnsafeMutableRawPointer(latitudes),
-                        UnsafeMutableRawPointer(longitudes), UnsafeMutableRawPointer(altitudes),
-                        UnsafeMutableRawPointer(velocitiesNorth), UnsafeMutableRawPointer(velocitiesEast),
-                        UnsafeMutableRawPointer(velocitiesDown), UnsafeMutableRawPointer(headings),
-                        UnsafeMutableRawPointer(batteryMillivolts), UnsafeMutableRawPointer(protocols),
-                        UnsafeMutableRawPointer(batteryPercents), UnsafeMutableRawPointer(satellites)] {
-            pointer.deallocate()
+        func release<T: FixedWidthInteger & BitwiseCopyable>(_ pointer: UnsafeMutablePointer<T>) {
+            ZeroPages.deallocate(pointer, count: capacity)
         }
+        release(times); release(stored); release(drones); release(sequences); release(statuses)
+        release(latitudes); release(longitudes); release(altitudes)
+        release(velocitiesNorth); release(velocitiesEast); release(velocitiesDown)
+        release(headings); release(batteryMillivolts)
+        release(protocols); release(batteryPercents); release(satellites)
     }
 
     var remainingCapacity: Int { capacity - count }

@@ -1,7 +1,9 @@
+import TelemetryWire
+
 /// A row's sort key and where to find it: (protocol, drone) in `high`, time in `low`, then
 /// part and row. Stable order for equal keys keeps arrival order.
 @usableFromInline
-struct SortEntry {
+struct SortEntry: BitwiseCopyable {
     var high: UInt64
     var low: UInt64
     var part: UInt32
@@ -19,16 +21,15 @@ final class SortBuffer {
     let entries: UnsafeMutableBufferPointer<SortEntry>
     private let scratch: UnsafeMutableBufferPointer<SortEntry>
 
+    /// Both halves read as zeros (`ZeroPages`: resident as far as the largest sort so far).
     init(capacity: Int) {
-        entries = .allocate(capacity: capacity)
-        entries.initialize(repeating: SortEntry(high: 0, low: 0, part: 0, row: 0))
-        scratch = .allocate(capacity: capacity)
-        scratch.initialize(repeating: SortEntry(high: 0, low: 0, part: 0, row: 0))
+        entries = .init(start: ZeroPages.allocate(SortEntry.self, count: capacity), count: capacity)
+        scratch = .init(start: ZeroPages.allocate(SortEntry.self, count: capacity), count: capacity)
     }
 
     deinit {
-        entries.deallocate()
-        scratch.deallocate()
+        ZeroPages.deallocate(entries.baseAddress!, count: entries.count)
+        ZeroPages.deallocate(scratch.baseAddress!, count: scratch.count)
     }
 
     var capacity: Int { entries.count }

@@ -31,16 +31,15 @@ public final class SampleColumns {
     /// Bytes of column storage, allocated by `init`.
     public var allocatedBytes: Int { capacity * Self.bytesPerRow }
 
-    /// Allocates every column for `capacity` rows, zero-filled so first use does not fault pages.
+    /// Allocates every column for `capacity` rows, reading as zeros (``ZeroPages``: large columns
+    /// become resident as rows are written, not at start-up).
     public init(capacity: Int) {
         precondition(capacity > 0, "SampleColumns needs a positive capacity")
         self.capacity = capacity
         var rowBytes = 0
-        func column<T: FixedWidthInteger>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+        func column<T: FixedWidthInteger & BitwiseCopyable>(_ type: T.Type) -> UnsafeMutablePointer<T> {
             rowBytes += MemoryLayout<T>.stride
-            let pointer = UnsafeMutablePointer<T>.allocate(capacity: capacity)
-            pointer.initialize(repeating: 0, count: capacity)
-            return pointer
+            return ZeroPages.allocate(T.self, count: capacity)
         }
         droneIDStorage = column(UInt32.self)
         sequenceStorage = column(UInt32.self)
@@ -60,20 +59,20 @@ public final class SampleColumns {
     }
 
     deinit {
-        droneIDStorage.deallocate()
-        sequenceStorage.deallocate()
-        timestampStorage.deallocate()
-        latitudeStorage.deallocate()
-        longitudeStorage.deallocate()
-        altitudeStorage.deallocate()
-        velocityNorthStorage.deallocate()
-        velocityEastStorage.deallocate()
-        velocityDownStorage.deallocate()
-        headingStorage.deallocate()
-        batteryMillivoltsStorage.deallocate()
-        batteryPercentStorage.deallocate()
-        satellitesStorage.deallocate()
-        statusStorage.deallocate()
+        ZeroPages.deallocate(droneIDStorage, count: capacity)
+        ZeroPages.deallocate(sequenceStorage, count: capacity)
+        ZeroPages.deallocate(timestampStorage, count: capacity)
+        ZeroPages.deallocate(latitudeStorage, count: capacity)
+        ZeroPages.deallocate(longitudeStorage, count: capacity)
+        ZeroPages.deallocate(altitudeStorage, count: capacity)
+        ZeroPages.deallocate(velocityNorthStorage, count: capacity)
+        ZeroPages.deallocate(velocityEastStorage, count: capacity)
+        ZeroPages.deallocate(velocityDownStorage, count: capacity)
+        ZeroPages.deallocate(headingStorage, count: capacity)
+        ZeroPages.deallocate(batteryMillivoltsStorage, count: capacity)
+        ZeroPages.deallocate(batteryPercentStorage, count: capacity)
+        ZeroPages.deallocate(satellitesStorage, count: capacity)
+        ZeroPages.deallocate(statusStorage, count: capacity)
     }
 
     /// Rows that can still be appended.
