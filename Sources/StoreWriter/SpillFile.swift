@@ -72,10 +72,9 @@ public final class SpillFile: @unchecked Sendable {
         let descriptor = PrivateFile.open(path, flags: O_RDWR)
         guard descriptor >= 0 else { throw StoreWriterError("--spill \(path): \(String(cString: strerror(errno)))") }
         self.descriptor = descriptor
-        writeBuffer = .allocate(byteCount: recordMax, alignment: 16)
-        writeBuffer.initializeMemory(as: UInt8.self, repeating: 0)
-        readBuffer = .allocate(byteCount: recordMax, alignment: 16)
-        readBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        // Resident as far as the largest record written or read so far (`ZeroPages`).
+        writeBuffer = .init(start: ZeroPages.allocate(UInt8.self, count: recordMax), count: recordMax)
+        readBuffer = .init(start: ZeroPages.allocate(UInt8.self, count: recordMax), count: recordMax)
         var scan = State(writeOffset: 0, readOffset: -1, nextSequence: committedSequence + 1, records: 0)
         var offset = 0
         // Bounded: each step advances past one record, and the file is finite.
@@ -105,8 +104,8 @@ public final class SpillFile: @unchecked Sendable {
 
     deinit {
         close(descriptor)
-        writeBuffer.deallocate()
-        readBuffer.deallocate()
+        ZeroPages.deallocate(writeBuffer.baseAddress!, byteCount: writeBuffer.count)
+        ZeroPages.deallocate(readBuffer.baseAddress!, byteCount: readBuffer.count)
     }
 
     /// Records waiting for the writer.
