@@ -60,7 +60,7 @@ let package = Package(
         ),
         // Bounded lock-free SPSC ring of fixed datagram slots (receive thread to batch processor).
         // Standard library and Synchronization only.
-        .target(name: "PacketRing", dependencies: ["TelemetryWire"]),
+        .target(name: "PacketRing"),
         // sendmmsg/recvmmsg wrappers: glibc declares them only under _GNU_SOURCE, which Swift's Glibc lacks.
         .target(name: "CSocketShims"),
         // Thread names (pthread_setname_np needs _GNU_SOURCE).

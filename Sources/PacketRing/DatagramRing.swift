@@ -3,8 +3,8 @@
 // recorder) to the thread behind it. See docs/performance.md, "Memory footprint", for why it
 // replaced the fixed-slot ring those paths had before (docs/architecture.md, "PacketRing").
 
+import Glibc
 import Synchronization
-import TelemetryWire
 
 /// A bounded lock-free ring of datagrams stored by their size, for exactly one producer thread and
 /// one consumer thread.
@@ -13,8 +13,8 @@ import TelemetryWire
 /// 128-byte address), while the datagrams a gateway sees are mostly 60 to 300 bytes from an
 /// IPv4 or IPv6 sender: most of such a ring is never written. This ring stores each datagram as
 /// one record of exactly the bytes it needs (rounded to 8), so the same burst fits in a fraction
-/// of the memory. All of it is one allocation made by `init`; nothing is allocated afterwards. Its
-/// pages read as zeros and become resident as records first reach them (`ZeroPages`).
+/// of the memory. All of it is one mapping made by `init`; nothing is allocated afterwards. Its
+/// pages become resident as records first reach them.
 ///
 /// ## Records
 /// A record starts on an 8-byte boundary and never wraps around the end of the storage:
@@ -126,12 +126,16 @@ public final class DatagramRing: @unchecked Sendable {
         self.byteCapacity = byteCapacity
         self.datagramCapacity = datagramCapacity
         self.mask = byteCapacity - 1
-        // Page-aligned when mapped, cache-line aligned otherwise.
-        self.storage = UnsafeMutableRawPointer(ZeroPages.allocate(UInt8.self, count: byteCapacity))
+        // Its own anonymous mapping: the kernel gives each page, zeroed, when a record first reaches
+        // it, so an idle gateway holds none of it (what `Telemetry.ZeroPages` does for the other
+        // start-up buffers; this target imports nothing of Skygate's).
+        let address = mmap(nil, byteCapacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let address, address != MAP_FAILED else { fatalError("mmap of a \(byteCapacity)-byte ring failed (errno \(errno))") }
+        self.storage = address
     }
 
     deinit {
-        ZeroPages.deallocate(storage, byteCount: byteCapacity)
+        munmap(storage, byteCapacity)
     }
 
     /// Bytes allocated by `init` (the storage; the indices are a few cache lines more).

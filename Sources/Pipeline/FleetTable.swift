@@ -1,5 +1,4 @@
 import Telemetry
-import TelemetryWire
 
 /// Live state of every drone seen, in fixed-size columns allocated at start-up (`Limits.dronesMax`
 /// rows): identity, link accounting, the recent frames used to spot duplicates, and the last sample.

@@ -21,7 +21,7 @@ public final class TelemetryBatch: @unchecked Sendable {
 
         init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int) {
             self.protocol = telemetryProtocol
-            columns = SampleColumns(capacity: capacity)
+            columns = SampleColumns(capacity: capacity, storage: .zeroPages)
             fleetRowColumn = ZeroPages.allocate(Int32.self, count: capacity)
             groundSpeedColumn = ZeroPages.allocate(Float.self, count: capacity)
         }
@@ -113,5 +113,16 @@ public final class TelemetryBatch: @unchecked Sendable {
         mavlink.removeAll()
         units = 0
         oldestReceiveNanoseconds = .max
+    }
+}
+
+extension ColumnStorage {
+    /// `ZeroPages`: a commit batch's columns become resident as far as its rows reach, so the
+    /// batches' reservation costs no memory until a burst fills them (and the MAVLink part none
+    /// while only Skygate drones send).
+    public static var zeroPages: ColumnStorage {
+        ColumnStorage(
+            allocate: { bytes in ZeroPages.allocate(byteCount: bytes) },
+            deallocate: { block, bytes in ZeroPages.deallocate(block, byteCount: bytes) })
     }
 }

@@ -1,6 +1,5 @@
 import CSQLite
 import Telemetry
-import TelemetryWire
 
 /// The chunk layout's writer (schema v3). A batch is committed as packed blocks appended to
 /// `telemetry_recent`, one per group of `Limits.Store.recentGroupDrones` drone numbers: appends at

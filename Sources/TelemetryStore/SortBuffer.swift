@@ -1,4 +1,4 @@
-import TelemetryWire
+import Telemetry
 
 /// A row's sort key and where to find it: (protocol, drone) in `high`, time in `low`, then
 /// part and row. Stable order for equal keys keeps arrival order.

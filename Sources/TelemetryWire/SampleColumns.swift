@@ -28,18 +28,32 @@ public final class SampleColumns {
     /// Bytes of column storage per row (the sum of the fourteen columns' element sizes).
     public static let bytesPerRow = 44
 
-    /// Bytes of column storage, allocated by `init`.
-    public var allocatedBytes: Int { capacity * Self.bytesPerRow }
+    /// Where the columns' storage comes from, and the bytes of it.
+    let storage: ColumnStorage
+    let storageBytes: Int
 
-    /// Allocates every column for `capacity` rows, reading as zeros (``ZeroPages``: large columns
-    /// become resident as rows are written, not at start-up).
-    public init(capacity: Int) {
+    /// Bytes of column storage, allocated by `init` (`bytesPerRow` a row, each column rounded up to
+    /// a whole cache line).
+    public var allocatedBytes: Int { storageBytes }
+
+    /// Allocates every column for `capacity` rows in one block from `storage`, each column
+    /// starting on a cache line. The block must read as zeros.
+    public init(capacity: Int, storage: ColumnStorage = .heap) {
         precondition(capacity > 0, "SampleColumns needs a positive capacity")
         self.capacity = capacity
+        self.storage = storage
+        func bytes(_ width: Int) -> Int { (capacity * width + 63) & ~63 }
+        // Six 4-byte columns, one of 8, five of 2, two of 1 (the declarations above).
+        let total = 6 * bytes(4) + bytes(8) + 5 * bytes(2) + 2 * bytes(1)
+        guard let base = storage.allocate(total) else { fatalError("SampleColumns: no storage for \(total) bytes") }
+        storageBytes = total
+        var offset = 0
         var rowBytes = 0
-        func column<T: FixedWidthInteger & BitwiseCopyable>(_ type: T.Type) -> UnsafeMutablePointer<T> {
+        func column<T: FixedWidthInteger>(_: T.Type) -> UnsafeMutablePointer<T> {
+            let pointer = (base + offset).bindMemory(to: T.self, capacity: capacity)
             rowBytes += MemoryLayout<T>.stride
-            return ZeroPages.allocate(T.self, count: capacity)
+            offset += bytes(MemoryLayout<T>.stride)
+            return pointer
         }
         droneIDStorage = column(UInt32.self)
         sequenceStorage = column(UInt32.self)
@@ -56,23 +70,11 @@ public final class SampleColumns {
         satellitesStorage = column(UInt8.self)
         statusStorage = column(UInt32.self)
         assert(rowBytes == Self.bytesPerRow, "SampleColumns.bytesPerRow is \(Self.bytesPerRow), the columns take \(rowBytes)")
+        assert(offset == total, "SampleColumns laid out \(offset) of \(total) bytes")
     }
 
     deinit {
-        ZeroPages.deallocate(droneIDStorage, count: capacity)
-        ZeroPages.deallocate(sequenceStorage, count: capacity)
-        ZeroPages.deallocate(timestampStorage, count: capacity)
-        ZeroPages.deallocate(latitudeStorage, count: capacity)
-        ZeroPages.deallocate(longitudeStorage, count: capacity)
-        ZeroPages.deallocate(altitudeStorage, count: capacity)
-        ZeroPages.deallocate(velocityNorthStorage, count: capacity)
-        ZeroPages.deallocate(velocityEastStorage, count: capacity)
-        ZeroPages.deallocate(velocityDownStorage, count: capacity)
-        ZeroPages.deallocate(headingStorage, count: capacity)
-        ZeroPages.deallocate(batteryMillivoltsStorage, count: capacity)
-        ZeroPages.deallocate(batteryPercentStorage, count: capacity)
-        ZeroPages.deallocate(satellitesStorage, count: capacity)
-        ZeroPages.deallocate(statusStorage, count: capacity)
+        storage.deallocate(UnsafeMutableRawPointer(droneIDStorage), storageBytes)
     }
 
     /// Rows that can still be appended.
@@ -175,4 +177,33 @@ public final class SampleColumns {
     }
     @inlinable public var satellites: UnsafeBufferPointer<UInt8> { .init(start: satellitesStorage, count: count) }
     @inlinable public var statuses: UnsafeBufferPointer<UInt32> { .init(start: statusStorage, count: count) }
+}
+
+/// Where `SampleColumns` gets its one block of storage: a pair of C function pointers, so firmware
+/// (Embedded Swift, no platform modules here) and the gateway can each plug in their own. The
+/// block must read as zeros.
+public struct ColumnStorage: Sendable {
+    /// Returns `bytes` zero bytes aligned to at least 64, or nil.
+    public var allocate: @convention(c) (Int) -> UnsafeMutableRawPointer?
+    /// Releases a block `allocate` returned, given its size.
+    public var deallocate: @convention(c) (UnsafeMutableRawPointer, Int) -> Void
+
+    public init(
+        allocate: @convention(c) (Int) -> UnsafeMutableRawPointer?,
+        deallocate: @convention(c) (UnsafeMutableRawPointer, Int) -> Void
+    ) {
+        self.allocate = allocate
+        self.deallocate = deallocate
+    }
+
+    /// A heap allocation filled with zeros (resident from the start).
+    public static var heap: ColumnStorage {
+        ColumnStorage(
+            allocate: { bytes in
+                let block = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                block.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                return block
+            },
+            deallocate: { block, _ in block.deallocate() })
+    }
 }
