@@ -8,10 +8,13 @@ DRONES=${1:-10000}; RATE=${2:-10}; SECONDS_RUN=${3:-60}
 SKYGATE=${SKYGATE:-.build/release/skygate}
 DB=$(mktemp -d)/rss.db
 PORT=$((20000 + RANDOM % 20000))
-"$SKYGATE" serve --udp 127.0.0.1:$PORT --http 127.0.0.1:0 --db "$DB" > "$DB.log" 2>&1 &
+"$SKYGATE" serve --udp 127.0.0.1:$PORT --http 127.0.0.1:$((PORT + 1)) --db "$DB" > "$DB.log" 2>&1 &
 PID=$!
 sleep 1.5
 rss() { awk '/^VmRSS:/ {print $2 / 1024}' /proc/$PID/status; }
+URL=http://127.0.0.1:$((PORT + 1))
+# Batches spilled so far: a first spill touches the spill file's buffers (docs/performance.md).
+spilled() { curl -s "$URL/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("spill_batches", "?"))' 2>/dev/null || echo "?"; }
 echo "after start-up, before traffic: $(rss) MB"
 "$SKYGATE" simulate --to 127.0.0.1:$PORT --drones "$DRONES" --rate "$RATE" --duration "$SECONDS_RUN" --start-time now > "$DB.sim" 2>&1 &
 SIM=$!
@@ -19,7 +22,7 @@ SAMPLES=()
 for ((t = 5; t <= SECONDS_RUN; t += 5)); do
   sleep 5
   value=$(rss)
-  echo "t=${t}s: $value MB"
+  echo "t=${t}s: $value MB (spilled batches so far: $(spilled))"
   if [ "$t" -gt 60 ]; then SAMPLES+=("$value"); fi
 done
 wait $SIM

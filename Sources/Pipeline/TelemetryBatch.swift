@@ -67,9 +67,11 @@ public final class TelemetryBatch: @unchecked Sendable {
     }
 
     /// Bytes a batch of `samplesMax` samples allocates: both parts' columns, each row's fleet row
-    /// and ground speed, and a receive time per unit (112 bytes a sample).
+    /// and ground speed, and a receive time per unit (112 bytes a sample, and each part's columns
+    /// rounded up to cache lines).
     public static func allocatedBytes(samplesMax: Int) -> Int {
-        samplesMax * (2 * (SampleColumns.bytesPerRow + MemoryLayout<Int32>.stride + MemoryLayout<Float>.stride) + MemoryLayout<UInt64>.stride)
+        2 * (SampleColumns.storageBytes(capacity: samplesMax) + samplesMax * (MemoryLayout<Int32>.stride + MemoryLayout<Float>.stride))
+            + samplesMax * MemoryLayout<UInt64>.stride
     }
 
     deinit {

@@ -36,15 +36,24 @@ public final class SampleColumns {
     /// a whole cache line).
     public var allocatedBytes: Int { storageBytes }
 
+    /// Bytes of one column of `width`-byte values: `capacity` of them, rounded up to a cache line.
+    @inline(__always) static func columnBytes(capacity: Int, width: Int) -> Int { (capacity * width + 63) & ~63 }
+
+    /// Bytes of the block `init(capacity:storage:)` takes: six 4-byte columns, one of 8, five of
+    /// 2 and two of 1 (the declarations above), each on its own cache lines.
+    public static func storageBytes(capacity: Int) -> Int {
+        6 * columnBytes(capacity: capacity, width: 4) + columnBytes(capacity: capacity, width: 8)
+            + 5 * columnBytes(capacity: capacity, width: 2) + 2 * columnBytes(capacity: capacity, width: 1)
+    }
+
     /// Allocates every column for `capacity` rows in one block from `storage`, each column
     /// starting on a cache line. The block must read as zeros.
     public init(capacity: Int, storage: ColumnStorage = .heap) {
         precondition(capacity > 0, "SampleColumns needs a positive capacity")
         self.capacity = capacity
         self.storage = storage
-        func bytes(_ width: Int) -> Int { (capacity * width + 63) & ~63 }
-        // Six 4-byte columns, one of 8, five of 2, two of 1 (the declarations above).
-        let total = 6 * bytes(4) + bytes(8) + 5 * bytes(2) + 2 * bytes(1)
+        func bytes(_ width: Int) -> Int { Self.columnBytes(capacity: capacity, width: width) }
+        let total = Self.storageBytes(capacity: capacity)
         guard let base = storage.allocate(total) else { fatalError("SampleColumns: no storage for \(total) bytes") }
         storageBytes = total
         var offset = 0
