@@ -47,7 +47,8 @@ public final class SampleColumns {
     }
 
     /// Allocates every column for `capacity` rows in one block from `storage`, each column
-    /// starting on a cache line. The block must read as zeros.
+    /// starting on a cache line. Rows are read only below `count`, so the block's first contents
+    /// do not matter; both storages here give zeros.
     public init(capacity: Int, storage: ColumnStorage = .heap) {
         precondition(capacity > 0, "SampleColumns needs a positive capacity")
         self.capacity = capacity
@@ -189,10 +190,10 @@ public final class SampleColumns {
 }
 
 /// Where `SampleColumns` gets its one block of storage: a pair of C function pointers, so firmware
-/// (Embedded Swift, no platform modules here) and the gateway can each plug in their own. The
-/// block must read as zeros.
+/// (Embedded Swift, no platform modules here) and the gateway can each plug in their own (the
+/// gateway's commit batches pass `ZeroPages`, resident only as rows are written).
 public struct ColumnStorage: Sendable {
-    /// Returns `bytes` zero bytes aligned to at least 64, or nil.
+    /// Returns a block of `bytes` bytes aligned to at least 64, or nil.
     public var allocate: @convention(c) (Int) -> UnsafeMutableRawPointer?
     /// Releases a block `allocate` returned, given its size.
     public var deallocate: @convention(c) (UnsafeMutableRawPointer, Int) -> Void
