@@ -15,6 +15,7 @@
 # Environment: REVIEWER (browser), HISTORY=path of a 1,000-drone hour built before (else built
 # here, ~20 s), RATE (100), DRONES (1000), DURATION (16).
 set -euo pipefail
+. "$(dirname "$0")/bench-url.sh"
 cd "$(dirname "$0")/.."
 SK=$1
 ROUNDS=${2:-3}
@@ -43,13 +44,8 @@ run() { # $1 = none|review, $2 = run number
   "$SK" bench --drones "$DRONES" --rate "$RATE" --duration "$DURATION" --db "$dir/bench.db" --http 127.0.0.1:0 --json \
     >"$dir/bench.json" 2>"$dir/bench.err" &
   local bench=$!
-  local url=""
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$dir/bench.err" | head -1 || true)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
-  [ -n "$url" ] || { echo "bench did not report its HTTP port" >&2; cat "$dir/bench.err" >&2; kill $bench; exit 1; }
+  local url
+  url=$(bench_url "$dir/bench.err" $bench) || exit 1
   sleep 3
   if [ "$mode" = review ]; then
     python3 - "$REVIEWER" "${browser:-}" "$url" "$PLAY_SECONDS" "$dir" >"$dir/review.json" 2>"$dir/review.err" <<'PY' || { cat "$dir/review.err" >&2; }

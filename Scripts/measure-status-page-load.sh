@@ -7,6 +7,7 @@
 # Usage: Scripts/measure-status-page-load.sh [ROUNDS]   (environment: SKYGATE, HTTP_RATE, RATE,
 #        DRONES, DURATION, CONNECTIONS)
 set -euo pipefail
+. "$(dirname "$0")/bench-url.sh"
 cd "$(dirname "$0")/.."
 SK=${SKYGATE:-.build/release/skygate}
 ROUNDS=${1:-3}
@@ -26,13 +27,8 @@ run() { # $1 = load|none, $2 = run number
   "$SK" bench --drones "$DRONES" --rate "$RATE" --duration "$DURATION" --http 127.0.0.1:0 --json \
     > "$dir/bench.json" 2> "$dir/bench.err" &
   local bench=$!
-  local url=""
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$dir/bench.err" | head -1 || true)
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
-  [ -n "$url" ] || { echo "bench did not report its HTTP port" >&2; cat "$dir/bench.err" >&2; kill $bench; exit 1; }
+  local url
+  url=$(bench_url "$dir/bench.err" $bench) || exit 1
   sleep 3 # the fleet is up and the first commits are behind us
   if [ "$load" = load ]; then
     local half=$((HTTP_RATE / 2))

@@ -171,7 +171,7 @@ extension Gateway {
         } catch {
             throw GatewayError("--record \(directory): \(error)")
         }
-        processor.slotTap = { slots, count in recorder.copy(slots, count: count) }
+        processor.recordTap = { records, count in recorder.copy(records, count: count) }
         return recorder
     }
 }

@@ -42,7 +42,7 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// Sees the records each `drain` pass took (the first `count`), before they are released:
     /// the flight recorder's tap (docs/architecture.md, "Recording"). Called once per pass on
     /// this thread; it must copy what it needs and return without blocking.
-    public var slotTap: ((_ records: DatagramRing.Records, _ count: Int) -> Void)?
+    public var recordTap: ((_ records: DatagramRing.Records, _ count: Int) -> Void)?
 
     /// Bytes of the scratch columns below and of the fleet table, allocated by `init`.
     public var scratchBytes: Int {
@@ -122,8 +122,8 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
     /// long as the batch has room for another datagram. Returns how many were taken.
     public func drain(_ ring: DatagramRing, nowNanoseconds: UInt64) -> Int {
         guard hasRoomForDatagram else { return 0 }
-        let slots = ring.filledRecords(upTo: limits.drainBatchDatagrams)
-        guard !slots.isEmpty else { return 0 }
+        let records = ring.filledRecords(upTo: limits.drainBatchDatagrams)
+        guard !records.isEmpty else { return 0 }
         let passStart = batch.skygate.count
         let mavlinkPassStart = batch.mavlink.count
         var taken = 0
@@ -132,21 +132,21 @@ public final class BatchProcessor<Authenticator: FrameAuthenticator, Verifier: M
         oldestMicroseconds = sampleAgeMaxMicroseconds == 0 || nowMicroseconds < sampleAgeMaxMicroseconds
             ? 0 : nowMicroseconds - sampleAgeMaxMicroseconds
         fleet.withTable { table in
-            for slot in slots {
+            for record in records {
                 guard hasRoomForDatagram else { break }
                 taken += 1
-                slot.isFramed = admit(
-                    slot.datagram, isTruncated: slot.isTruncated, receivedNanoseconds: slot.receiveTimestampNanoseconds,
+                record.isFramed = admit(
+                    record.datagram, isTruncated: record.isTruncated, receivedNanoseconds: record.receiveTimestampNanoseconds,
                     nowNanoseconds: nowNanoseconds, table: table)
             }
             derivePass(skygateStart: passStart, mavlinkStart: mavlinkPassStart, table: table)
         }
-        slotTap?(slots, taken)
+        recordTap?(records, taken)
         ring.release(count: taken)
         return taken
     }
 
-    /// Whether the batch can take the largest datagram a slot holds: room for its rows (Skygate
+    /// Whether the batch can take the largest datagram a ring record holds: room for its rows (Skygate
     /// or MAVLink) and for its units (MAVLink state frames are units without rows). A caller of
     /// `process(datagram:)` hands the batch off (`takeBatch`) while this is false.
     public var hasRoomForDatagram: Bool {
