@@ -113,11 +113,11 @@ public final class CommitLoop: @unchecked Sendable {
         latencies = [UInt64](repeating: 0, count: limits.commitSamplesMax)
         allocatedBytes = (batches.count + (spill == nil ? 0 : 1)) * TelemetryBatch.allocatedBytes(samplesMax: limits.commitSamplesMax)
             + limits.commitSamplesMax * MemoryLayout<UInt64>.stride
-            + (spill == nil ? 0 : 2 * SpillFile.recordBytesMax(samplesMax: limits.commitSamplesMax))
+            + (spill == nil ? 0 : 2 * Limits.Store.spillStagingBytes)
     }
 
     /// Bytes allocated by `init`: the commit batches (`commitBatchesInFlight + 1`, one more with a
-    /// spill file), the latency scratch, and the spill file's two record buffers.
+    /// spill file), the latency scratch, and the spill file's two staging buffers.
     public let allocatedBytes: Int
 
     /// Starts the writer thread.

@@ -45,8 +45,10 @@ public final class SpillFile: @unchecked Sendable {
     public let budgetBytes: Int
     private let descriptor: Int32
     private let state: Mutex<State>
-    private let writeBuffer: UnsafeMutableRawBufferPointer
-    private let readBuffer: UnsafeMutableRawBufferPointer
+    /// Largest record this file was sized for: a record claiming more is damaged.
+    private let recordBytesMax: Int
+    private let writeStaging: UnsafeMutableRawBufferPointer
+    private let readStaging: UnsafeMutableRawBufferPointer
     let spilledBatches = Atomic<UInt64>(0)
     let replayedBatches = Atomic<UInt64>(0)
 
@@ -72,18 +74,20 @@ public final class SpillFile: @unchecked Sendable {
         let descriptor = PrivateFile.open(path, flags: O_RDWR)
         guard descriptor >= 0 else { throw StoreWriterError("--spill \(path): \(String(cString: strerror(errno)))") }
         self.descriptor = descriptor
-        // Zero-filled, so resident from the start, unlike the buffers of the hot path (`ZeroPages`):
-        // the spill is used first when the writer falls behind, which is no moment to fault in
-        // megabytes, and a first spill late in a run would step the resident size up (the 10-minute
-        // soak did, +4.4 MiB at 440 s, with these buffers lazy).
-        writeBuffer = .allocate(byteCount: recordMax, alignment: 16)
-        writeBuffer.initializeMemory(as: UInt8.self, repeating: 0)
-        readBuffer = .allocate(byteCount: recordMax, alignment: 16)
-        readBuffer.initializeMemory(as: UInt8.self, repeating: 0)
+        recordBytesMax = recordMax
+        // Records stream through two small buffers, one per thread, whatever the batch size (two
+        // whole-record buffers were 7.8 MiB at the default batch). Zero-filled, so resident from
+        // the start: the spill is used first when the writer falls behind, which is no moment to
+        // fault pages in (a first spill late in the 10-minute soak stepped the resident size up
+        // 4.4 MiB when the whole-record buffers were lazy).
+        writeStaging = .allocate(byteCount: Limits.Store.spillStagingBytes, alignment: 16)
+        writeStaging.initializeMemory(as: UInt8.self, repeating: 0)
+        readStaging = .allocate(byteCount: Limits.Store.spillStagingBytes, alignment: 16)
+        readStaging.initializeMemory(as: UInt8.self, repeating: 0)
         var scan = State(writeOffset: 0, readOffset: -1, nextSequence: committedSequence + 1, records: 0)
         var offset = 0
         // Bounded: each step advances past one record, and the file is finite.
-        while let record = Self.readRecord(descriptor, at: offset, into: readBuffer) {
+        while let record = Self.checkRecord(descriptor, at: offset, recordBytesMax: recordMax, staging: readStaging) {
             if record.sequence > committedSequence {
                 if scan.readOffset < 0 { scan.readOffset = offset }
                 scan.records += 1
@@ -109,8 +113,8 @@ public final class SpillFile: @unchecked Sendable {
 
     deinit {
         close(descriptor)
-        writeBuffer.deallocate()
-        readBuffer.deallocate()
+        writeStaging.deallocate()
+        readStaging.deallocate()
     }
 
     /// Records waiting for the writer.
@@ -134,26 +138,45 @@ public final class SpillFile: @unchecked Sendable {
         let times = batch.unitReceiveTimes
         let payloadBytes = Self.payloadFixedBytes + 8 * times.count + SampleBlock.size(count: samples)
         let recordBytes = Self.headerBytes + payloadBytes
-        precondition(recordBytes <= writeBuffer.count, "a batch larger than the spill file was sized for")
+        precondition(recordBytes <= recordBytesMax, "a batch larger than the spill file was sized for")
         return state.withLock { state -> AppendOutcome in
             guard state.writeOffset + recordBytes <= budgetBytes else { return .full }
             let sequence = state.nextSequence
-            let payload = UnsafeMutableRawBufferPointer(rebasing: writeBuffer[Self.headerBytes..<recordBytes])
-            payload.storeBytes(of: sequence.littleEndian, toByteOffset: 0, as: UInt64.self)
-            payload.storeBytes(of: UInt32(truncatingIfNeeded: batch.units).littleEndian, toByteOffset: 8, as: UInt32.self)
-            payload.storeBytes(of: UInt32(times.count).littleEndian, toByteOffset: 12, as: UInt32.self)
-            for (index, time) in times.enumerated() {
-                payload.storeBytes(of: time.littleEndian, toByteOffset: Self.payloadFixedBytes + 8 * index, as: UInt64.self)
+            // The payload goes first, a staging buffer at a time, folded into its CRC; the header
+            // last, so a write cut short leaves no record start behind it (`open` cuts it off).
+            var crc: UInt32 = 0
+            var at = state.writeOffset + Self.headerBytes
+            var written = true
+            let staging = writeStaging
+            let descriptor = descriptor
+            func emit(_ piece: UnsafeRawBufferPointer) {
+                crc = CRC32C.checksum(piece, continuing: crc)
+                if written { written = Self.writeAll(descriptor, piece, at: at) }
+                at += piece.count
             }
-            let blockStart = Self.payloadFixedBytes + 8 * times.count
+            var used = 0
+            func put(_ value: UInt64) {
+                if used + 8 > staging.count {
+                    emit(UnsafeRawBufferPointer(rebasing: staging[0..<used]))
+                    used = 0
+                }
+                staging.storeBytes(of: value.littleEndian, toByteOffset: used, as: UInt64.self)
+                used += 8
+            }
+            put(sequence)
+            put(UInt64(UInt32(truncatingIfNeeded: batch.units)) | UInt64(UInt32(times.count)) << 32)
+            for time in times { put(time) }
+            emit(UnsafeRawBufferPointer(rebasing: staging[0..<used]))
             _ = SampleBlock.encode(
                 [StoreBatchPart(protocol: .skygate, columns: batch.skygate), StoreBatchPart(protocol: .mavlink, columns: batch.mavlink)],
-                into: UnsafeMutableRawBufferPointer(rebasing: payload[blockStart...]))
-            writeBuffer.storeBytes(of: Self.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
-            writeBuffer.storeBytes(of: UInt32(payloadBytes).littleEndian, toByteOffset: 4, as: UInt32.self)
-            writeBuffer.storeBytes(of: CRC32C.checksum(UnsafeRawBufferPointer(payload)).littleEndian, toByteOffset: 8, as: UInt32.self)
-            writeBuffer.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
-            guard Self.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: writeBuffer[0..<recordBytes]), at: state.writeOffset) else {
+                through: staging, emit: emit)
+            staging.storeBytes(of: Self.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+            staging.storeBytes(of: UInt32(payloadBytes).littleEndian, toByteOffset: 4, as: UInt32.self)
+            staging.storeBytes(of: crc.littleEndian, toByteOffset: 8, as: UInt32.self)
+            staging.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+            guard written, at == state.writeOffset + recordBytes,
+                  Self.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: staging[0..<Self.headerBytes]), at: state.writeOffset)
+            else {
                 // Cut off whatever part was written, so the file stays a sequence of records.
                 _ = ftruncate(descriptor, off_t(state.writeOffset))
                 return .failed
@@ -176,7 +199,7 @@ public final class SpillFile: @unchecked Sendable {
         }
         guard let position else { return nil }
         batch.reset()
-        guard let record = Self.readRecord(descriptor, at: position.offset, into: readBuffer),
+        guard let record = Self.checkRecord(descriptor, at: position.offset, recordBytesMax: recordBytesMax, staging: readStaging),
               position.offset + record.bytes <= position.end
         else {
             // Damaged: nothing after it can be trusted to be a record boundary.
@@ -186,21 +209,27 @@ public final class SpillFile: @unchecked Sendable {
             }
             return (nil, 0, nil)
         }
-        let payload = UnsafeRawBufferPointer(rebasing: readBuffer[Self.headerBytes..<record.bytes])
-        let timesKept = Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
-        let timesBytes = UnsafeRawBufferPointer(rebasing: payload[Self.payloadFixedBytes..<(Self.payloadFixedBytes + 8 * timesKept)])
-        let block = UnsafeRawBufferPointer(rebasing: payload[(Self.payloadFixedBytes + 8 * timesKept)...])
-        let decoded = SampleBlock.decode(block, skygate: batch.skygate, mavlink: batch.mavlink)
+        // Checked whole by `checkRecord`; read again a piece at a time (from the page cache).
+        let payloadStart = position.offset + Self.headerBytes
+        let timesStart = payloadStart + Self.payloadFixedBytes
+        let blockStart = timesStart + 8 * record.timesKept
+        let descriptor = descriptor
+        let decoded = SampleBlock.decode(
+            blockBytes: position.offset + record.bytes - blockStart, staging: readStaging,
+            read: { offset, into in Self.readAll(descriptor, into, at: blockStart + offset) },
+            skygate: batch.skygate, mavlink: batch.mavlink)
+        var times = [UInt64](repeating: 0, count: decoded ? record.timesKept : 0)
+        let timesRead = decoded && times.withUnsafeMutableBytes { Self.readAll(descriptor, $0, at: timesStart) }
         state.withLock { state in
             state.readOffset = position.offset + record.bytes
             state.records -= 1
             state.lastTakenOffset = position.offset
         }
-        guard decoded else {
+        guard timesRead else {
             batch.reset()
             return (nil, record.units, record.sequence)
         }
-        let times = (0..<timesKept).map { UInt64(littleEndian: timesBytes.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
+        for index in times.indices { times[index] = UInt64(littleEndian: times[index]) }
         times.withUnsafeBufferPointer { batch.restoreUnits(record.units, receiveTimes: $0) }
         return (Record(sequence: record.sequence, units: record.units, samples: batch.sampleCount), 0, record.sequence)
     }
@@ -254,25 +283,35 @@ public final class SpillFile: @unchecked Sendable {
         return true
     }
 
-    /// The record at `offset`, read into `buffer` and checked (magic, length, CRC); nil at the end
-    /// of the file or at a torn or damaged record.
-    private static func readRecord(
-        _ descriptor: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer
-    ) -> (sequence: UInt64, units: Int, bytes: Int)? {
-        let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<headerBytes])
+    /// The record at `offset`, checked (magic, length, CRC) by reading it through `staging`; nil
+    /// at the end of the file or at a torn or damaged record.
+    private static func checkRecord(
+        _ descriptor: Int32, at offset: Int, recordBytesMax: Int, staging: UnsafeMutableRawBufferPointer
+    ) -> (sequence: UInt64, units: Int, timesKept: Int, bytes: Int)? {
+        let header = UnsafeMutableRawBufferPointer(rebasing: staging[0..<headerBytes])
         guard readAll(descriptor, header, at: offset) else { return nil }
         guard UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == magic else { return nil }
         let payloadBytes = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-        guard payloadBytes >= payloadFixedBytes + SampleBlock.headerBytes, headerBytes + payloadBytes <= buffer.count else { return nil }
-        let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[headerBytes..<(headerBytes + payloadBytes)])
-        guard readAll(descriptor, payload, at: offset + headerBytes) else { return nil }
         let crc = UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard CRC32C.checksum(UnsafeRawBufferPointer(payload)) == crc else { return nil }
-        let timesKept = Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        guard payloadBytes >= payloadFixedBytes + SampleBlock.headerBytes, headerBytes + payloadBytes <= recordBytesMax else { return nil }
+        var checked: UInt32 = 0
+        var done = 0
+        // Bounded: each pass checks up to a staging buffer more of the payload.
+        while done < payloadBytes {
+            let piece = UnsafeMutableRawBufferPointer(rebasing: staging[0..<min(staging.count, payloadBytes - done)])
+            guard readAll(descriptor, piece, at: offset + headerBytes + done) else { return nil }
+            checked = CRC32C.checksum(UnsafeRawBufferPointer(piece), continuing: checked)
+            done += piece.count
+        }
+        guard checked == crc else { return nil }
+        let fixed = UnsafeMutableRawBufferPointer(rebasing: staging[0..<payloadFixedBytes])
+        guard readAll(descriptor, fixed, at: offset + headerBytes) else { return nil }
+        let timesKept = Int(UInt32(littleEndian: fixed.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
         guard payloadFixedBytes + 8 * timesKept + SampleBlock.headerBytes <= payloadBytes else { return nil }
         return (
-            UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-            Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
+            UInt64(littleEndian: fixed.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            Int(UInt32(littleEndian: fixed.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
+            timesKept,
             headerBytes + payloadBytes
         )
     }

@@ -284,6 +284,11 @@ extension Limits {
         public static let compactionStepSamples = 65_536
         /// A quiet gateway compacts its recent samples once they are this old.
         public static let compactionAge: Duration = .seconds(30)
+        /// Each of the spill file's two staging buffers (one for the processor's appends, one for
+        /// the writer's reads): records stream through them, so the spill costs the same memory
+        /// whatever the batch size (a whole record at the default 32,768-sample batch is 3.9 MiB).
+        /// 64 KiB is 16 writes a MiB and 1,236 rows a read window.
+        public static let spillStagingBytes = 64 << 10
         /// Samples one chunk holds at most (217 KB packed).
         public static let chunkSamplesMax = 4_096
         /// Time one chunk spans at most (first to last sample). A live gateway's compaction

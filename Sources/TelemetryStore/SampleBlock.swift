@@ -45,6 +45,13 @@ public enum SampleBlock {
             velocityNorth = next(2); velocityEast = next(2); velocityDown = next(2); heading = next(2); batteryMillivolts = next(2)
             protocolValue = next(1); batteryPercent = next(1); satellites = next(1)
         }
+
+        /// Every column's offset and value width, in order.
+        var columns: [(offset: Int, width: Int)] {
+            [(time, 8), (stored, 8), (drone, 4), (sequence, 4), (latitude, 4), (longitude, 4), (altitude, 4), (status, 4),
+             (velocityNorth, 2), (velocityEast, 2), (velocityDown, 2), (heading, 2), (batteryMillivolts, 2),
+             (protocolValue, 1), (batteryPercent, 1), (satellites, 1)]
+        }
     }
 }
 
@@ -239,48 +246,90 @@ extension SampleBlock {
         Int64(bitPattern: key / UInt64(Limits.Store.recentGroupDrones))
     }
 
-    /// Packs every row of `parts`, in the order given (not sorted), with no commit time, into
-    /// `target` (which must hold `size(count:)` of the rows) and returns the bytes written. The
-    /// spill file keeps batches this way.
-    public static func encode(_ parts: [StoreBatchPart], into target: UnsafeMutableRawBufferPointer) -> Int {
+    /// Packs every row of `parts`, in the order given (not sorted), with no commit time, as one
+    /// block streamed through `staging`: each time it is full (and once at the end) its bytes are
+    /// handed to `emit`, in order, so the pieces make the block. The spill file writes batches this
+    /// way, with a buffer of a few pages however large the batch. Returns the block's size.
+    public static func encode(
+        _ parts: [StoreBatchPart], through staging: UnsafeMutableRawBufferPointer,
+        emit: (UnsafeRawBufferPointer) -> Void
+    ) -> Int {
+        precondition(staging.count >= 8, "SampleBlock.encode: the staging buffer holds no value")
         var n = 0
         for part in parts { n += part.columns.count }
-        let size = size(count: n)
-        precondition(size <= target.count, "SampleBlock.encode: the target is too small")
-        target.storeBytes(of: formatVersion, toByteOffset: 0, as: UInt8.self)
-        target.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
-        target.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
-        target.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
-        let o = Offsets(count: n)
-        func put<T: FixedWidthInteger>(_ offset: Int, _ column: (SampleColumns) -> UnsafeBufferPointer<T>) {
-            var at = offset
+        var used = 0
+        func flush() {
+            emit(UnsafeRawBufferPointer(rebasing: staging[0..<used]))
+            used = 0
+        }
+        @inline(__always) func store<T: FixedWidthInteger>(_ value: T) {
+            if used + MemoryLayout<T>.size > staging.count { flush() }
+            staging.storeBytes(of: value.littleEndian, toByteOffset: used, as: T.self)
+            used += MemoryLayout<T>.size
+        }
+        store(formatVersion)
+        store(UInt8(0))
+        store(UInt16(0))
+        store(UInt32(n))
+        // The columns in `Offsets` order.
+        func put<T: FixedWidthInteger>(_ column: (SampleColumns) -> UnsafeBufferPointer<T>) {
             for part in parts {
-                for value in column(part.columns) {
-                    target.storeBytes(of: value.littleEndian, toByteOffset: at, as: T.self)
-                    at += MemoryLayout<T>.size
-                }
+                for value in column(part.columns) { store(value) }
             }
         }
-        func fill<T: FixedWidthInteger>(_ offset: Int, _ value: (StoreBatchPart) -> T) {
-            var at = offset
+        func fill<T: FixedWidthInteger>(_ value: (StoreBatchPart) -> T) {
             for part in parts {
-                let v = value(part).littleEndian
-                for _ in 0..<part.columns.count {
-                    target.storeBytes(of: v, toByteOffset: at, as: T.self)
-                    at += MemoryLayout<T>.size
-                }
+                let v = value(part)
+                for _ in 0..<part.columns.count { store(v) }
             }
         }
-        put(o.time, \.timestampsMicroseconds)
-        fill(o.stored) { _ in UInt64(0) }
-        put(o.drone, \.droneIDs); put(o.sequence, \.sequences)
-        put(o.latitude, \.latitudesE7); put(o.longitude, \.longitudesE7); put(o.altitude, \.altitudesMM)
-        put(o.status, \.statuses)
-        put(o.velocityNorth, \.velocitiesNorthCMS); put(o.velocityEast, \.velocitiesEastCMS); put(o.velocityDown, \.velocitiesDownCMS)
-        put(o.heading, \.headingsCentidegrees); put(o.batteryMillivolts, \.batteriesMillivolts)
-        fill(o.protocolValue) { $0.protocol.rawValue }
-        put(o.batteryPercent, \.batteriesPercent); put(o.satellites, \.satellites)
-        return size
+        put(\.timestampsMicroseconds)
+        fill { _ in UInt64(0) }
+        put(\.droneIDs); put(\.sequences)
+        put(\.latitudesE7); put(\.longitudesE7); put(\.altitudesMM)
+        put(\.statuses)
+        put(\.velocitiesNorthCMS); put(\.velocitiesEastCMS); put(\.velocitiesDownCMS)
+        put(\.headingsCentidegrees); put(\.batteriesMillivolts)
+        fill { $0.protocol.rawValue }
+        put(\.batteriesPercent); put(\.satellites)
+        if used > 0 { flush() }
+        return size(count: n)
+    }
+
+    /// Unpacks a block of `blockBytes` bytes that is read a window of rows at a time:
+    /// `read(offset, into)` fills `into` with the block's bytes from `offset` (false when it
+    /// cannot). Each window is laid out in `staging` as a block of its own and unpacked as
+    /// `decode(_:skygate:mavlink:)` does; the spill file reads its records back this way. False
+    /// when the bytes are not a valid block, a read fails, a row has an unknown protocol, or the
+    /// columns lack room; the columns may then hold part of it and the caller discards them.
+    public static func decode(
+        blockBytes: Int, staging: UnsafeMutableRawBufferPointer,
+        read: (_ offset: Int, _ into: UnsafeMutableRawBufferPointer) -> Bool,
+        skygate: SampleColumns, mavlink: SampleColumns
+    ) -> Bool {
+        let windowRows = (staging.count - headerBytes) / bytesPerSample
+        precondition(windowRows > 0, "SampleBlock.decode: the staging buffer holds no row")
+        guard blockBytes >= headerBytes, read(0, UnsafeMutableRawBufferPointer(rebasing: staging[0..<headerBytes])),
+              staging[0] == formatVersion
+        else { return false }
+        let n = Int(UInt32(littleEndian: staging.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        guard size(count: n) == blockBytes else { return false }
+        let whole = Offsets(count: n).columns
+        var first = 0
+        // Bounded: each pass unpacks `windowRows` more rows.
+        while first < n {
+            let rows = min(windowRows, n - first)
+            let window = Offsets(count: rows).columns
+            staging.storeBytes(of: UInt32(rows).littleEndian, toByteOffset: 4, as: UInt32.self)
+            for (column, at) in zip(whole, window) {
+                let target = UnsafeMutableRawBufferPointer(rebasing: staging[at.offset..<(at.offset + rows * column.width)])
+                guard read(column.offset + first * column.width, target) else { return false }
+            }
+            guard decode(UnsafeRawBufferPointer(rebasing: staging[0..<size(count: rows)]), skygate: skygate, mavlink: mavlink)
+            else { return false }
+            first += rows
+        }
+        return true
     }
 
     /// Unpacks a block into per-protocol columns. False when the bytes are not a valid block, a

@@ -37,6 +37,16 @@ public enum CRC32C {
         }
     }
 
+    /// The CRC-32C of the bytes checksummed so far followed by `bytes`: `previous` is their
+    /// CRC-32C (0 for none), as zlib's `crc32(crc, buf, len)` chains, so
+    /// `checksum(b, continuing: checksum(a)) == checksum(a + b)`. For data checked in pieces.
+    @inlinable
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32) -> UInt32 {
+        table.withUnsafeBufferPointer { table in
+            ~update(~previous, bytes, table: table.baseAddress.unsafelyUnwrapped)
+        }
+    }
+
     /// The CRC-32C of `bytes`.
     @inlinable
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {

@@ -55,6 +55,54 @@ import Testing
         #expect(spill.bytesUsed == 0)  // emptied once everything in it was stored
     }
 
+    @Test func aRecordLargerThanTheStagingBuffersStreamsBothWays() throws {
+        // 8,000 samples (a 424 KB record) pass through the 64 KiB staging buffers a piece at a
+        // time: the file holds exactly the documented record, every row comes back, and a byte
+        // changed in the middle of a payload fails its CRC, so reopening cuts the file there.
+        let directory = TemporaryDirectory()
+        let path = directory.file("big.spill")
+        let samplesMax = 4_096
+        #expect(SpillFile.recordBytesMax(samplesMax: samplesMax) > 4 * Limits.Store.spillStagingBytes)
+        let batch = Self.filledBatch(drones: 1...400, first: 0, perDrone: 20, samplesMax: samplesMax)
+        #expect(batch.skygate.count == 4_000 && batch.mavlink.count == 4_000)
+        let recordBytes = 16 + 16 + 8 * batch.unitReceiveTimes.count + SampleBlock.size(count: 8_000)
+        do {
+            let spill = try SpillFile(path: path, budgetBytes: 8 << 20, samplesMax: samplesMax, committedSequence: 0)
+            #expect(spill.append(batch) == .spilled)
+            #expect(spill.bytesUsed == recordBytes)
+            let back = TelemetryBatch(samplesMax: samplesMax)
+            let record = try #require(spill.takeNext(into: back)?.record)
+            #expect(record.sequence == 1 && record.samples == 8_000 && back.units == batch.units)
+            #expect(Array(back.unitReceiveTimes) == Array(batch.unitReceiveTimes))
+            for (original, copy) in [(batch.skygate, back.skygate), (batch.mavlink, back.mavlink)] {
+                #expect(copy.count == original.count)
+                for row in 0..<original.count {
+                    #expect(copy.sample(at: row) == original.sample(at: row))
+                    #expect(copy.droneID(at: row) == original.droneID(at: row))
+                    #expect(copy.sequence(at: row) == original.sequence(at: row))
+                    #expect(copy.timestampMicroseconds(at: row) == original.timestampMicroseconds(at: row))
+                }
+            }
+            #expect(spill.append(batch) == .spilled)
+        }
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(bytes.count == 2 * recordBytes)
+        // The header as docs/storage.md gives it: magic, payload length, CRC-32C of the payload.
+        #expect(bytes.prefix(4) == Data("SKSP".utf8))
+        #expect(bytes[4..<8].withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } == UInt32(recordBytes - 16))
+        let crc = bytes[16..<recordBytes].withUnsafeBytes { CRC32C.checksum($0) }
+        #expect(bytes[8..<12].withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } == crc)
+        var damaged = bytes
+        damaged[recordBytes + recordBytes / 2] ^= 0x40
+        #expect(FileManager.default.createFile(atPath: path, contents: damaged))
+        let reopened = try SpillFile(path: path, budgetBytes: 8 << 20, samplesMax: samplesMax, committedSequence: 0)
+        #expect(reopened.pendingRecords == 1)
+        #expect(reopened.bytesUsed == recordBytes)
+        let back = TelemetryBatch(samplesMax: samplesMax)
+        #expect(reopened.takeNext(into: back)?.record?.samples == 8_000)
+        #expect(reopened.takeNext(into: back) == nil)
+    }
+
     @Test func budgetRefusesWhatDoesNotFit() throws {
         let directory = TemporaryDirectory()
         let budget = SpillFile.recordBytesMax(samplesMax: 64)

@@ -221,9 +221,20 @@ import Testing
         fillInterleaved(skygate, drones: [4_000_000_000, 1], perDrone: 20)
         fillInterleaved(mavlink, drones: [255], perDrone: 7)
         let parts = [StoreBatchPart(protocol: .skygate, columns: skygate), StoreBatchPart(protocol: .mavlink, columns: mavlink)]
-        var bytes = [UInt8](repeating: 0, count: SampleBlock.size(count: 47))
-        let written = bytes.withUnsafeMutableBytes { SampleBlock.encode(parts, into: $0) }
+        // Streamed through a staging buffer smaller than one column, as the spill file writes it.
+        var bytes: [UInt8] = []
+        var pieces: [Int] = []
+        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 100, alignment: 8)
+        defer { staging.deallocate() }
+        let written = SampleBlock.encode(parts, through: staging) { piece in
+            bytes.append(contentsOf: piece)
+            pieces.append(piece.count)
+        }
         #expect(written == 8 + 47 * 53)
+        #expect(bytes.count == written)
+        // Every piece but the last fills the buffer but for less than one value.
+        #expect(pieces.dropLast().allSatisfy { $0 > 100 - 8 && $0 <= 100 })
+        #expect(pieces.count > 1 && pieces.last! > 0)
         let backSkygate = SampleColumns(capacity: 100)
         let backMavlink = SampleColumns(capacity: 100)
         #expect(bytes.withUnsafeBytes { SampleBlock.decode($0, skygate: backSkygate, mavlink: backMavlink) })
@@ -239,5 +250,49 @@ import Testing
         damaged[0] = 2
         #expect(!damaged.withUnsafeBytes { SampleBlock.decode($0, skygate: backSkygate, mavlink: backMavlink) })
         #expect(!bytes.dropLast().withUnsafeBytes { SampleBlock.decode($0, skygate: backSkygate, mavlink: backMavlink) })
+    }
+
+    @Test(arguments: [1, 2, 5, 46, 47, 200])
+    func sampleBlockDecodesAWindowOfRowsAtATime(windowRows: Int) throws {
+        // The spill file reads a block back through a buffer of a few rows: the same rows come
+        // back as from the whole block, whatever the window; a failed read or a wrong length fails.
+        let skygate = SampleColumns(capacity: 100)
+        let mavlink = SampleColumns(capacity: 100)
+        fillInterleaved(skygate, drones: [7, 9], perDrone: 20)
+        fillInterleaved(mavlink, drones: [1], perDrone: 7)
+        let parts = [StoreBatchPart(protocol: .mavlink, columns: mavlink), StoreBatchPart(protocol: .skygate, columns: skygate)]
+        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: SampleBlock.size(count: windowRows), alignment: 8)
+        defer { staging.deallocate() }
+        var bytes: [UInt8] = []
+        _ = SampleBlock.encode(parts, through: staging) { bytes.append(contentsOf: $0) }
+        var reads = 0
+        func read(_ offset: Int, _ into: UnsafeMutableRawBufferPointer) -> Bool {
+            reads += 1
+            guard offset >= 0, offset + into.count <= bytes.count else { return false }
+            into.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.withUnsafeBytes { $0 }[offset..<(offset + into.count)]))
+            return true
+        }
+        let backSkygate = SampleColumns(capacity: 100)
+        let backMavlink = SampleColumns(capacity: 100)
+        #expect(SampleBlock.decode(blockBytes: bytes.count, staging: staging, read: read, skygate: backSkygate, mavlink: backMavlink))
+        #expect(reads == 1 + 16 * ((47 + windowRows - 1) / windowRows))
+        #expect(backSkygate.count == 40 && backMavlink.count == 7)
+        for row in 0..<40 {
+            #expect(backSkygate.sample(at: row) == skygate.sample(at: row))
+            #expect(backSkygate.droneID(at: row) == skygate.droneID(at: row))
+            #expect(backSkygate.sequence(at: row) == skygate.sequence(at: row))
+            #expect(backSkygate.timestampMicroseconds(at: row) == skygate.timestampMicroseconds(at: row))
+        }
+        for row in 0..<7 {
+            #expect(backMavlink.sample(at: row) == mavlink.sample(at: row))
+            #expect(backMavlink.timestampMicroseconds(at: row) == mavlink.timestampMicroseconds(at: row))
+        }
+        backSkygate.removeAll(); backMavlink.removeAll()
+        #expect(!SampleBlock.decode(blockBytes: bytes.count - 1, staging: staging, read: read, skygate: backSkygate, mavlink: backMavlink))
+        var failAfter = 5
+        #expect(!SampleBlock.decode(blockBytes: bytes.count, staging: staging, read: { offset, into in
+            failAfter -= 1
+            return failAfter > 0 && read(offset, into)
+        }, skygate: backSkygate, mavlink: backMavlink))
     }
 }

@@ -20,6 +20,19 @@ struct CRC32CTests {
         #expect(CRC32C.checksum([]) == 0)
     }
 
+    @Test("Chains over pieces: checksum(b, continuing: checksum(a)) == checksum(a + b) at every split")
+    func chaining() {
+        let bytes = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let whole = CRC32C.checksum(bytes)
+        bytes.withUnsafeBytes { all in
+            #expect(CRC32C.checksum(all, continuing: 0) == whole)
+            for split in 0...all.count {
+                let head = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[0..<split]))
+                #expect(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[split...]), continuing: head) == whole)
+            }
+        }
+    }
+
     static func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
