@@ -14,10 +14,14 @@ public struct Limits: Sendable, Equatable {
     /// Bytes of the packet ring (a power of two): datagrams are stored by their size, a record
     /// of 24 bytes of header, the sender's address (16 bytes for IPv4, 28 for IPv6) and the
     /// datagram, rounded to 8 (`DatagramRing`). The simulator's datagrams are 60 bytes (one
-    /// sample), so a record is 104 bytes and 8 MiB hold ~80,000 of them: more than the 65,536
-    /// fixed slots of 2,240 bytes it replaces (147 MiB) held, ~0.3 s of backlog at ~240k
-    /// datagrams/s while a commit runs. Datagrams of 2,048 bytes fill it ~20 times sooner.
-    public var ringBytes: Int = 8 << 20
+    /// sample), so a record is 104 bytes and 4 MiB hold ~40,000 of them, ~0.15 s of backlog at
+    /// ~270k datagrams/s. The processor never waits for the writer (a full commit pipeline
+    /// spills), so the ring covers the processor's own pauses only: `bench --max` at 1,000 and
+    /// 10,000 drones and the 10,000-drone flood of docs/performance.md dropped nothing with 4 MiB,
+    /// at the same rates and p99 as 8 MiB, and the flood's peak RSS fell 4 MiB (every page of
+    /// the ring is touched within seconds of steady traffic). Datagrams of 2,048 bytes fill it
+    /// ~20 times sooner.
+    public var ringBytes: Int = 4 << 20
     /// Bytes one ring slot holds. Larger datagrams are rejected as `oversized`. 2,048 covers every
     /// Skygate frame (1,076) and a MAVLink 2 frame (280) several times over.
     public var datagramBytesMax: Int = 2_048
@@ -315,10 +319,12 @@ extension Limits {
         /// Page cache of a read-only connection for one track request.
         public static let readerCacheKiB = 2_048
         /// Page cache of the writer's connection: a commit appends recent blocks and chunks at
-        /// the end of their tables and touches a few index pages, so 8 MiB (2,048 pages of 4 KiB)
-        /// holds the working set; 64 MiB grew the gateway's peak RSS by up to 64 MiB under a
-        /// flood for no measured gain.
-        public static let writerCacheKiB = 8_192
+        /// the end of their tables and touches a few index pages, so 4 MiB (1,024 pages of 4 KiB)
+        /// holds the working set. A flood fills it to its bound: 64 MiB grew the gateway's peak
+        /// RSS by up to 64 MiB for no measured gain; 4 MiB stored as fast as 8 MiB (`bench --max`
+        /// with 5 samples a datagram, the writer-bound figure, 841k against 837k samples/s); 2 MiB
+        /// stored 6 % slower and raised the 10,000-drone commit p99 (docs/performance.md).
+        public static let writerCacheKiB = 4_096
     }
 
     /// The PostgreSQL store (`serve --db postgres://...`).
