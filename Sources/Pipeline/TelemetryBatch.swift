@@ -19,11 +19,11 @@ public final class TelemetryBatch: @unchecked Sendable {
         @usableFromInline let fleetRowColumn: UnsafeMutablePointer<Int32>
         @usableFromInline let groundSpeedColumn: UnsafeMutablePointer<Float>
 
-        init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int) {
+        init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int, resident: Bool) {
             self.protocol = telemetryProtocol
-            columns = SampleColumns(capacity: capacity, storage: .zeroPages)
-            fleetRowColumn = ZeroPages.allocate(Int32.self, count: capacity)
-            groundSpeedColumn = ZeroPages.allocate(Float.self, count: capacity)
+            columns = SampleColumns(capacity: capacity, storage: resident ? .residentPages : .zeroPages)
+            fleetRowColumn = ZeroPages.allocate(Int32.self, count: capacity, resident: resident)
+            groundSpeedColumn = ZeroPages.allocate(Float.self, count: capacity, resident: resident)
         }
 
         func deallocate() {
@@ -59,11 +59,14 @@ public final class TelemetryBatch: @unchecked Sendable {
     let unitReceiveNanoseconds: UnsafeMutablePointer<UInt64>
     let unitCapacity: Int
 
-    public init(samplesMax: Int) {
-        skygatePart = Part(protocol: .skygate, capacity: samplesMax)
-        mavlinkPart = Part(protocol: .mavlink, capacity: samplesMax)
+    /// A batch of up to `samplesMax` samples a protocol. Its pages become resident as rows reach
+    /// them (`ZeroPages`), or all at once now when `resident` (the spill's read-back batch, first
+    /// used when the writer is behind).
+    public init(samplesMax: Int, resident: Bool = false) {
+        skygatePart = Part(protocol: .skygate, capacity: samplesMax, resident: resident)
+        mavlinkPart = Part(protocol: .mavlink, capacity: samplesMax, resident: resident)
         unitCapacity = samplesMax
-        unitReceiveNanoseconds = ZeroPages.allocate(UInt64.self, count: samplesMax)
+        unitReceiveNanoseconds = ZeroPages.allocate(UInt64.self, count: samplesMax, resident: resident)
     }
 
     /// Bytes a batch of `samplesMax` samples allocates: both parts' columns, each row's fleet row
@@ -125,6 +128,13 @@ extension ColumnStorage {
     public static var zeroPages: ColumnStorage {
         ColumnStorage(
             allocate: { bytes in ZeroPages.allocate(byteCount: bytes) },
+            deallocate: { block, bytes in ZeroPages.deallocate(block, byteCount: bytes) })
+    }
+
+    /// `ZeroPages` mapped resident at once (`resident: true`).
+    public static var residentPages: ColumnStorage {
+        ColumnStorage(
+            allocate: { bytes in ZeroPages.allocate(byteCount: bytes, resident: true) },
             deallocate: { block, bytes in ZeroPages.deallocate(block, byteCount: bytes) })
     }
 }

@@ -400,8 +400,8 @@ extension SampleArena {
 /// Reads stored blocks of either format: a version 1 block is viewed in place, a version 2 block
 /// is decoded into this reader's buffer first (so a view lasts until the next `view` call). A
 /// reader on the write path is given a fixed buffer and its decoder up front and never allocates; a
-/// query's reader is cheap to make (a query makes one or two): its decoder is made at the first
-/// compressed block and its buffer grows to the largest block met, at most
+/// query's reader is cheap to make (a query makes one or two): it decodes with its store's query
+/// decoder (`OpenState.queryDecoder`) and its buffer grows to the largest block met, at most
 /// `Limits.Store.decodedBlockSamplesMax` samples.
 final class SampleBlockReader {
     private var decoder: SampleBlockDecoder?
@@ -417,10 +417,13 @@ final class SampleBlockReader {
         decoder = SampleBlockDecoder()
     }
 
-    /// A reader with its own buffer, grown as blocks need.
-    init() {
+    /// A reader with its own buffer, grown as blocks need, decoding with `decoder` (a store's
+    /// query decoder, kept between queries) or, without one, a decoder of its own made at the
+    /// first compressed block.
+    init(decoder: SampleBlockDecoder? = nil) {
         buffer = .allocate(byteCount: SampleBlock.size(count: 64), alignment: 16)
         ownsBuffer = true
+        self.decoder = decoder
     }
 
     deinit { if ownsBuffer { buffer.deallocate() } }

@@ -328,47 +328,17 @@ enum SampleColumnCoding {
         output.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
         output.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
         for column in 0..<SampleCodec.columnCount {
-            let width = SampleCodec.width(column)
-            let mask = SampleCodec.mask(width: width)
-            var at = SampleCodec.plainHeaderBytes + SampleCodec.prefix(column) * n
-            switch SampleCodec.coding(column) {
-            case .deltaOfDelta:
-                var previous: UInt64 = 0
-                var previousDelta: Int64 = 0
-                for _ in 0..<n {
-                    guard let varint = readVarint() else { return nil }
-                    let delta = previousDelta &+ SampleCodec.unzigzag(varint)
-                    let value = (previous &+ UInt64(bitPattern: delta)) & mask
-                    store(value, width: width, at: at, output)
-                    at += width
-                    // Re-derive the delta the encoder saw (the value's difference within the width).
-                    previousDelta = SampleCodec.signExtend((value &- previous) & mask, width: width)
-                    previous = value
+            let at = SampleCodec.plainHeaderBytes + SampleCodec.prefix(column) * n
+            let coding = SampleCodec.coding(column)
+            // One loop per value width, so the store inside it is a single instruction.
+            let decoded =
+                switch SampleCodec.width(column) {
+                case 8: decodeColumn(UInt64.self, coding, count: n, at: at, output)
+                case 4: decodeColumn(UInt32.self, coding, count: n, at: at, output)
+                case 2: decodeColumn(UInt16.self, coding, count: n, at: at, output)
+                default: decodeColumn(UInt8.self, coding, count: n, at: at, output)
                 }
-            case .delta:
-                var previous: UInt64 = 0
-                for _ in 0..<n {
-                    guard let varint = readVarint() else { return nil }
-                    let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
-                    store(value, width: width, at: at, output)
-                    at += width
-                    previous = value
-                }
-            case .runs:
-                var previous: UInt64 = 0
-                var filled = 0
-                while filled < n {
-                    guard let varint = readVarint(), let length = readVarint(), length >= 1, length <= UInt64(n - filled) else { return nil }
-                    let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
-                    for _ in 0..<Int(length) {
-                        store(value, width: width, at: at, output)
-                        at += width
-                    }
-                    filled += Int(length)
-                    previous = value
-                }
-            }
-            if failed { return nil }
+            if !decoded || failed { return nil }
         }
         // Every byte of the varint stream used, the zlib stream complete and nothing after it.
         guard position == end else { return nil }
@@ -377,20 +347,80 @@ enum SampleColumnCoding {
         return n
     }
 
+    /// Decodes one column of `n` values of type `T` into `output` from `start`; false when the
+    /// varint stream ends early, holds an over-long varint, or a run passes the sample count.
     @inline(__always)
-    private func store(_ value: UInt64, width: Int, at offset: Int, _ output: UnsafeMutableRawBufferPointer) {
-        switch width {
-        case 8: output.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
-        case 4: output.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
-        case 2: output.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self)
-        default: output.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+    private func decodeColumn<T: FixedWidthInteger & UnsignedInteger>(
+        _: T.Type, _ coding: SampleColumnCoding, count n: Int, at start: Int, _ output: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        let width = MemoryLayout<T>.size
+        let mask = SampleCodec.mask(width: width)
+        var at = start
+        @inline(__always) func store(_ value: UInt64) {
+            output.storeBytes(of: T(truncatingIfNeeded: value).littleEndian, toByteOffset: at, as: T.self)
+            at &+= width
         }
+        switch coding {
+        case .deltaOfDelta:
+            var previous: UInt64 = 0
+            var previousDelta: Int64 = 0
+            for _ in 0..<n {
+                guard let varint = readVarint() else { return false }
+                let delta = previousDelta &+ SampleCodec.unzigzag(varint)
+                let value = (previous &+ UInt64(bitPattern: delta)) & mask
+                store(value)
+                // Re-derive the delta the encoder saw (the value's difference within the width).
+                previousDelta = SampleCodec.signExtend((value &- previous) & mask, width: width)
+                previous = value
+            }
+        case .delta:
+            var previous: UInt64 = 0
+            for _ in 0..<n {
+                guard let varint = readVarint() else { return false }
+                let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
+                store(value)
+                previous = value
+            }
+        case .runs:
+            var previous: UInt64 = 0
+            var filled = 0
+            while filled < n {
+                guard let varint = readVarint(), let length = readVarint(), length >= 1, length <= UInt64(n - filled) else { return false }
+                let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
+                for _ in 0..<Int(length) { store(value) }
+                filled += Int(length)
+                previous = value
+            }
+        }
+        return true
     }
 
     /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
     @inline(__always)
     private func readVarint() -> UInt64? {
-        if end - position < 10 && !ended { refill() }
+        if end - position >= 10 {
+            // A whole varint is staged: no end to check byte by byte (most values are one byte).
+            let first = staging[position]
+            if first < 0x80 {
+                position += 1
+                return UInt64(first)
+            }
+            var result = UInt64(first & 0x7F)
+            var shift: UInt64 = 7
+            var at = position + 1
+            for _ in 1..<10 {
+                let byte = staging[at]
+                at += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 {
+                    position = at
+                    return result
+                }
+                shift += 7
+            }
+            return nil
+        }
+        if !ended { refill() }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         for _ in 0..<10 {

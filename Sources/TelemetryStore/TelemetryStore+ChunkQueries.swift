@@ -55,7 +55,7 @@ extension TelemetryStore {
         // The index range stops where no chunk can start before the range's end (`ChunkSpanMark`).
         let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
         let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
-        let reader = SampleBlockReader()
+        let reader = SampleBlockReader(decoder: try openState().queryDecoder)
         return try withoutActuallyEscaping(body) { body throws(StoreError) -> Int in
             var emitter = PageEmitter(pageSize: pageSize, body: body)
             var recentIndex = 0
@@ -124,7 +124,7 @@ extension TelemetryStore {
         statement.bind(2, Int64(clamping: range.upperBound))
         if let drone { statement.bind(3, SampleBlock.group(ofKey: drone.storeKey)) }
         var samples: [StoredSample] = []
-        let reader = SampleBlockReader()
+        let reader = SampleBlockReader(decoder: try openState().queryDecoder)
         while try statement.step() {
             // A block this version cannot read (damaged) is skipped, not misread.
             guard let block = reader.view(statement.blob(0)) else { continue }
@@ -186,7 +186,7 @@ extension TelemetryStore {
         let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
         var rowids: [Int64] = []
         while try chunks.step() { rowids.append(chunks.int64(3)) }
-        let reader = SampleBlockReader()
+        let reader = SampleBlockReader(decoder: try openState().queryDecoder)
         for rowid in rowids {
             data.reset()
             data.bind(1, rowid)

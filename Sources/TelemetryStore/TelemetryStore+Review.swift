@@ -22,7 +22,7 @@ extension TelemetryStore {
             let connection = state.connection
             var latest = LatestRows()
             // Blocks of either format (plain or compressed), each decoded into the reader's buffer.
-            let reader = SampleBlockReader()
+            let reader = SampleBlockReader(decoder: state.queryDecoder)
             let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
             let candidates: [ChunkCandidate]
             if let found = try Self.overlappingChunks(connection, range: range, endBound: endBound) {
@@ -86,7 +86,7 @@ extension TelemetryStore {
             // Recent samples first, exactly; the (bucket, drone) pairs they counted keep the
             // chunks from counting those drones again.
             var recentPairs = Set<UInt64>()
-            let reader = SampleBlockReader()
+            let reader = SampleBlockReader(decoder: state.queryDecoder)
             let recent = try connection.prepare("SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2")
             recent.bind(1, Int64(range.lowerBound))
             recent.bind(2, Int64(clamping: range.upperBound))

@@ -132,6 +132,13 @@ final class OpenState {
         }
     }
 
+    /// The decoder this store's queries read compressed blocks with: zlib's inflate state and
+    /// window and a 64 KiB staging buffer (~100 KB), made at the first query that needs one and
+    /// kept, as the statements are. Making them per query (twice for one drone's samples: its
+    /// recent blocks, then its chunks) was a fixed cost on every short query. One query at a time
+    /// (a store is used from one thread at a time), and a reader's views end with the query.
+    lazy var queryDecoder = SampleBlockDecoder()
+
     func finalizeStatements() {
         rowWriter = nil
         chunkWriter = nil
