@@ -114,7 +114,7 @@ final class ChunkWriter {
                 last = max(last, entries[end].low)
                 end += 1
             }
-            let bytes = pack(entries, start..<end)
+            let bytes = pack(entries, start..<end, level: SampleCodec.recentZlibLevel)
             insertRecent.bind(1, group)
             insertRecent.bind(2, Int64(bitPattern: first))
             insertRecent.bind(3, Int64(bitPattern: last))
@@ -223,7 +223,7 @@ final class ChunkWriter {
         let first = entries[range.lowerBound]
         var endTime = first.low
         for index in range { endTime = max(endTime, entries[index].low) }
-        let bytes = pack(entries, range)
+        let bytes = pack(entries, range, level: SampleCodec.zlibLevel)
         if endTime &- first.low > spanMarked && endTime >= first.low {
             // In the chunk's transaction: a reader never sees a chunk longer than the mark.
             setSpanMark.bind(1, Int64(clamping: endTime - first.low))
@@ -239,10 +239,11 @@ final class ChunkWriter {
         try insertChunk.run()
     }
 
-    /// Packs arena rows `entries[range]` into the block buffer; returns the bytes written.
-    private func pack(_ entries: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>) -> Int {
+    /// Packs arena rows `entries[range]` into the block buffer, deflated at `level` when blocks
+    /// are compressed; returns the bytes written.
+    private func pack(_ entries: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>, level: Int32) -> Int {
         guard let encoder else { return arena.encode(rows: entries, range, into: blockBuffer) }
-        return arena.encodeCompressed(rows: entries, range, into: blockBuffer, encoder: encoder)
+        return arena.encodeCompressed(rows: entries, range, into: blockBuffer, encoder: encoder, level: level)
     }
 
     /// After a compaction committed.

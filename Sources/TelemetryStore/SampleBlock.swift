@@ -387,12 +387,12 @@ extension SampleArena {
     /// must hold `SampleBlock.size(count: range.count)` bytes. Allocates nothing.
     func encodeCompressed(
         rows order: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>, into target: UnsafeMutableRawBufferPointer,
-        encoder: SampleBlockEncoder
+        encoder: SampleBlockEncoder, level: Int32
     ) -> Int {
         let plain = SampleBlock.size(count: range.count)
         precondition(plain <= target.count)
         let room = UnsafeMutableRawBufferPointer(rebasing: target[0..<plain])
-        if let bytes = encoder.encode(ArenaRows(arena: self, order: order, range: range), into: room) { return bytes }
+        if let bytes = encoder.encode(ArenaRows(arena: self, order: order, range: range), into: room, level: level) { return bytes }
         return encode(rows: order, range, into: target)
     }
 }

@@ -43,6 +43,12 @@ enum SampleColumnCoding {
     /// zlib level for the varint stream (6, zlib's default: measured in docs/performance.md,
     /// "Compressed chunks").
     public static let zlibLevel: Int32 = 6
+    /// zlib level for a recent block (a committed batch's share of a drone group), which lives
+    /// until the next compaction re-encodes its rows into chunks at `zlibLevel`: it is written
+    /// once and read about once, so its encode time counts and its size barely does (a clean
+    /// stop compacts every recent block). Level 1 (docs/performance.md, "Recent blocks at zlib
+    /// level 1").
+    public static let recentZlibLevel: Int32 = 1
     /// Working buffer of the encoder and the decoder between the column codings and zlib.
     static let stagingBytes = 65_536
 
@@ -165,8 +171,10 @@ enum SampleColumnCoding {
     private var used = 0
     private var streamBytes = 0
     private var overflowed = false
+    private var level: Int32
 
     public init(level: Int32 = SampleCodec.zlibLevel) {
+        self.level = level
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let status = deflateInit_(stream, level, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
@@ -184,12 +192,19 @@ enum SampleColumnCoding {
 
     /// Encodes every row of `source` into `output` as one version 2 block and returns its length;
     /// nil when it does not fit `output` (the caller then stores the version 1 block, which
-    /// readers take as well).
-    public func encode<Source: SampleColumnSource>(_ source: Source, into output: UnsafeMutableRawBufferPointer) -> Int? {
+    /// readers take as well). `level`: zlib's, for this block (the encoder's own by default).
+    public func encode<Source: SampleColumnSource>(
+        _ source: Source, into output: UnsafeMutableRawBufferPointer, level blockLevel: Int32? = nil
+    ) -> Int? {
         let n = source.count
         guard let base = output.baseAddress, output.count > SampleCodec.headerBytes,
               SampleCodec.streamBytesMax(count: n) <= Int(UInt32.max) else { return nil }
         deflateReset(stream)
+        if let blockLevel, blockLevel != level {
+            // Right after a reset nothing is pending, so this only changes the level.
+            guard deflateParams(stream, blockLevel, Z_DEFAULT_STRATEGY) == Z_OK else { return nil }
+            level = blockLevel
+        }
         stream.pointee.next_out = (base + SampleCodec.headerBytes).assumingMemoryBound(to: UInt8.self)
         stream.pointee.avail_out = UInt32(clamping: output.count - SampleCodec.headerBytes)
         used = 0

@@ -64,11 +64,11 @@ import Glibc
     }
 
     /// Encodes a version 1 block; nil when the encoder refused (output too small).
-    static func encode(_ plain: [UInt8], encoder: SampleBlockEncoder, room: Int? = nil) -> [UInt8]? {
+    static func encode(_ plain: [UInt8], encoder: SampleBlockEncoder, room: Int? = nil, level: Int32? = nil) -> [UInt8]? {
         plain.withUnsafeBytes { raw -> [UInt8]? in
             guard let source = PlainBlockColumns(raw) else { return nil }
             var output = [UInt8](repeating: 0, count: room ?? (2 * plain.count + 1_024))
-            let written = output.withUnsafeMutableBytes { encoder.encode(source, into: $0) }
+            let written = output.withUnsafeMutableBytes { encoder.encode(source, into: $0, level: level) }
             return written.map { Array(output[0..<$0]) }
         }
     }
@@ -103,6 +103,25 @@ import Glibc
             }
         }
         #expect(blocks > 500)
+    }
+
+    @Test func oneEncoderSwitchesLevelsPerBlockAsFreshEncodersWould() throws {
+        // The store writer deflates recent blocks at level 1 and chunks at level 6 with one
+        // encoder: each block comes out byte for byte as an encoder made at its level writes it,
+        // and decodes to the same samples.
+        let shared = SampleBlockEncoder(), decoder = SampleBlockDecoder()
+        var random = SplitMix(state: 0x1E7E1)
+        for (index, level) in [SampleCodec.recentZlibLevel, SampleCodec.zlibLevel, SampleCodec.recentZlibLevel, 9, 1, 6, 6, 1].enumerated() {
+            let count = 50 + index * 300
+            let columns = (0..<SampleCodec.columnCount).map { column in
+                Self.column(Shape.allCases[(index + column) % Shape.allCases.count], width: SampleCodec.width(column), count: count, &random)
+            }
+            let plain = Self.plainBlock(columns, count: count)
+            let switched = try #require(Self.encode(plain, encoder: shared, level: level))
+            let fresh = try #require(Self.encode(plain, encoder: SampleBlockEncoder(level: level)))
+            #expect(switched == fresh, "level \(level)")
+            #expect(Self.decode(switched, decoder: decoder) == plain)
+        }
     }
 
     @Test func randomColumnMixesRoundTrip() throws {
