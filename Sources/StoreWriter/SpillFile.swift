@@ -19,7 +19,8 @@ import TelemetryWire
 /// The file is emptied whenever the writer has stored everything in it.
 public final class SpillFile: @unchecked Sendable {
     // @unchecked: the offsets live in `state` (a Mutex taken once per batch, never per packet);
-    // `writeBuffer` is the processor's and `readBuffer` the writer's, each used by one thread.
+    // `writeStaging` is the processor's (used under the mutex) and `readStaging` the writer's, each
+    // used by one thread.
 
     public static let magic: UInt32 = 0x5053_4B53  // "SKSP" little-endian
     public static let headerBytes = 16
