@@ -257,42 +257,43 @@ extension SampleBlock {
         precondition(staging.count >= 8, "SampleBlock.encode: the staging buffer holds no value")
         var n = 0
         for part in parts { n += part.columns.count }
-        var used = 0
-        func flush() {
+        // `used` (bytes staged) is passed along rather than captured by the helpers.
+        func flush(_ used: inout Int) {
             emit(UnsafeRawBufferPointer(rebasing: staging[0..<used]))
             used = 0
         }
-        @inline(__always) func store<T: FixedWidthInteger>(_ value: T) {
-            if used + MemoryLayout<T>.size > staging.count { flush() }
+        func store<T: FixedWidthInteger>(_ value: T, _ used: inout Int) {
+            if used + MemoryLayout<T>.size > staging.count { flush(&used) }
             staging.storeBytes(of: value.littleEndian, toByteOffset: used, as: T.self)
             used += MemoryLayout<T>.size
         }
-        store(formatVersion)
-        store(UInt8(0))
-        store(UInt16(0))
-        store(UInt32(n))
         // The columns in `Offsets` order.
-        func put<T: FixedWidthInteger>(_ column: (SampleColumns) -> UnsafeBufferPointer<T>) {
+        func put<T: FixedWidthInteger>(_ column: (SampleColumns) -> UnsafeBufferPointer<T>, _ used: inout Int) {
             for part in parts {
-                for value in column(part.columns) { store(value) }
+                for value in column(part.columns) { store(value, &used) }
             }
         }
-        func fill<T: FixedWidthInteger>(_ value: (StoreBatchPart) -> T) {
+        func fill<T: FixedWidthInteger>(_ value: (StoreBatchPart) -> T, _ used: inout Int) {
             for part in parts {
                 let v = value(part)
-                for _ in 0..<part.columns.count { store(v) }
+                for _ in 0..<part.columns.count { store(v, &used) }
             }
         }
-        put(\.timestampsMicroseconds)
-        fill { _ in UInt64(0) }
-        put(\.droneIDs); put(\.sequences)
-        put(\.latitudesE7); put(\.longitudesE7); put(\.altitudesMM)
-        put(\.statuses)
-        put(\.velocitiesNorthCMS); put(\.velocitiesEastCMS); put(\.velocitiesDownCMS)
-        put(\.headingsCentidegrees); put(\.batteriesMillivolts)
-        fill { $0.protocol.rawValue }
-        put(\.batteriesPercent); put(\.satellites)
-        if used > 0 { flush() }
+        var used = 0
+        store(formatVersion, &used)
+        store(UInt8(0), &used)
+        store(UInt16(0), &used)
+        store(UInt32(n), &used)
+        put(\.timestampsMicroseconds, &used)
+        fill({ _ in UInt64(0) }, &used)
+        put(\.droneIDs, &used); put(\.sequences, &used)
+        put(\.latitudesE7, &used); put(\.longitudesE7, &used); put(\.altitudesMM, &used)
+        put(\.statuses, &used)
+        put(\.velocitiesNorthCMS, &used); put(\.velocitiesEastCMS, &used); put(\.velocitiesDownCMS, &used)
+        put(\.headingsCentidegrees, &used); put(\.batteriesMillivolts, &used)
+        fill({ $0.protocol.rawValue }, &used)
+        put(\.batteriesPercent, &used); put(\.satellites, &used)
+        if used > 0 { flush(&used) }
         return size(count: n)
     }
 
