@@ -282,10 +282,12 @@ extension Limits {
         /// flood, 26 samples per drone at 10,000 drones, a few seconds of a paced fleet.
         public static let compactionSamples = 262_144
         /// Samples one compaction step reads into the writer's arena (one transaction each),
-        /// taking whole drone groups in turn: the arena and its sort buffer are 101 bytes a
-        /// sample (6.3 MiB here, the size of a commit's batch). Compacting the whole backlog in
-        /// one step needed an arena of `compactionSamples` plus a batch: 38 MiB.
-        public static let compactionStepSamples = 65_536
+        /// taking drone groups in turn. The arena is sized to the larger of a commit's batch
+        /// (both protocols, 65,536) and a step, 101 bytes a sample with its sort buffer; a step of
+        /// half the arena keeps half of it untouched while one protocol sends (a commit of a
+        /// Skygate-only fleet fills 32,768 rows). Compacting the whole backlog in one step needed
+        /// an arena of `compactionSamples` plus a batch: 38 MiB.
+        public static let compactionStepSamples = 32_768
         /// A quiet gateway compacts its recent samples once they are this old.
         public static let compactionAge: Duration = .seconds(30)
         /// Each of the spill file's two staging buffers (one for the processor's appends, one for

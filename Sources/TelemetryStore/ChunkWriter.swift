@@ -21,6 +21,8 @@ import Telemetry
 final class ChunkWriter {
     let rowsMaximum: Int
     let compactionSamples: Int
+    /// Samples one compaction step reads at most (`StoreOptions.compactionStepSamples`).
+    let compactionStepSamples: Int
     let chunkSamplesMax: Int
     let chunkSpanMax: UInt64
     let compactionAge: Duration
@@ -50,6 +52,7 @@ final class ChunkWriter {
         self.connection = connection
         rowsMaximum = options.batchRowsMaximum
         compactionSamples = options.compactionSamples
+        compactionStepSamples = options.compactionStepSamples
         chunkSamplesMax = options.chunkSamplesMax
         chunkSpanMax = options.chunkSpanMaxMicroseconds
         compactionAge = options.compactionAge
@@ -173,7 +176,9 @@ final class ChunkWriter {
         defer { selectRecent.reset() }
         while try selectRecent.step() {
             let samples = Int(selectRecent.int64(1))
-            if samples > arena.remainingCapacity {
+            // A step takes blocks up to `compactionStepSamples` (the first one whatever its size,
+            // if the arena holds it), never past the arena.
+            if samples > arena.remainingCapacity || (last != nil && arena.count + samples > compactionStepSamples) {
                 if last == nil {
                     // A block larger than this writer's arena (written with larger limits): it
                     // cannot be compacted here and stays readable where it is.

@@ -85,11 +85,15 @@ import Testing
     /// A backlog far larger than the arena is compacted in steps of whole drone groups: several
     /// transactions, each drone still in one chunk (its group's blocks all read in one step),
     /// nothing left recent, every sample read back in order.
-    @Test func compactionStepsTakeWholeDroneGroups() throws {
+    /// The step bounds a step even where the arena (sized to the larger of a batch and a step)
+    /// would hold more: with 2,000-row batches and 700-sample steps, 640 samples (ten 64-sample
+    /// blocks) a step.
+    @Test(arguments: [(rows: 640, step: 1_000, transactions: 4), (rows: 2_000, step: 700, transactions: 5)])
+    func compactionStepsTakeWholeDroneGroups(rows: Int, step: Int, transactions: Int) throws {
         try withTemporaryDatabase { path in
             var options = StoreOptions()
-            options.batchRowsMaximum = 640
-            options.compactionStepSamples = 1_000  // a group here is 32 drones x 5 batches x 2 = 320 samples
+            options.batchRowsMaximum = rows
+            options.compactionStepSamples = step  // a group here is 32 drones x 5 batches x 2 = 320 samples
             options.compactionSamples = 1_000_000
             let store = try TelemetryStore(path: path, options: options)
             defer { store.close() }
@@ -106,8 +110,9 @@ import Testing
                 _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
             }
             let result = try store.compactAll()
-            // 10 groups of 320 samples, three whole groups (960) a step: four steps.
-            #expect(result.samples == 3_200 && result.transactions == 4 && result.blocks == 50)
+            // 10 groups of 320 samples in 64-sample blocks: three whole groups (960) a step at
+            // 1,000, two (640) at 700.
+            #expect(result.samples == 3_200 && result.transactions == transactions && result.blocks == 50)
             #expect(result.chunks == 320)
             #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == 0)
             #expect(try rawInteger(path, "SELECT count(DISTINCT drone) FROM telemetry_chunk") == 320)
