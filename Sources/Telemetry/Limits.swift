@@ -281,12 +281,13 @@ extension Limits {
         /// Recent samples after which the writer compacts them into per-drone chunks: ~1 s of a
         /// flood, 26 samples per drone at 10,000 drones, a few seconds of a paced fleet.
         public static let compactionSamples = 262_144
-        /// Samples one compaction step reads into the writer's arena (one transaction each),
-        /// taking drone groups in turn. The arena is sized to the larger of a commit's batch
-        /// (both protocols, 65,536) and a step, 101 bytes a sample with its sort buffer; a step of
-        /// half the arena keeps half of it untouched while one protocol sends (a commit of a
-        /// Skygate-only fleet fills 32,768 rows). Compacting the whole backlog in one step needed
-        /// an arena of `compactionSamples` plus a batch: 38 MiB.
+        /// Samples after which a compaction step (one transaction) starts no new drone group; it
+        /// finishes the group it is in, within the writer's arena. The arena is sized to the
+        /// larger of a commit's batch (both protocols, 65,536) and a step, 101 bytes a sample
+        /// with its sort buffer; a step of about half the arena keeps most of the other half
+        /// untouched while one protocol sends (a Skygate-only fleet's commit fills 32,768 rows):
+        /// the 10,000-drone flood's peak RSS fell 3.0 MiB. Compacting the whole backlog in one
+        /// step needed an arena of `compactionSamples` plus a batch: 38 MiB.
         public static let compactionStepSamples = 32_768
         /// A quiet gateway compacts its recent samples once they are this old.
         public static let compactionAge: Duration = .seconds(30)

@@ -9,8 +9,9 @@ import Telemetry
 /// time) and writes one chunk per drone into `telemetry_chunk`, deleting the blocks it read in
 /// the same transaction: a crash leaves either the blocks or the chunks, never both or neither.
 /// The index then costs one entry per drone per compaction instead of one per sample. A
-/// compaction runs in steps of at most `compactionStepSamples` (one transaction each), taking
-/// whole drone groups, so the arena is sized to a step, not to the backlog.
+/// compaction runs in steps (one transaction each) that start no new drone group past
+/// `compactionStepSamples` and never outgrow the arena, so the arena is sized to a step or a
+/// batch, not to the backlog.
 ///
 /// Blocks and chunks are written compressed (`SampleCodec`, format version 2; plain version 1 when
 /// that would be smaller), and read back in either format.
@@ -176,9 +177,11 @@ final class ChunkWriter {
         defer { selectRecent.reset() }
         while try selectRecent.step() {
             let samples = Int(selectRecent.int64(1))
-            // A step takes blocks up to `compactionStepSamples` (the first one whatever its size,
-            // if the arena holds it), never past the arena.
-            if samples > arena.remainingCapacity || (last != nil && arena.count + samples > compactionStepSamples) {
+            // A step starts no new drone group past `compactionStepSamples` but finishes the group
+            // it is in (splitting a group gives its drones two chunks for one compaction: 3 %
+            // more bytes a sample when steps split groups), and never goes past the arena.
+            let startsGroup = last.map { $0.group != selectRecent.int64(3) } ?? false
+            if samples > arena.remainingCapacity || (startsGroup && arena.count + samples > compactionStepSamples) {
                 if last == nil {
                     // A block larger than this writer's arena (written with larger limits): it
                     // cannot be compacted here and stays readable where it is.
