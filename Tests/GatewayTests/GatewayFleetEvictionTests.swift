@@ -48,7 +48,12 @@ struct GatewayFleetEvictionTests {
         usleep(1_300_000)
         let summary = try fly(drones: 20, rate: 10, duration: 2, firstDroneID: 1, port: gateway.udpPort)
         let sent = UInt64(floodCount + summary.totals.datagramsSent)
-        let arrived = waitUntil { gateway.counters.snapshot().datagramsReceived >= sent }
+        // Received and processed (as for the flood above): the report below is read while the
+        // gateway runs, so it must not race the processor's last batch.
+        let arrived = waitUntil {
+            let snapshot = gateway.counters.snapshot()
+            return snapshot.datagramsReceived >= sent && snapshot.received >= sent
+        }
         #expect(arrived)
         let report = gateway.statsReport()
         let final = gateway.stop()
