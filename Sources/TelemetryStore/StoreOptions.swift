@@ -12,8 +12,9 @@ public struct StoreOptions: Sendable {
     public var walAutoCheckpointPages: Int = 8_192
     /// Recent samples after which the writer compacts them into per-drone chunks...
     public var compactionSamples: Int = Limits.Store.compactionSamples
-    /// Samples one compaction step (one transaction) moves at most: the compaction arena's size
-    /// (with the batch's, whichever is more).
+    /// Samples after which a compaction step (one transaction) starts no new drone group; it
+    /// finishes the group it is in, within the arena, which is sized to this or the batch,
+    /// whichever is more.
     public var compactionStepSamples: Int = Limits.Store.compactionStepSamples
     /// ...or the age of the oldest of them after which it does, whichever comes first.
     public var compactionAge: Duration = Limits.Store.compactionAge

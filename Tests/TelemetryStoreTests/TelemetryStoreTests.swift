@@ -84,6 +84,21 @@ func fillInterleaved(_ columns: SampleColumns, drones: [UInt32], perDrone: Int, 
     }
 }
 
+/// The first row where `copy` differs from `original` (sample, drone, sequence or time), or
+/// `copy.count` when it holds fewer rows; nil when the two hold the same rows.
+func firstDifferingRow(_ copy: SampleColumns, _ original: SampleColumns) -> Int? {
+    for row in 0..<original.count {
+        guard row < copy.count else { return copy.count }
+        if copy.sample(at: row) != original.sample(at: row) || copy.droneID(at: row) != original.droneID(at: row)
+            || copy.sequence(at: row) != original.sequence(at: row)
+            || copy.timestampMicroseconds(at: row) != original.timestampMicroseconds(at: row)
+        {
+            return row
+        }
+    }
+    return copy.count == original.count ? nil : original.count
+}
+
 func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<UInt64>? = nil, pageSize: Int = 4_096)
     throws -> [StoredSample]
 {
