@@ -19,11 +19,11 @@ public final class TelemetryBatch: @unchecked Sendable {
         @usableFromInline let fleetRowColumn: UnsafeMutablePointer<Int32>
         @usableFromInline let groundSpeedColumn: UnsafeMutablePointer<Float>
 
-        init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int, resident: Bool) {
+        init(protocol telemetryProtocol: TelemetryProtocol, capacity: Int) {
             self.protocol = telemetryProtocol
-            columns = SampleColumns(capacity: capacity, storage: resident ? .residentPages : .zeroPages)
-            fleetRowColumn = ZeroPages.allocate(Int32.self, count: capacity, resident: resident)
-            groundSpeedColumn = ZeroPages.allocate(Float.self, count: capacity, resident: resident)
+            columns = SampleColumns(capacity: capacity, storage: .zeroPages)
+            fleetRowColumn = ZeroPages.allocate(Int32.self, count: capacity)
+            groundSpeedColumn = ZeroPages.allocate(Float.self, count: capacity)
         }
 
         func deallocate() {
@@ -60,13 +60,12 @@ public final class TelemetryBatch: @unchecked Sendable {
     let unitCapacity: Int
 
     /// A batch of up to `samplesMax` samples a protocol. Its pages become resident as rows reach
-    /// them (`ZeroPages`), or all at once now when `resident` (the spill's read-back batch, first
-    /// used when the writer is behind).
-    public init(samplesMax: Int, resident: Bool = false) {
-        skygatePart = Part(protocol: .skygate, capacity: samplesMax, resident: resident)
-        mavlinkPart = Part(protocol: .mavlink, capacity: samplesMax, resident: resident)
+    /// them (`ZeroPages`).
+    public init(samplesMax: Int) {
+        skygatePart = Part(protocol: .skygate, capacity: samplesMax)
+        mavlinkPart = Part(protocol: .mavlink, capacity: samplesMax)
         unitCapacity = samplesMax
-        unitReceiveNanoseconds = ZeroPages.allocate(UInt64.self, count: samplesMax, resident: resident)
+        unitReceiveNanoseconds = ZeroPages.allocate(UInt64.self, count: samplesMax)
     }
 
     /// Bytes a batch of `samplesMax` samples allocates: both parts' columns, each row's fleet row
@@ -128,13 +127,6 @@ extension ColumnStorage {
     public static var zeroPages: ColumnStorage {
         ColumnStorage(
             allocate: { bytes in ZeroPages.allocate(byteCount: bytes) },
-            deallocate: { block, bytes in ZeroPages.deallocate(block, byteCount: bytes) })
-    }
-
-    /// `ZeroPages` mapped resident at once (`resident: true`).
-    public static var residentPages: ColumnStorage {
-        ColumnStorage(
-            allocate: { bytes in ZeroPages.allocate(byteCount: bytes, resident: true) },
             deallocate: { block, bytes in ZeroPages.deallocate(block, byteCount: bytes) })
     }
 }

@@ -4,17 +4,35 @@ import TelemetryStore
 
 /// The spill file on the writer side: spilled batches stored when the queue is idle, batches parked during an outage.
 extension CommitLoop {
-    /// Stores the oldest spilled batch, if there is one. Returns false when none waits.
+    /// Stores the oldest spilled batch, if there is one. Returns false when none waits (or, never
+    /// seen, when no commit batch is free to read it into).
+    ///
+    /// The record is read back into a free commit batch, borrowed and given back: the writer
+    /// only gets here with its queue empty, so of the `commitBatchesInFlight + 1` batches the
+    /// processor holds one and the rest are free. Those batches take turns (the free queue is
+    /// first in, first out), so their pages are resident already and a first spill steps the
+    /// resident size up by nothing; a batch of its own cost 3.6 MiB from start-up
+    /// (docs/performance.md, stop 28). While one is borrowed, the processor has one batch fewer
+    /// in hand and spills a little sooner if the writer is still behind.
     func storeOneSpilled() -> Bool {
-        guard let spill, let spillBatch, let taken = spill.takeNext(into: spillBatch) else { return false }
+        guard let spill, spill.pendingRecords > 0, let spillBatch = freeBatches.tryTake() else { return false }
+        func giveBack() {
+            spillBatch.reset()
+            freeBatches.put(spillBatch)
+        }
+        guard let taken = spill.takeNext(into: spillBatch) else {
+            giveBack()
+            return false
+        }
         let started = SystemClock.realtimeNanoseconds()
         if let record = taken.record {
             let outcome = commit(spillBatch, spillSequence: record.sequence, startedNanoseconds: started,
                                  recovered: record.sequence < spill.firstSequenceOfRun)
             if outcome == .unavailable {
-                // Still spilled: it is the next record taken once the database is back.
+                // Still spilled: it is the next record taken once the database is back. The batch
+                // goes back first: the processor needs free batches more during the outage.
                 spill.putBack()
-                spillBatch.reset()
+                giveBack()
                 awaitStore()
                 return !gaveUp
             }
@@ -27,7 +45,7 @@ extension CommitLoop {
             firstError.withLock { first in if first == nil { first = message } }
             hooks.onError(message)
         }
-        spillBatch.reset()
+        giveBack()
         spill.didStore()
         storeEvents()
         compact(force: false)

@@ -68,8 +68,6 @@ public final class CommitLoop: @unchecked Sendable {
     /// write dropped.
     public let eventsStored = Atomic<UInt64>(0)
     public let eventsStoreFailed = Atomic<UInt64>(0)
-    /// The batch spilled records are read back into (writer thread only).
-    let spillBatch: TelemetryBatch?
     let lastWriteFailed = Atomic<Bool>(false)
     /// The database is away (a network store's outage): batches go to the spill file.
     let storeAway = Atomic<Bool>(false)
@@ -92,8 +90,8 @@ public final class CommitLoop: @unchecked Sendable {
     private var replayMarksWritten: [UInt64] = []
     private var writerThread: ThreadHandle?
 
-    /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples (and one more
-    /// to read spilled batches back into).
+    /// Allocates `commitBatchesInFlight + 1` batches of `commitSamplesMax` samples; spilled
+    /// batches are read back into whichever of them is free (`storeOneSpilled`).
     public init(
         store: any TelemetryStoring, limits validLimits: ValidLimits, counters: IngestCounters, hooks: Hooks, spill: SpillFile? = nil,
         events: EventQueue? = nil
@@ -102,10 +100,6 @@ public final class CommitLoop: @unchecked Sendable {
         self.store = store
         self.spill = spill
         self.events = events
-        // Resident from the start, as the spill file's staging buffers: it is first filled when
-        // the writer is behind, and faulting its pages in then stepped the 10-minute soak's
-        // resident size up 1.5 MiB at its first spill (docs/performance.md).
-        spillBatch = spill.map { _ in TelemetryBatch(samplesMax: limits.commitSamplesMax, resident: true) }
         self.counters = counters
         self.hooks = hooks
         let batches = (0...limits.commitBatchesInFlight).map { _ in TelemetryBatch(samplesMax: limits.commitSamplesMax) }
@@ -114,13 +108,13 @@ public final class CommitLoop: @unchecked Sendable {
         fullBatches = BatchQueue(capacity: batches.count)
         for batch in batches.dropFirst() { freeBatches.put(batch) }
         latencies = [UInt64](repeating: 0, count: limits.commitSamplesMax)
-        allocatedBytes = (batches.count + (spill == nil ? 0 : 1)) * TelemetryBatch.allocatedBytes(samplesMax: limits.commitSamplesMax)
+        allocatedBytes = batches.count * TelemetryBatch.allocatedBytes(samplesMax: limits.commitSamplesMax)
             + limits.commitSamplesMax * MemoryLayout<UInt64>.stride
             + (spill == nil ? 0 : 2 * Limits.Store.spillStagingBytes)
     }
 
-    /// Bytes allocated by `init`: the commit batches (`commitBatchesInFlight + 1`, one more with a
-    /// spill file), the latency scratch, and the spill file's two staging buffers.
+    /// Bytes allocated by `init`: the commit batches (`commitBatchesInFlight + 1`), the latency
+    /// scratch, and the spill file's two staging buffers.
     public let allocatedBytes: Int
 
     /// Starts the writer thread.

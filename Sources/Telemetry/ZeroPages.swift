@@ -16,21 +16,17 @@ public enum ZeroPages {
     /// those are aligned to 64 bytes, a cache line.
     public static let mappingBytesMin = 64 << 10
 
-    /// `count` elements of zero bytes (`resident`: as in ``allocate(byteCount:resident:)``).
-    public static func allocate<T: BitwiseCopyable>(_: T.Type, count: Int, resident: Bool = false) -> UnsafeMutablePointer<T> {
+    /// `count` elements of zero bytes.
+    public static func allocate<T: BitwiseCopyable>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         precondition(count > 0, "ZeroPages needs a positive count")
-        return allocate(byteCount: count * MemoryLayout<T>.stride, resident: resident).bindMemory(to: T.self, capacity: count)
+        return allocate(byteCount: count * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: count)
     }
 
     /// `byteCount` zero bytes, page-aligned when mapped and cache-line aligned otherwise.
-    /// `resident`: every page mapped now (`MAP_POPULATE`), for a buffer first used when the gateway
-    /// is under stress, which is no moment to fault pages in (and a late first use would step the
-    /// resident size up in the middle of a run).
-    public static func allocate(byteCount: Int, resident: Bool = false) -> UnsafeMutableRawPointer {
+    public static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         precondition(byteCount > 0, "ZeroPages needs a positive size")
         if byteCount >= mappingBytesMin {
-            let flags = MAP_PRIVATE | MAP_ANONYMOUS | (resident ? MAP_POPULATE : 0)
-            let address = mmap(nil, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0)
+            let address = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             // Start-up only: out of address space is not something to run on from.
             guard let address, address != MAP_FAILED else { fatalError("mmap of \(byteCount) bytes failed (errno \(errno))") }
             return address

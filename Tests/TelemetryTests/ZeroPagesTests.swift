@@ -47,17 +47,6 @@ import Testing
         #expect(buffer[count - 1] == 7)
     }
 
-    @Test func aResidentBufferIsWhollyMappedBeforeItsFirstWriteAndReadsAsZeros() {
-        // The spill's read-back batch: every page resident from start-up, so its first use under
-        // stress faults nothing in.
-        let bytes = 4 << 20
-        let block = ZeroPages.allocate(byteCount: bytes, resident: true)
-        defer { ZeroPages.deallocate(block, byteCount: bytes) }
-        #expect(Self.residentPages(block, bytes: bytes) == bytes / Self.page)
-        let words = block.bindMemory(to: UInt64.self, capacity: bytes / 8)
-        #expect((0..<(bytes / 8)).allSatisfy { words[$0] == 0 })
-    }
-
     @Test func aBufferWrittenOnlyAtItsEndHoldsOnePage() {
         let bytes = 4 << 20
         let block = ZeroPages.allocate(byteCount: bytes)
