@@ -41,6 +41,35 @@ import Testing
         #expect(!table.isDuplicate(row: other, sequence: 2, timestamp: 2))
     }
 
+    @Test func aNewDronesWindowHoldsNothingEvenAFrameOfZeros() {
+        let table = FleetTable(capacity: 1, duplicateWindow: 4)
+        let row = table.findOrInsert(protocol: .skygate, number: 9, now: 0)!
+        // The window's slots read as zeros before any frame; its count, not a sentinel, says so.
+        #expect(FleetTable.duplicateFingerprint(key: 0, content: 0) == 0)
+        #expect(!table.isDuplicate(row: row, sequence: 0, timestamp: 0))
+        #expect(table.isDuplicate(row: row, sequence: 0, timestamp: 0))
+        #expect(!table.isDuplicate(row: row, sequence: .max, timestamp: .max))
+    }
+
+    @Test func fingerprintsKeepTheKeyWholeAndTellApartContentsWithinTwoToThe32() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let key = UInt32.random(in: 0...UInt32.max, using: &generator)
+            // Contents sharing their upper half (timestamps within 71 minutes of µs): the fold is
+            // one-to-one on the lower half, so distinct contents never match.
+            let content = UInt64.random(in: 0...UInt64.max, using: &generator)
+            let other = content & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32.random(in: 0...UInt32.max, using: &generator))
+            let fingerprint = FleetTable.duplicateFingerprint(key: key, content: content)
+            #expect(UInt32(fingerprint >> 32) == key)
+            #expect((fingerprint == FleetTable.duplicateFingerprint(key: key, content: other)) == (content == other))
+            #expect(fingerprint != FleetTable.duplicateFingerprint(key: key ^ 1, content: content))
+        }
+        // What the fold gives up: contents 2^32 + 1 apart across an even upper half match.
+        let timestamp: UInt64 = 0x0006_4000_1234_5678
+        #expect(FleetTable.duplicateFingerprint(key: 5, content: timestamp)
+            == FleetTable.duplicateFingerprint(key: 5, content: timestamp + (1 << 32) + 1))
+    }
+
     @Test func lossCountsForwardGapsAcrossTheWrap() {
         let table = FleetTable(capacity: 2, duplicateWindow: 1)
         let mavlink = table.findOrInsert(protocol: .mavlink, number: 1, now: 0)!
