@@ -14,14 +14,15 @@ public struct Limits: Sendable, Equatable {
     /// Bytes of the packet ring (a power of two): datagrams are stored by their size, a record
     /// of 24 bytes of header, the sender's address (16 bytes for IPv4, 28 for IPv6) and the
     /// datagram, rounded to 8 (`DatagramRing`). The simulator's datagrams are 60 bytes (one
-    /// sample), so a record is 104 bytes and 4 MiB hold ~40,000 of them, ~0.15 s of backlog at
+    /// sample), so a record is 104 bytes and 2 MiB hold ~20,000 of them, ~75 ms of backlog at
     /// ~270k datagrams/s. The processor never waits for the writer (a full commit pipeline
-    /// spills), so the ring covers the processor's own pauses only: `bench --max` at 1,000 and
-    /// 10,000 drones and the 10,000-drone flood of docs/performance.md dropped nothing with 4 MiB,
-    /// at the same rates and p99 as 8 MiB, and the flood's peak RSS fell 4 MiB (every page of
-    /// the ring is touched within seconds of steady traffic). Datagrams of 2,048 bytes fill it
-    /// ~20 times sooner.
-    public var ringBytes: Int = 4 << 20
+    /// spills), so the ring covers the processor's own pauses only. Measured (docs/performance.md,
+    /// stops 27 and 28): `bench --max` at 1,000 and 10,000 drones, with 5 samples a datagram, and
+    /// the 10,000-drone flood dropped nothing at 8, 4 and 2 MiB, at the same rates and p99; each
+    /// halving cut the flood's peak RSS by what it saved, every page of the ring being touched
+    /// within seconds of steady traffic. Datagrams of 2,048 bytes fill it ~20 times sooner:
+    /// raise it (`serve --ring-kib`) for senders of large datagrams.
+    public var ringBytes: Int = 2 << 20
     /// Bytes one ring slot holds. Larger datagrams are rejected as `oversized`. 2,048 covers every
     /// Skygate frame (1,076) and a MAVLink 2 frame (280) several times over.
     public var datagramBytesMax: Int = 2_048
