@@ -179,23 +179,9 @@ extension TelemetryStore {
 
     func latestChunkSamples(_ connection: SQLiteConnection) throws(StoreError) -> [StoredSample] {
         var latest: [UInt64: StoredSample] = [:]
-        // SQLite gives the bare column (rowid) of the row holding max(end_us); the covering index
-        // answers the grouping without reading a chunk.
-        let chunks = try connection.prepare(
-            "SELECT protocol, drone, max(end_us), rowid FROM telemetry_chunk GROUP BY protocol, drone")
-        let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
-        var rowids: [Int64] = []
-        while try chunks.step() { rowids.append(chunks.int64(3)) }
         let reader = SampleBlockReader(decoder: try openState().queryDecoder)
-        for rowid in rowids {
-            data.reset()
-            data.bind(1, rowid)
-            guard try data.step(), let block = reader.view(data.blob(0)), block.count > 0 else { continue }
-            var best = 0
-            for row in 1..<max(block.count, 1) where block.time(row) >= block.time(best) { best = row }
-            if let sample = block.storedSample(best) { latest[sample.drone.storeKey] = sample }
-        }
-        // Recent blocks arrived after every chunk: their latest sample wins a tie.
+        // Recent blocks first, in commit order: rows of one drone are in time order within a
+        // block, so its last row is its latest there, and a later block wins a tie.
         let recent = try connection.prepare("SELECT data FROM telemetry_recent ORDER BY id")
         while try recent.step() {
             guard let block = reader.view(recent.blob(0)) else { continue }
@@ -204,12 +190,42 @@ extension TelemetryStore {
                 let key = block.key(row)
                 var last = row
                 while last + 1 < block.count && block.key(last + 1) == key { last += 1 }
-                // Rows of one drone are in time order within a block: its last row is its latest.
                 if latest[key].map({ block.time(last) >= $0.timestampMicroseconds }) ?? true,
                    let sample = block.storedSample(last) {
                     latest[key] = sample
                 }
                 row = last + 1
+            }
+        }
+        // Then each drone's greatest chunk end, from the covering index without reading a chunk.
+        // Recent blocks arrived after every chunk and win a tie, so a chunk that ends no later
+        // than the drone's latest recent sample is never read: a drone still sending has its
+        // newest samples in recent blocks until the next compaction.
+        let chunks = try connection.prepare("SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone")
+        var wanted: [(protocol: Int64, drone: Int64, end: Int64)] = []
+        while try chunks.step() {
+            let key = UInt64(UInt8(truncatingIfNeeded: chunks.int64(0))) << 32 | UInt64(UInt32(truncatingIfNeeded: chunks.int64(1)))
+            if let have = latest[key], have.timestampMicroseconds >= UInt64(bitPattern: chunks.int64(2)) { continue }
+            wanted.append((chunks.int64(0), chunks.int64(1), chunks.int64(2)))
+        }
+        // Of the drone's chunks ending then, the last written (a later compaction's): its samples
+        // arrived later, and the last arrival wins a tie. (SQLite's bare column beside max()
+        // comes from any one of the rows that tie.)
+        let data = try connection.prepare("""
+            SELECT data FROM telemetry_chunk WHERE protocol = ?1 AND drone = ?2 AND end_us = ?3
+            ORDER BY rowid DESC LIMIT 1
+            """)
+        for chunk in wanted {
+            data.reset()
+            data.bind(1, chunk.protocol)
+            data.bind(2, chunk.drone)
+            data.bind(3, chunk.end)
+            guard try data.step(), let block = reader.view(data.blob(0)), block.count > 0 else { continue }
+            var best = 0
+            for row in 1..<max(block.count, 1) where block.time(row) >= block.time(best) { best = row }
+            if let sample = block.storedSample(best),
+               latest[sample.drone.storeKey].map({ sample.timestampMicroseconds > $0.timestampMicroseconds }) ?? true {
+                latest[sample.drone.storeKey] = sample
             }
         }
         return latest.values.sorted { $0.drone.storeKey < $1.drone.storeKey }

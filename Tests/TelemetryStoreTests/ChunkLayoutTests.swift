@@ -114,9 +114,41 @@ import Testing
                 let expected = try rows.latestSamples()
                 #expect(expected.map(\.drone.number) == [1, 2, 3, 4])
                 #expect(expected.map(\.sequence) == [39, 39, 39, 19])
-                func withoutStoredTime(_ samples: [StoredSample]) -> [StoredSample] {
-                    samples.map { var s = $0; s.storedMicroseconds = nil; return s }
+                #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
+                try chunks.compactAll()
+                #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
+                rows.close()
+                chunks.close()
+            }
+        }
+    }
+
+    @Test func latestPerDroneReadsAChunkOnlyWhenItEndsAfterTheRecentSamples() throws {
+        // Drone 1: a late, older sample in a recent block; its chunk still holds the latest.
+        // Drone 2: the same time in its chunk and a recent block; the later arrival wins.
+        // Drone 3: a newer recent sample; its chunk is not read (and would lose).
+        try withTemporaryDatabase { chunkPath in
+            try withTemporaryDatabase { rowPath in
+                var rowOptions = StoreOptions()
+                rowOptions.layout = .rows
+                let rows = try TelemetryStore(path: rowPath, options: rowOptions)
+                let chunks = try TelemetryStore(path: chunkPath)
+                let columns = SampleColumns(capacity: 8)
+                func write(_ samples: [(drone: UInt32, sequence: UInt32, time: UInt64)]) throws {
+                    columns.removeAll()
+                    for (drone, sequence, time) in samples {
+                        columns.append(
+                            makeSample(drone: drone, index: Int(sequence)),
+                            header: FrameHeader(droneID: drone, sequence: sequence, timestampMicroseconds: baseTimeMicroseconds + time))
+                    }
+                    _ = try rows.write(columns, protocol: .skygate)
+                    _ = try chunks.write(columns, protocol: .skygate)
                 }
+                try write([(1, 100, 300), (2, 200, 500), (3, 300, 100)])
+                try chunks.compactAll()
+                try write([(1, 101, 200), (2, 201, 500), (3, 301, 400)])
+                let expected = try rows.latestSamples()
+                #expect(expected.map(\.sequence) == [100, 201, 301])
                 #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
                 try chunks.compactAll()
                 #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
@@ -283,4 +315,9 @@ import Testing
             return failAfter > 0 && read(offset, into)
         }, skygate: backSkygate, mavlink: backMavlink))
     }
+}
+
+/// Samples with their store time cleared: two stores write at different moments.
+private func withoutStoredTime(_ samples: [StoredSample]) -> [StoredSample] {
+    samples.map { var s = $0; s.storedMicroseconds = nil; return s }
 }
