@@ -99,9 +99,20 @@ enum SampleColumnCoding {
         return count * perSample
     }
 
-    /// CRC-32 of a version 2 block's bytes but the CRC field itself.
+    /// Blocks up to this many bytes are checksummed by `SliceBy8CRC32`, longer ones by zlib.
+    static let tableCRCBytesMax = 512
+
+    /// CRC-32 of a version 2 block's bytes but the CRC field itself. zlib's `crc32` costs a
+    /// few hundred nanoseconds a call at any length under a few hundred bytes (its braided loop
+    /// and their combination), and a query of small chunks paid it twice a block: 9 % of one
+    /// drone's last hour (docs/performance.md, stop 28). Small blocks take the same CRC from
+    /// eight tables instead; zlib's loop is the faster one past ~512 bytes.
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count >= headerBytes else { return 0 }
+        if bytes.count <= tableCRCBytesMax {
+            let head = SliceBy8CRC32.update(0, base, count: 12)
+            return SliceBy8CRC32.update(head, base + headerBytes, count: bytes.count - headerBytes)
+        }
         let head = crc32(0, base, 12)
         return UInt32(truncatingIfNeeded: crc32(head, base + headerBytes, UInt32(bytes.count - headerBytes)))
     }
@@ -126,6 +137,52 @@ enum SampleColumnCoding {
 
     @inline(__always) static func unzigzag(_ value: UInt64) -> Int64 {
         Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
+    }
+}
+
+/// CRC-32 with the IEEE polynomial, reflected (0xEDB88320), as zlib's `crc32` computes it, eight
+/// bytes a step from eight 256-entry tables ("slicing-by-8": table k advances a byte k + 1
+/// places). `update(update(0, a), b)` is the CRC of a followed by b, as `crc32(crc32(0, a), b)`.
+enum SliceBy8CRC32 {
+    /// Written once, by this initializer (Swift runs a static's initializer once, under a lock),
+    /// and only read afterwards.
+    nonisolated(unsafe) static let tables: UnsafePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 256)
+        for byte in 0..<256 {
+            var crc = UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            table[byte] = crc
+        }
+        for slice in 1..<8 {
+            for byte in 0..<256 {
+                let previous = table[(slice - 1) * 256 + byte]
+                table[slice * 256 + byte] = (previous >> 8) ^ table[Int(previous & 0xFF)]
+            }
+        }
+        return UnsafePointer(table)
+    }()
+
+    @inline(__always)
+    static func update(_ crc: UInt32, _ start: UnsafePointer<UInt8>, count: Int) -> UInt32 {
+        let table = tables
+        var crc = ~crc
+        var at = start
+        var left = count
+        @inline(__always) func look(_ slice: Int, _ index: UInt32) -> UInt32 { table[slice &* 256 &+ Int(index & 0xFF)] }
+        while left >= 8 {
+            let low = crc ^ UInt32(littleEndian: UnsafeRawPointer(at).loadUnaligned(as: UInt32.self))
+            let high = UInt32(littleEndian: UnsafeRawPointer(at + 4).loadUnaligned(as: UInt32.self))
+            crc = look(7, low) ^ look(6, low >> 8) ^ look(5, low >> 16) ^ look(4, low >> 24)
+                ^ look(3, high) ^ look(2, high >> 8) ^ look(1, high >> 16) ^ look(0, high >> 24)
+            at += 8
+            left -= 8
+        }
+        while left > 0 {
+            crc = look(0, crc ^ UInt32(at.pointee)) ^ (crc >> 8)
+            at += 1
+            left -= 1
+        }
+        return ~crc
     }
 }
 

@@ -1,4 +1,5 @@
 @_spi(Benchmarking) @testable import TelemetryStore
+import CZlib
 import Telemetry
 import TelemetryWire
 import Testing
@@ -173,6 +174,31 @@ import Glibc
         }
         let plain = Self.plainBlock(columns, count: count)
         return (plain, Self.encode(plain, encoder: SampleBlockEncoder())!)
+    }
+
+    @Test func theTableCRCIsZlibsCRC32AtEveryLengthAndSplit() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<700).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            for length in 0...buffer.count {
+                let zlib = UInt32(truncatingIfNeeded: crc32(0, base, UInt32(length)))
+                #expect(SliceBy8CRC32.update(0, base, count: length) == zlib, "length \(length)")
+                // Chained as zlib's: the CRC of a head, continued over the rest.
+                let split = length / 3
+                #expect(SliceBy8CRC32.update(SliceBy8CRC32.update(0, base, count: split), base + split, count: length - split) == zlib)
+            }
+        }
+        // Zlib's check value for "123456789".
+        #expect(Array("123456789".utf8).withUnsafeBufferPointer { SliceBy8CRC32.update(0, $0.baseAddress!, count: 9) } == 0xCBF4_3926)
+        // A block's checksum is the same CRC on either side of the table's limit.
+        for length in [SampleCodec.headerBytes, 100, SampleCodec.tableCRCBytesMax, SampleCodec.tableCRCBytesMax + 1, 700] {
+            bytes.prefix(length).withUnsafeBytes { block in
+                let base = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let zlib = crc32(crc32(0, base, 12), base + SampleCodec.headerBytes, UInt32(length - SampleCodec.headerBytes))
+                #expect(SampleCodec.checksum(block) == UInt32(truncatingIfNeeded: zlib), "block of \(length) bytes")
+            }
+        }
     }
 
     @Test func cutPaddedAndFlippedBlocksAreRefusedNotMisread() {
