@@ -130,24 +130,34 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Queries on one hour of 10,000 drones (a sample every 20 s each: 1.8 M samples), the database
-    // written once per layout (the chunk one compacted as the gateway does), then read.
+    // written once per layout (the chunk one compacted as the gateway does), then read; and one
+    // drone's last hour in a fleet of 100 drones at 10 Hz (36,000 samples a drone, 3.6 M in all):
+    // the first fleet's chunks hold 4 samples each, this one's several hundred.
     let queryDesigns: [(name: String, layout: StoreLayout, compressed: Bool)] = [
         ("v2 rows", .rows, false), ("v4 plain chunks", .chunks, false), ("v5 compressed chunks", .chunks, true),
     ]
     for (name, layout, compressed) in queryDesigns where filter.map({ "queries".contains($0) }) ?? true {
         Benchmark("Query, 10000 drones, 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 200)) { benchmark in
-            let store = try QueryDatabase.shared(layout, compressed: compressed)
+            let store = try QueryDatabase.shared(.sparse, layout, compressed: compressed)
             let drone = DroneIdentity(protocol: .skygate, number: 4_321)
             for _ in benchmark.scaledIterations {
                 let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
-                precondition(rows == QueryDatabase.samplesPerDrone)
+                precondition(rows == QueryDatabase.Fleet.sparse.samplesPerDrone)
             }
         }
         Benchmark("Query, 10000 drones, 1 h: latest per drone (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 20)) { benchmark in
-            let store = try QueryDatabase.shared(layout, compressed: compressed)
+            let store = try QueryDatabase.shared(.sparse, layout, compressed: compressed)
             for _ in benchmark.scaledIterations {
                 let latest = try store.latestSamples()
-                precondition(latest.count == QueryDatabase.drones)
+                precondition(latest.count == QueryDatabase.Fleet.sparse.drones)
+            }
+        }
+        Benchmark("Query, 100 drones at 10 Hz, 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 50)) { benchmark in
+            let store = try QueryDatabase.shared(.dense, layout, compressed: compressed)
+            let drone = DroneIdentity(protocol: .skygate, number: 42)
+            for _ in benchmark.scaledIterations {
+                let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
+                precondition(rows == QueryDatabase.Fleet.dense.samplesPerDrone)
             }
         }
     }
@@ -155,15 +165,23 @@ let benchmarks: @Sendable () -> Void = {
     codecBenchmarks()
 }
 
-/// The query benchmarks' databases, one per layout, made on first use.
+/// The query benchmarks' databases, one per fleet and layout, made on first use.
 enum QueryDatabase {
-    static let drones = 10_000
-    static let samplesPerDrone = 180
+    /// A fleet writing one hour: `drones` drones, a sample each every `intervalMicroseconds`.
+    struct Fleet {
+        let name: String
+        let drones: Int
+        let intervalMicroseconds: UInt64
+        var samplesPerDrone: Int { Int(3_600_000_000 / intervalMicroseconds) }
+        static let sparse = Fleet(name: "10000x20s", drones: 10_000, intervalMicroseconds: 20_000_000)
+        static let dense = Fleet(name: "100x10Hz", drones: 100, intervalMicroseconds: 100_000)
+    }
+
     static let lastHour = firstTimeMicroseconds..<(firstTimeMicroseconds + 3_600_000_000)
     nonisolated(unsafe) static var stores: [String: TelemetryStore] = [:]
 
-    static func shared(_ layout: StoreLayout, compressed: Bool) throws -> TelemetryStore {
-        let key = "\(layout)-\(compressed ? "compressed" : "plain")"
+    static func shared(_ fleet: Fleet, _ layout: StoreLayout, compressed: Bool) throws -> TelemetryStore {
+        let key = "\(fleet.name)-\(layout)-\(compressed ? "compressed" : "plain")"
         if let store = stores[key] { return store }
         let path = "/tmp/skygate-query-bench-\(getpid())-\(key).db"
         removeDatabase(path)
@@ -172,16 +190,18 @@ enum QueryDatabase {
         options.compressesBlocks = compressed
         options.batchRowsMaximum = 32_768
         let store = try TelemetryStore(path: path, options: options)
-        let columns = SampleColumns(capacity: 20_000)
-        // Round r: every drone's sample r, 20 s apart; two rounds per write.
-        for round in stride(from: 0, to: samplesPerDrone, by: 2) {
+        // Writes of ~20,000 samples: as many rounds (every drone's sample r) as fit.
+        let roundsPerWrite = max(1, 20_000 / fleet.drones)
+        let columns = SampleColumns(capacity: roundsPerWrite * fleet.drones)
+        for round in stride(from: 0, to: fleet.samplesPerDrone, by: roundsPerWrite) {
             columns.removeAll()
-            for r in round..<(round + 2) {
-                for drone in 1...UInt32(drones) {
+            for r in round..<min(round + roundsPerWrite, fleet.samplesPerDrone) {
+                for drone in 1...UInt32(fleet.drones) {
                     columns.append(
                         WireSample(latitudeE7: 473_977_000 + Int32(r), longitudeE7: 85_456_000, altitudeMM: 50_000, status: .gpsFix),
                         header: FrameHeader(
-                            droneID: drone, sequence: UInt32(r), timestampMicroseconds: firstTimeMicroseconds + UInt64(r) * 20_000_000 + UInt64(drone)))
+                            droneID: drone, sequence: UInt32(r),
+                            timestampMicroseconds: firstTimeMicroseconds + UInt64(r) * fleet.intervalMicroseconds + UInt64(drone)))
                 }
             }
             _ = try store.write(columns, protocol: .skygate)
