@@ -4,8 +4,9 @@ import TelemetryStore
 
 /// The spill file on the writer side: spilled batches stored when the queue is idle, batches parked during an outage.
 extension CommitLoop {
-    /// Stores the oldest spilled batch, if there is one. Returns false when none waits (or, never
-    /// seen, when no commit batch is free to read it into).
+    /// Stores the oldest spilled batch, if there is one. Returns false when none waits, or when
+    /// no commit batch is free to read it into (only for the moment the processor holds two in
+    /// `exchange`; the caller then waits for the full one it hands over).
     ///
     /// The record is read back into a free commit batch, borrowed and given back: the writer
     /// only gets here with its queue empty, so of the `commitBatchesInFlight + 1` batches the
