@@ -22,7 +22,8 @@ import Telemetry
 final class ChunkWriter {
     let rowsMaximum: Int
     let compactionSamples: Int
-    /// Samples one compaction step reads at most (`StoreOptions.compactionStepSamples`).
+    /// Samples after which a compaction step starts no new drone group
+    /// (`StoreOptions.compactionStepSamples`).
     let compactionStepSamples: Int
     let chunkSamplesMax: Int
     let chunkSpanMax: UInt64

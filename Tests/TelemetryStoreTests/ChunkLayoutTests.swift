@@ -97,65 +97,39 @@ import Testing
     @Test func latestPerDroneMatchesTheRowLayout() throws {
         // The same batches into both layouts: latest per drone is the same sample, whether it sits
         // in a chunk or in a recent block, and a later arrival with the same time wins.
-        try withTemporaryDatabase { chunkPath in
-            try withTemporaryDatabase { rowPath in
-                var rowOptions = StoreOptions()
-                rowOptions.layout = .rows
-                let rows = try TelemetryStore(path: rowPath, options: rowOptions)
-                let chunks = try TelemetryStore(path: chunkPath)
-                let columns = SampleColumns(capacity: 1_000)
-                for (step, first) in [0, 30, 10].enumerated() {
-                    columns.removeAll()
-                    fillInterleaved(columns, drones: step == 2 ? [1, 2, 3, 4] : [1, 2, 3], perDrone: 10, firstIndex: first)
-                    _ = try rows.write(columns, protocol: .skygate)
-                    _ = try chunks.write(columns, protocol: .skygate)
-                    if step == 0 { try chunks.compactAll() }
-                }
-                let expected = try rows.latestSamples()
-                #expect(expected.map(\.drone.number) == [1, 2, 3, 4])
-                #expect(expected.map(\.sequence) == [39, 39, 39, 19])
-                #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
-                try chunks.compactAll()
-                #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
-                rows.close()
-                chunks.close()
+        let columns = SampleColumns(capacity: 1_000)
+        let expected = try latestPerDroneInBothLayouts { writeBoth, chunks in
+            for (step, first) in [0, 30, 10].enumerated() {
+                columns.removeAll()
+                fillInterleaved(columns, drones: step == 2 ? [1, 2, 3, 4] : [1, 2, 3], perDrone: 10, firstIndex: first)
+                try writeBoth(columns)
+                if step == 0 { try chunks.compactAll() }
             }
         }
+        #expect(expected.map(\.drone.number) == [1, 2, 3, 4])
+        #expect(expected.map(\.sequence) == [39, 39, 39, 19])
     }
 
     @Test func latestPerDroneReadsAChunkOnlyWhenItEndsAfterTheRecentSamples() throws {
         // Drone 1: a late, older sample in a recent block; its chunk still holds the latest.
         // Drone 2: the same time in its chunk and a recent block; the later arrival wins.
         // Drone 3: a newer recent sample; its chunk is not read (and would lose).
-        try withTemporaryDatabase { chunkPath in
-            try withTemporaryDatabase { rowPath in
-                var rowOptions = StoreOptions()
-                rowOptions.layout = .rows
-                let rows = try TelemetryStore(path: rowPath, options: rowOptions)
-                let chunks = try TelemetryStore(path: chunkPath)
-                let columns = SampleColumns(capacity: 8)
-                func write(_ samples: [(drone: UInt32, sequence: UInt32, time: UInt64)]) throws {
-                    columns.removeAll()
-                    for (drone, sequence, time) in samples {
-                        columns.append(
-                            makeSample(drone: drone, index: Int(sequence)),
-                            header: FrameHeader(droneID: drone, sequence: sequence, timestampMicroseconds: baseTimeMicroseconds + time))
-                    }
-                    _ = try rows.write(columns, protocol: .skygate)
-                    _ = try chunks.write(columns, protocol: .skygate)
+        let columns = SampleColumns(capacity: 8)
+        let expected = try latestPerDroneInBothLayouts { writeBoth, chunks in
+            func write(_ samples: [(drone: UInt32, sequence: UInt32, time: UInt64)]) throws {
+                columns.removeAll()
+                for (drone, sequence, time) in samples {
+                    columns.append(
+                        makeSample(drone: drone, index: Int(sequence)),
+                        header: FrameHeader(droneID: drone, sequence: sequence, timestampMicroseconds: baseTimeMicroseconds + time))
                 }
-                try write([(1, 100, 300), (2, 200, 500), (3, 300, 100)])
-                try chunks.compactAll()
-                try write([(1, 101, 200), (2, 201, 500), (3, 301, 400)])
-                let expected = try rows.latestSamples()
-                #expect(expected.map(\.sequence) == [100, 201, 301])
-                #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
-                try chunks.compactAll()
-                #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
-                rows.close()
-                chunks.close()
+                try writeBoth(columns)
             }
+            try write([(1, 100, 300), (2, 200, 500), (3, 300, 100)])
+            try chunks.compactAll()
+            try write([(1, 101, 200), (2, 201, 500), (3, 301, 400)])
         }
+        #expect(expected.map(\.sequence) == [100, 201, 301])
     }
 
     @Test func compactionIsAllOrNothing() throws {
@@ -317,7 +291,35 @@ import Testing
     }
 }
 
-/// Samples with their store time cleared: two stores write at different moments.
-private func withoutStoredTime(_ samples: [StoredSample]) -> [StoredSample] {
-    samples.map { var s = $0; s.storedMicroseconds = nil; return s }
+/// The same batches into a row-layout store and a chunk-layout store: `body` writes them through
+/// `writeBoth` and compacts the chunk store where it likes. Latest per drone must then be the same
+/// in both (store times aside: the two write at different moments), and again once the chunk store
+/// has compacted the rest. Returns the row layout's answer for the caller's own expectations.
+private func latestPerDroneInBothLayouts(
+    _ body: (_ writeBoth: (SampleColumns) throws -> Void, _ chunks: TelemetryStore) throws -> Void
+) throws -> [StoredSample] {
+    func withoutStoredTime(_ samples: [StoredSample]) -> [StoredSample] {
+        samples.map { var s = $0; s.storedMicroseconds = nil; return s }
+    }
+    return try withTemporaryDatabase { chunkPath in
+        try withTemporaryDatabase { rowPath in
+            var rowOptions = StoreOptions()
+            rowOptions.layout = .rows
+            let rows = try TelemetryStore(path: rowPath, options: rowOptions)
+            let chunks = try TelemetryStore(path: chunkPath)
+            defer {
+                rows.close()
+                chunks.close()
+            }
+            try body({ columns in
+                _ = try rows.write(columns, protocol: .skygate)
+                _ = try chunks.write(columns, protocol: .skygate)
+            }, chunks)
+            let expected = try rows.latestSamples()
+            #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
+            try chunks.compactAll()
+            #expect(withoutStoredTime(try chunks.latestSamples()) == withoutStoredTime(expected))
+            return expected
+        }
+    }
 }

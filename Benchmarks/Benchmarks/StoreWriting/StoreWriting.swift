@@ -137,14 +137,17 @@ let benchmarks: @Sendable () -> Void = {
         ("v2 rows", .rows, false), ("v4 plain chunks", .chunks, false), ("v5 compressed chunks", .chunks, true),
     ]
     for (name, layout, compressed) in queryDesigns where filter.map({ "queries".contains($0) }) ?? true {
-        Benchmark("Query, 10000 drones, 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 200)) { benchmark in
-            let store = try QueryDatabase.shared(.sparse, layout, compressed: compressed)
-            let drone = DroneIdentity(protocol: .skygate, number: 4_321)
-            for _ in benchmark.scaledIterations {
-                let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
-                precondition(rows == QueryDatabase.Fleet.sparse.samplesPerDrone)
+        func oneDronesLastHour(_ fleetName: String, _ fleet: QueryDatabase.Fleet, drone number: UInt32, maxIterations: Int) {
+            Benchmark("Query, \(fleetName), 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: maxIterations)) { benchmark in
+                let store = try QueryDatabase.shared(fleet, layout, compressed: compressed)
+                let drone = DroneIdentity(protocol: .skygate, number: number)
+                for _ in benchmark.scaledIterations {
+                    let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
+                    precondition(rows == fleet.samplesPerDrone)
+                }
             }
         }
+        oneDronesLastHour("10000 drones", .sparse, drone: 4_321, maxIterations: 200)
         Benchmark("Query, 10000 drones, 1 h: latest per drone (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 20)) { benchmark in
             let store = try QueryDatabase.shared(.sparse, layout, compressed: compressed)
             for _ in benchmark.scaledIterations {
@@ -152,14 +155,7 @@ let benchmarks: @Sendable () -> Void = {
                 precondition(latest.count == QueryDatabase.Fleet.sparse.drones)
             }
         }
-        Benchmark("Query, 100 drones at 10 Hz, 1 h: one drone's last hour (\(name))", configuration: .init(timeUnits: .microseconds, maxIterations: 50)) { benchmark in
-            let store = try QueryDatabase.shared(.dense, layout, compressed: compressed)
-            let drone = DroneIdentity(protocol: .skygate, number: 42)
-            for _ in benchmark.scaledIterations {
-                let rows = try store.readSamples(drone: drone, timeRangeMicroseconds: QueryDatabase.lastHour) { _ in true }
-                precondition(rows == QueryDatabase.Fleet.dense.samplesPerDrone)
-            }
-        }
+        oneDronesLastHour("100 drones at 10 Hz", .dense, drone: 42, maxIterations: 50)
     }
 
     codecBenchmarks()
