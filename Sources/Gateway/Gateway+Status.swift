@@ -186,7 +186,8 @@ extension Gateway {
         var memory = memoryAtStart
         if let status = readProcFile("/proc/self/status") {
             for line in status.split(separator: "\n") {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                // "VmRSS:\t   42056 kB": a tab, then spaces.
+                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard fields.count >= 2, let kib = Int(fields[1]) else { continue }
                 if fields[0] == "VmRSS:" { memory.resident_bytes = kib << 10 }
                 if fields[0] == "VmHWM:" { memory.resident_peak_bytes = kib << 10 }

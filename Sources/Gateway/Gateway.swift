@@ -57,6 +57,8 @@ public final class Gateway: @unchecked Sendable {
     public let webhooks: WebhookDispatcher?
     private let webhookTask = Mutex<Task<Void, Never>?>(nil)
     public let startedNanoseconds = SystemClock.realtimeNanoseconds()
+    /// Start-up steps done: the data path started, the HTTP server bound (`startupStepDone()`).
+    private let startupSteps = Atomic<Int>(0)
     let logger: Logger
     /// How memory divided at start-up, bytes per component (`/api/stats` → `memory`, the
     /// start-up log line).
@@ -166,6 +168,27 @@ public final class Gateway: @unchecked Sendable {
             metadata: [
                 "udp": "\(receiver.boundAddress)", "db": "\(configuration.storeRequest.displayName)", "memory": "\(memoryAtStart.logText)",
             ])
+    }
+
+    /// Called once the data path has started and once the HTTP server is bound: after the second,
+    /// start-up is over, and with `releaseStartupPages` its code goes back to the kernel.
+    func startupStepDone() {
+        guard startupSteps.add(1, ordering: .acquiringAndReleasing).newValue == 2, configuration.releaseStartupPages else { return }
+        let before = memoryReport().resident_bytes
+        do {
+            let advised = try StartupPages.release()
+            let after = memoryReport().resident_bytes
+            // Integer arithmetic: Foundation's formatting would fault its code straight back in.
+            func mebibytes(_ bytes: Int?) -> String { bytes.map { "\($0 >> 20).\(($0 & 0xF_FFFF) * 10 >> 20)" } ?? "?" }
+            logger.info(
+                "start-up code given back",
+                metadata: [
+                    "resident_mib_before": "\(mebibytes(before))", "resident_mib_after": "\(mebibytes(after))",
+                    "mappings_mib": "\(mebibytes(advised))",
+                ])
+        } catch {
+            logger.notice("start-up code kept: \(error)")
+        }
     }
 
     /// Stops receiving, drains the ring, commits the last batch, checkpoints the WAL and closes

@@ -68,6 +68,11 @@ public struct GatewayConfiguration: Sendable {
     /// Test seam (`serve --test-commit-delay-ms`, hidden): the writer sleeps this long before each
     /// commit, so the tests can make it fall behind on purpose.
     public var testCommitDelay: Duration = .zero
+    /// Once the data path and the HTTP server are up, give the code that ran only to start back
+    /// to the kernel (`StartupPages`). `serve` sets it (`--keep-startup-pages` turns it off); off
+    /// here, so tests and embedders that run gateways in their own process leave that
+    /// process's code alone.
+    public var releaseStartupPages = false
     /// Geofence zones, a GeoJSON file (docs/events.md, "Zones"); reread on SIGHUP. nil: none.
     public var zonesPath: String?
     /// Thresholds of the rules and the zones' hysteresis (docs/events.md, "Rules").

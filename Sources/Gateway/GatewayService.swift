@@ -19,6 +19,7 @@ public struct GatewayService: Service {
 
     public func run() async throws {
         gateway.start()
+        gateway.startupStepDone()
         // Suspends until the service group begins graceful shutdown (or the task is cancelled).
         try? await gracefulShutdown()
         let final = gateway.stop()
@@ -44,7 +45,10 @@ extension Gateway {
         logger: Logger, onRunning: @escaping @Sendable (_ httpPort: Int) async -> Void = { _ in },
         onStopped: @escaping @Sendable (IngestCounters.Snapshot) -> Void
     ) throws(GatewayError) -> ServiceGroup {
-        var app = try makeStatusApplication(logger: logger, onRunning: onRunning)
+        var app = try makeStatusApplication(logger: logger) { [self] port in
+            await onRunning(port)
+            startupStepDone()
+        }
         app.addServices(GatewayService(gateway: self, onStopped: onStopped))
         if configuration.zonesPath != nil { app.addServices(ZoneReloadService(gateway: self, logger: logger)) }
         return ServiceGroup(

@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// The gateway's options, shared by `serve`, `demo` and `bench`.
+/// The gateway's options (`serve`).
 struct GatewayOptions: ParsableArguments {
     @Option(help: "UDP HOST:PORT for both protocols (default \(GatewayConfiguration().udpAddress)).") var udp: String?
     @Option(help: "HTTP HOST:PORT for the API (default \(GatewayConfiguration().httpAddress)).") var http: String?
@@ -91,6 +91,8 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "File holding the key webhook bodies are signed with (X-Skygate-Signature, HMAC-SHA256).")
     var webhookSecretFile: String?
     @Option(help: "Config file of 'name = value' lines.") var config: String?
+    @Flag(help: "Keep the code that ran only to start resident; by default it goes back to the kernel once the gateway is up (docs/performance.md, \"Start-up code given back\").")
+    var keepStartupPages = false
 
     // MARK: HTTP access, HTTP bounds and database TLS (docs/security.md, "HTTP")
 
@@ -133,6 +135,7 @@ struct GatewayOptions: ParsableArguments {
         configuration.mavlinkKeyFile = value("mavlink-key-file", mavlinkKeyFile)
         configuration.requireSigning = requireSigning || values["require-signing"] == "true"
         configuration.allowUnsignedFromKeyed = allowUnsignedFromKeyed || values["allow-unsigned-from-keyed"] == "true"
+        configuration.releaseStartupPages = !(keepStartupPages || values["keep-startup-pages"] == "true")
         // Key files other users can read are refused before anything starts, as ssh refuses a
         // private key (`SecretFile`); the gateway reads them afterwards.
         for (option, path) in [("--key-file", configuration.keyFile), ("--mavlink-key-file", configuration.mavlinkKeyFile)] {
@@ -251,7 +254,7 @@ struct GatewayOptions: ParsableArguments {
         "rule-altitude-ceiling-m", "rule-sequence-gap-frames", "rule-gps-fix-lost", "webhook", "webhook-secret-file",
         "udp", "http", "db", "retain", "sample-age-max-hours", "key-file", "require-authentication", "ring-kib", "commit-interval-ms", "record",
         "record-max-mib", "spill", "spill-budget-mib", "db-password-file", "gateway-name",
-        "mavlink-key-file", "require-signing", "allow-unsigned-from-keyed",
+        "mavlink-key-file", "require-signing", "allow-unsigned-from-keyed", "keep-startup-pages",
         "access-token", "stale-after", "offline-after", "tile-url",
     ]
 }

@@ -90,6 +90,44 @@ struct ServeProcessTests {
         #expect(closed.waitForExit().status == 0)
     }
 
+    @Test("serve gives its start-up code back to the kernel once up (the resident set falls), unless --keep-startup-pages")
+    func startupCodeGivenBack() async throws {
+        let directory = TemporaryDirectory()
+        let server = try Server(database: directory.file("serve.db"))
+        try #require(server.udpPort != 0 && server.httpPort != 0, "serve did not start: \(server.text)")
+        // Logged right after the status page line, once the HTTP port and the data path are up.
+        let deadline = Date().addingTimeInterval(20)
+        while !server.text.contains("start-up code given back") && Date() < deadline {
+            let data = server.output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            server.text += String(decoding: data, as: UTF8.self)
+        }
+        let line = try #require(server.text.firstMatch(of: /resident_mib_after=(\d+)\.\d resident_mib_before=(\d+)\.\d/), "\(server.text)")
+        let (after, before) = (Int(line.1)!, Int(line.2)!)
+        #expect(after < before, "resident \(before) MiB before, \(after) MiB after")
+        // The gateway works on: frames sent now are stored, and the report shows the resident set.
+        let summary = try fly(drones: 5, rate: 10, duration: 1, port: server.udpPort)
+        var received = 0
+        for _ in 0..<500 {
+            received = try await server.stats()["datagrams_received"] as? Int ?? 0
+            if received >= summary.totals.datagramsSent { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let memory = try await server.stats()["memory"] as? [String: Any]
+        #expect((memory?["resident_bytes"] as? Int ?? 0) > 1 << 20)
+        kill(server.process.processIdentifier, SIGTERM)
+        let (status, output) = server.waitForExit()
+        #expect(status == 0 && output.contains("final accounting: received \(summary.totals.datagramsSent) = stored \(summary.totals.datagramsIntact)"), "\(output)")
+
+        let kept = try Server(database: directory.file("kept.db"), extraArguments: ["--keep-startup-pages"])
+        try #require(kept.udpPort != 0 && kept.httpPort != 0, "serve did not start: \(kept.text)")
+        _ = try await kept.stats()
+        kill(kept.process.processIdentifier, SIGTERM)
+        let keptExit = kept.waitForExit()
+        #expect(keptExit.status == 0)
+        #expect(!keptExit.output.contains("start-up code"), "\(keptExit.output)")
+    }
+
     @Test("SIGTERM commits every frame received, even with a commit interval longer than the test")
     func sigtermDrains() async throws {
         let directory = TemporaryDirectory()

@@ -1,0 +1,52 @@
+import Foundation
+import Gateway
+import SkygateTestSupport
+import Testing
+
+/// The start-up code given back to the kernel (`StartupPages`), and the resident set in the
+/// gateway's memory report.
+@Suite("Start-up pages", .serialized)
+struct StartupPagesTests {
+    /// A field of /proc/self/status in KiB ("RssFile:\t   35500 kB").
+    static func statusKiB(_ key: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
+            return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
+        }
+        return nil
+    }
+
+    @Test("release() advises this process's read-only file mappings and their resident pages leave it")
+    func releaseDropsFilePages() throws {
+        let before = try #require(Self.statusKiB("RssFile"))
+        let advised = try StartupPages.release()
+        let after = try #require(Self.statusKiB("RssFile"))
+        // The test binary and the Swift libraries alone are tens of MiB of read-only mappings.
+        #expect(advised > 8 << 20, "advised \(advised) bytes")
+        // Less than all of it leaves: the kernel keeps pages another process maps too (here
+        // `swift test`, which maps the same Swift libraries, and pages the linker has just written
+        // and not yet flushed), and what runs between the two readings faults back in.
+        #expect(before - after > 1_024, "RssFile \(before) KiB before, \(after) KiB after")
+        // Anonymous memory is not touched: the code runs on, and so does a second release.
+        #expect(try StartupPages.release() > 0)
+    }
+
+    @Test("/api/stats → memory carries the resident set and its peak, read from /proc/self/status")
+    func memoryReportHasResidentSet() throws {
+        let directory = TemporaryDirectory()
+        var configuration = GatewayConfiguration()
+        configuration.udpAddress = "127.0.0.1:0"
+        configuration.httpAddress = "127.0.0.1:0"
+        configuration.databasePath = directory.file("gateway.db")
+        let gateway = try Gateway(configuration: configuration)
+        defer { gateway.stop() }
+        let memory = try #require(gateway.statsReport().memory)
+        let resident = try #require(memory.resident_bytes)
+        let peak = try #require(memory.resident_peak_bytes)
+        let rss = try #require(Self.statusKiB("VmRSS"))
+        // Within a factor of two of this process's VmRSS read a moment later, and the peak above it.
+        #expect(resident > rss << 9 && resident < rss << 11, "resident \(resident) B, VmRSS \(rss) KiB")
+        #expect(peak >= resident)
+        #expect(memory.allocated_total > 0)
+    }
+}
