@@ -33,6 +33,9 @@ public final class EventHub: Sendable {
         state = Mutex(initial)
     }
 
+    /// Bytes reserved at start-up: the store writer's queue and the recent history.
+    public var allocatedBytes: Int { storeQueue.allocatedBytes + Limits.Events.recentMax * MemoryLayout<AlertEvent>.stride }
+
     /// Numbers `events` (in place) and sends them everywhere.
     public func publish(_ events: UnsafeMutableBufferPointer<AlertEvent>) {
         guard !events.isEmpty else { return }

@@ -141,7 +141,7 @@ public final class Gateway: @unchecked Sendable {
         memoryAtStart = StatsReport.Memory(
             packet_ring: ring.allocatedBytes, http_ingest_ring: httpIngest.ring.allocatedBytes,
             receive_scratch: receiver.allocatedBytes, commit_batches: commits.allocatedBytes,
-            processor_scratch: processor.scratchBytes, fleet_table: processor.fleetBytes, event_engine: events.engine.allocatedBytes,
+            processor_scratch: processor.scratchBytes, fleet_table: processor.fleetBytes, event_engine: events.engine.allocatedBytes + events.hub.allocatedBytes,
             store_buffers: request.isPostgres ? 0 : TelemetryStore.writerBufferBytes(options: request.options),
             recorder_ring: recorder?.ringCapacity ?? 0,
             sqlite_page_cache_max: request.isPostgres ? 0 : request.options.cacheSizeKiB << 10)

@@ -16,7 +16,9 @@ extension StatsReport {
         public var processor_scratch: Int
         /// The fleet table (`dronesMax` rows, `duplicateWindowFrames` each).
         public var fleet_table: Int
-        /// The event engine's per-drone state (`dronesMax` rows) and pending events.
+        /// The event engine's per-drone state (`dronesMax` rows) and pending events, and the
+        /// event hub's queue for the store writer (`Limits.Events.storeQueueMax`) and recent
+        /// history (`recentMax`).
         public var event_engine: Int
         /// The SQLite writer's compaction arena, sort and block buffers (0 with PostgreSQL).
         public var store_buffers: Int

@@ -20,6 +20,9 @@ public final class EventQueue: Sendable {
         state = Mutex(State(events: events))
     }
 
+    /// Bytes reserved at start-up for `capacity` events (resident as they are first written).
+    public var allocatedBytes: Int { capacity * MemoryLayout<AlertEvent>.stride }
+
     /// Events that did not fit.
     public var dropped: UInt64 { droppedCount.load(ordering: .relaxed) }
     /// Events waiting.

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import SkygateTestSupport
+import Telemetry
 import Testing
 
 /// The start-up code given back to the kernel (`StartupPages`), and the resident set in the
@@ -48,5 +49,7 @@ struct StartupPagesTests {
         #expect(resident > rss << 9 && resident < rss << 11, "resident \(resident) B, VmRSS \(rss) KiB")
         #expect(peak >= resident)
         #expect(memory.allocated_total > 0)
+        // The event hub's store queue is reserved at start-up and counted with the engine.
+        #expect(memory.event_engine > Limits.Events.storeQueueMax * MemoryLayout<AlertEvent>.stride)
     }
 }
