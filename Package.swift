@@ -164,7 +164,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Pipeline", "StoreWriter", "UDPTransport", "TelemetryStore", "PacketRing", "Telemetry", "TelemetryWire", "WireAuthentication",
-                "MAVLinkSigning", "StatusServer", "IngestFraming", "FlightRecording", "PostgresStore", "Alerts", "Webhooks", "CThreadShims",
+                "MAVLinkSigning", "StatusServer", "IngestFraming", "FlightRecording", "PostgresStore", "Alerts", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
