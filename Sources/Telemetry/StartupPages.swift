@@ -7,9 +7,9 @@ import CThreadShims
 /// Why it pays: start-up (argument parsing, the runtime's conformance scans, opening and migrating
 /// the database, binding the HTTP server) runs code that a running gateway never calls again, and
 /// the kernel maps file pages 16 or more at a time around each fault, so the start-up leaves some
-/// 30 MiB of code mapped. Reclaimed, those pages leave the process and the page cache; what the
-/// gateway runs afterwards faults back in (from the page cache, or from the disk if the kernel
-/// dropped it), once. Pages another process maps too (libc, say) are left alone by the kernel.
+/// 30 MiB of code mapped. Reclaimed, those pages leave the process's resident set, and the page
+/// cache where nothing else holds them (the rest stays cached, clean and reclaimable); what the
+/// gateway runs afterwards faults back in (from the page cache, or from the disk), once. Pages another process maps too (libc, say) are left alone by the kernel.
 /// Nothing anonymous (the buffers, the heap) is touched. docs/performance.md, "Start-up code
 /// given back".
 public enum StartupPages {
