@@ -155,7 +155,7 @@ final class ChunkWriter {
         var previous = SortEntry(high: 0, low: 0, part: 0, row: 0)
         for row in 0..<count {
             let entry = SortEntry(
-                high: UInt64(arena.protocols[row]) << 32 | UInt64(arena.drones[row]), low: arena.times[row],
+                high: DroneIdentity.storeKey(protocol: arena.protocols[row], number: arena.drones[row]), low: arena.times[row],
                 part: 0, row: UInt32(truncatingIfNeeded: row))
             if row > 0 && SortEntry.precedes(entry, previous) { isSorted = false }
             sorter.entries[row] = entry

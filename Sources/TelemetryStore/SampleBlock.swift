@@ -82,7 +82,7 @@ struct SampleBlockView {
     @inline(__always) func sequence(_ row: Int) -> UInt32 { load(offsets.sequence, row, UInt32.self) }
     @inline(__always) func protocolValue(_ row: Int) -> UInt8 { load(offsets.protocolValue, row, UInt8.self) }
     /// (protocol, drone) as one sortable key.
-    @inline(__always) func key(_ row: Int) -> UInt64 { UInt64(protocolValue(row)) << 32 | UInt64(drone(row)) }
+    @inline(__always) func key(_ row: Int) -> UInt64 { DroneIdentity.storeKey(protocol: protocolValue(row), number: drone(row)) }
 
     /// The rows whose (protocol, drone) is `key`, found by binary search (rows are sorted by key).
     func rows(of key: UInt64) -> Range<Int> {

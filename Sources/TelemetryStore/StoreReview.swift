@@ -103,5 +103,10 @@ extension TelemetryStoreReading {
 
 extension DroneIdentity {
     /// (protocol, number) as the one sortable key the blocks use.
-    public var storeKey: UInt64 { UInt64(`protocol`.rawValue) << 32 | UInt64(number) }
+    public var storeKey: UInt64 { Self.storeKey(protocol: `protocol`.rawValue, number: number) }
+
+    /// The same key from a stored row's raw protocol value and drone number.
+    @inline(__always) public static func storeKey(protocol value: UInt8, number: UInt32) -> UInt64 {
+        UInt64(value) << 32 | UInt64(number)
+    }
 }

@@ -204,7 +204,8 @@ extension TelemetryStore {
         let chunks = try connection.prepare("SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone")
         var wanted: [(protocol: Int64, drone: Int64, end: Int64)] = []
         while try chunks.step() {
-            let key = UInt64(UInt8(truncatingIfNeeded: chunks.int64(0))) << 32 | UInt64(UInt32(truncatingIfNeeded: chunks.int64(1)))
+            let key = DroneIdentity.storeKey(
+                protocol: UInt8(truncatingIfNeeded: chunks.int64(0)), number: UInt32(truncatingIfNeeded: chunks.int64(1)))
             if let have = latest[key], have.timestampMicroseconds >= UInt64(bitPattern: chunks.int64(2)) { continue }
             wanted.append((chunks.int64(0), chunks.int64(1), chunks.int64(2)))
         }
@@ -222,7 +223,7 @@ extension TelemetryStore {
             data.bind(3, chunk.end)
             guard try data.step(), let block = reader.view(data.blob(0)), block.count > 0 else { continue }
             var best = 0
-            for row in 1..<max(block.count, 1) where block.time(row) >= block.time(best) { best = row }
+            for row in 1..<block.count where block.time(row) >= block.time(best) { best = row }
             if let sample = block.storedSample(best),
                latest[sample.drone.storeKey].map({ sample.timestampMicroseconds > $0.timestampMicroseconds }) ?? true {
                 latest[sample.drone.storeKey] = sample

@@ -19,6 +19,8 @@ struct StartupPagesTests {
 
     @Test("release() advises this process's read-only file mappings and their resident pages leave it")
     func releaseDropsFilePages() throws {
+        // Dirty page-cache pages cannot be reclaimed: flush a test binary linked moments ago.
+        sync()
         let before = try #require(Self.statusKiB("RssFile"))
         let anonymousBefore = try #require(Self.statusKiB("RssAnon"))
         let advised = try StartupPages.release()
@@ -27,8 +29,8 @@ struct StartupPagesTests {
         // The test binary and the Swift libraries alone are tens of MiB of read-only mappings.
         #expect(advised > 8 << 20, "advised \(advised) bytes")
         // Less than all of it leaves: the kernel keeps pages another process maps too (here
-        // `swift test`, which maps the same Swift libraries, and pages the linker has just written
-        // and not yet flushed), and what runs between the two readings faults back in.
+        // `swift test`, which maps the same Swift libraries), and what runs between the two
+        // readings faults back in.
         #expect(before - after > 1_024, "RssFile \(before) KiB before, \(after) KiB after")
         // Anonymous memory (buffers, heap, relocated data) is not advised: it stays resident
         // (within what the test process's other threads free or touch meanwhile).
@@ -40,11 +42,7 @@ struct StartupPagesTests {
     @Test("/api/stats → memory carries the resident set and its peak, read from /proc/self/status")
     func memoryReportHasResidentSet() throws {
         let directory = TemporaryDirectory()
-        var configuration = GatewayConfiguration()
-        configuration.udpAddress = "127.0.0.1:0"
-        configuration.httpAddress = "127.0.0.1:0"
-        configuration.databasePath = directory.file("gateway.db")
-        let gateway = try Gateway(configuration: configuration)
+        let gateway = try makeGateway(in: directory)
         defer { gateway.stop() }
         let memory = try #require(gateway.statsReport().memory)
         let resident = try #require(memory.resident_bytes)
