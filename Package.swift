@@ -74,7 +74,7 @@ let package = Package(
         // The system SQLite (libsqlite3-dev), for TelemetryStore.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // SQLite schema and migrations, the batched writer, queries and retention.
-        .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite", "CZlib"]),
+        .target(name: "TelemetryStore", dependencies: ["Telemetry", "TelemetryWire", "CSQLite", "CZlib", "CZstd"]),
         // Batch processors: decode, validate, de-duplicate, derive, live fleet state. Generic over the
         // wire targets' authentication seams, so no cryptography here.
         .target(name: "Pipeline", dependencies: ["Telemetry", "TelemetryWire", "PacketRing", "MAVLinkWire"]),
@@ -110,6 +110,9 @@ let package = Package(
         .plugin(name: "EmbedWebFiles", capability: .buildTool(), dependencies: ["WebEmbed"]),
         // The system zlib (zlib1g-dev), for the compressed chunks of flight recordings.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The system Zstandard (libzstd-dev), for the store's compressed sample blocks (format
+        // version 3; zlib stays for reading version 2 blocks and for recordings).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Flight recordings (docs/recording-format.md) and players: Skygate recordings, MAVLink .tlog,
         // PX4 ULog and ArduPilot DataFlash logs (replayed as MAVLink 2 frames made with MAVLinkWire's
         // encoder), pcap and pcapng captures. The flight recorder (the processor's tap and its drain

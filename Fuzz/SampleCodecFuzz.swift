@@ -1,10 +1,10 @@
 // libFuzzer target for the compressed sample block codec (Sources/TelemetryStore/SampleCodec.swift,
-// block format version 2). Built by Scripts/fuzz-inputs.sh codec: the codec's one source file and
-// this file, with the system zlib (docs/testing.md).
+// block format versions 3 and 2). Built by Scripts/fuzz-inputs.sh codec: the codec's one source
+// file and this file, with the system zstd and zlib (docs/testing.md).
 //
 // The first byte of an input picks what the rest is:
 // - even: a stored block as a reader finds it in the database; with bit 1 also set, its CRC-32 is
-//   first made to match (as the skyrec target repairs CRCs), so mutations reach the zlib stream
+//   first made to match (as the skyrec target repairs CRCs), so mutations reach the frame
 //   and the column decoding behind the CRC check. Oracle beyond "no crash, no sanitizer report,
 //   no hang": a block the decoder accepts is a version 1 block of the count its header declared,
 //   and encoding that block again and decoding the result gives the same bytes (the decoder never
@@ -12,6 +12,8 @@
 // - odd: column values. The bytes fill a version 1 block of as many samples as they cover
 //   (at most 4,096), which must encode and decode back to exactly those bytes.
 
+import CZlib
+import CZstd
 import Glibc
 
 let samplesMax = 4_096
@@ -62,7 +64,29 @@ public func fuzzSampleCodec(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// Seeds: encoded blocks of a steady flight (mode 0) and the same columns as values (mode 1).
+/// The version 2 (zlib) block of the same samples as the version 3 block `block`, as an older
+/// Skygate wrote it, into `output`; its length, or nil.
+func zlibBlock(_ block: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+    let declared = Int(UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+    guard let context = ZSTD_createDCtx() else { return nil }
+    defer { ZSTD_freeDCtx(context) }
+    ZSTD_DCtx_setParameter(context, skygate_zstd_d_format, Int32(ZSTD_f_zstd1_magicless.rawValue))
+    let stream = UnsafeMutableRawBufferPointer.allocate(byteCount: max(declared, 1), alignment: 16)
+    defer { stream.deallocate() }
+    let got = ZSTD_decompressDCtx(context, stream.baseAddress, declared, block.baseAddress! + SampleCodec.headerBytes, block.count - SampleCodec.headerBytes)
+    guard got == declared else { return nil }
+    var length = UInt(output.count - SampleCodec.headerBytes)
+    guard compress2((output.baseAddress! + SampleCodec.headerBytes).assumingMemoryBound(to: UInt8.self), &length,
+                    stream.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt(declared), 6) == Z_OK else { return nil }
+    output.copyMemory(from: UnsafeRawBufferPointer(rebasing: block[0..<SampleCodec.headerBytes]))
+    output[0] = SampleCodec.zlibFormatVersion
+    let total = SampleCodec.headerBytes + Int(length)
+    output.storeBytes(of: SampleCodec.checksum(UnsafeRawBufferPointer(rebasing: output[0..<total])).littleEndian, toByteOffset: 12, as: UInt32.self)
+    return total
+}
+
+/// Seeds: encoded blocks of a steady flight (mode 0; version 3, and version 2 as older files
+/// hold it) and the same columns as values (mode 1).
 func writeSeeds(into directory: String) {
     for (number, count) in [1, 2, 40, 300].enumerated() {
         let size = SampleCodec.plainSize(count: count)
@@ -80,10 +104,13 @@ func writeSeeds(into directory: String) {
         }
         let block = UnsafeRawBufferPointer(rebasing: plain[0..<size])
         guard let length = encoder.encode(PlainBlockColumns(block)!, into: encoded) else { continue }
-        for (mode, bytes) in [(UInt8(0), UnsafeRawBufferPointer(rebasing: encoded[0..<length])),
-                              (UInt8(2), UnsafeRawBufferPointer(rebasing: encoded[0..<length])),
-                              (UInt8(1), UnsafeRawBufferPointer(rebasing: block[SampleCodec.plainHeaderBytes...]))] {
-            let output = fopen(directory + "/seed-\(number)-\(mode)", "wb")
+        let version3 = UnsafeRawBufferPointer(rebasing: encoded[0..<length])
+        guard let zlibLength = zlibBlock(version3, into: resealed) else { continue }
+        let version2 = UnsafeRawBufferPointer(rebasing: resealed[0..<zlibLength])
+        for (name, mode, bytes) in [("0", UInt8(0), version3), ("2", UInt8(2), version3), ("0-zlib", UInt8(0), version2),
+                                    ("2-zlib", UInt8(2), version2),
+                                    ("1", UInt8(1), UnsafeRawBufferPointer(rebasing: block[SampleCodec.plainHeaderBytes...]))] {
+            let output = fopen(directory + "/seed-\(number)-\(name)", "wb")
             var prefix = mode
             fwrite(&prefix, 1, 1, output)
             fwrite(bytes.baseAddress, 1, bytes.count, output)

@@ -4,7 +4,7 @@
 #   Scripts/build-image.sh [--archive FILE] [--no-build] [--keep-debug] [--smoke-test]
 #
 # 1. swift build -c release --static-swift-stdlib --scratch-path .build-static
-#    (the Swift runtime linked in; glibc, libsqlite3, libz and the C++ runtime
+#    (the Swift runtime linked in; glibc, libsqlite3, libz, libzstd and the C++ runtime
 #    stay shared system libraries);
 # 2. a root filesystem of the binary (debug info stripped unless --keep-debug;
 #    --no-build uses the binary already in .build-static), exactly the libraries `ldd` lists, the

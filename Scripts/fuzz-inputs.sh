@@ -98,8 +98,8 @@ skyrec|tlog)
   binary="$OUT/$TARGET-fuzz"
   ;;
 codec)
-  swiftc "${FLAGS[@]}" -module-name CodecFuzz -I Sources/CZlib \
-    Sources/TelemetryStore/SampleCodec.swift Fuzz/SampleCodecFuzz.swift -lz -o "$OUT/codec-fuzz"
+  swiftc "${FLAGS[@]}" -module-name CodecFuzz -I Sources/CZlib -I Sources/CZstd \
+    Sources/TelemetryStore/SampleCodec.swift Fuzz/SampleCodecFuzz.swift -lz -lzstd -o "$OUT/codec-fuzz"
   # Seed blocks written by the real encoder (the target's LLVMFuzzerInitialize).
   SAMPLECODEC_FUZZ_SEEDS="$corpus" "$OUT/codec-fuzz" -runs=0 "$corpus" >/dev/null 2>&1 || true
   # 4 KiB: a plain input of 77 samples, an encoded one of hundreds or thousands; longer inputs

@@ -13,12 +13,12 @@ import Telemetry
 /// `compactionStepSamples` and never outgrow the arena, so the arena is sized to a step or a
 /// batch, not to the backlog.
 ///
-/// Blocks and chunks are written compressed (`SampleCodec`, format version 2; plain version 1 when
+/// Blocks and chunks are written compressed (`SampleCodec`, format version 3; plain version 1 when
 /// that would be smaller), and read back in either format.
 ///
 /// Everything is allocated here, once: the arena and sort buffer for a batch or a compaction step, one
 /// block buffer for the largest batch or chunk (also where compaction decodes a recent block),
-/// and the codec's zlib streams and staging buffers.
+/// and the codec's Zstandard workspaces and staging buffers.
 final class ChunkWriter {
     let rowsMaximum: Int
     let compactionSamples: Int
@@ -119,7 +119,7 @@ final class ChunkWriter {
                 last = max(last, entries[end].low)
                 end += 1
             }
-            let bytes = pack(entries, start..<end, level: SampleCodec.recentZlibLevel)
+            let bytes = pack(entries, start..<end, level: SampleCodec.recentLevel)
             insertRecent.bind(1, group)
             insertRecent.bind(2, Int64(bitPattern: first))
             insertRecent.bind(3, Int64(bitPattern: last))
@@ -232,7 +232,7 @@ final class ChunkWriter {
         let first = entries[range.lowerBound]
         var endTime = first.low
         for index in range { endTime = max(endTime, entries[index].low) }
-        let bytes = pack(entries, range, level: SampleCodec.zlibLevel)
+        let bytes = pack(entries, range, level: SampleCodec.chunkLevel)
         if endTime &- first.low > spanMarked && endTime >= first.low {
             // In the chunk's transaction: a reader never sees a chunk longer than the mark.
             setSpanMark.bind(1, Int64(clamping: endTime - first.low))
@@ -248,7 +248,7 @@ final class ChunkWriter {
         try insertChunk.run()
     }
 
-    /// Packs arena rows `entries[range]` into the block buffer, deflated at `level` when blocks
+    /// Packs arena rows `entries[range]` into the block buffer, compressed at `level` when blocks
     /// are compressed; returns the bytes written.
     private func pack(_ entries: UnsafeBufferPointer<SortEntry>, _ range: Range<Int>, level: Int32) -> Int {
         guard let encoder else { return arena.encode(rows: entries, range, into: blockBuffer) }

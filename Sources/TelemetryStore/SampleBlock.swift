@@ -383,7 +383,7 @@ struct ArenaRows: SampleColumnSource {
 }
 
 extension SampleArena {
-    /// Packs the rows `order[range]` into `target` compressed (format version 2) when that is
+    /// Packs the rows `order[range]` into `target` compressed (format version 3) when that is
     /// smaller than the plain block, else plain (version 1); returns the bytes written. `target`
     /// must hold `SampleBlock.size(count: range.count)` bytes. Allocates nothing.
     func encodeCompressed(
@@ -398,7 +398,7 @@ extension SampleArena {
     }
 }
 
-/// Reads stored blocks of either format: a version 1 block is viewed in place, a version 2 block
+/// Reads stored blocks of either format: a version 1 block is viewed in place, a compressed block (version 3 or 2)
 /// is decoded into this reader's buffer first (so a view lasts until the next `view` call). A
 /// reader on the write path is given a fixed buffer and its decoder up front and never allocates; a
 /// query's reader is cheap to make (a query makes one or two): it decodes with its store's query

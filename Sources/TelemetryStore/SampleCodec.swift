@@ -1,28 +1,34 @@
 import CZlib
+import CZstd
 
-// The compressed sample block (format version 2, docs/storage.md "Compressed blocks"). This file
-// depends on zlib only, so Scripts/fuzz-inputs.sh can compile it alone into the codec's fuzz target.
+// The compressed sample block (docs/storage.md "Compressed blocks"). This file depends on zstd and
+// zlib only, so Scripts/fuzz-inputs.sh can compile it alone into the codec's fuzz target.
 //
-// A version 2 block holds the same 16 columns as a version 1 block (`SampleBlock`), each encoded
-// by its nature into one stream of zig-zag varints, and the stream deflated as one zlib stream:
+// A compressed block holds the same 16 columns as a version 1 block (`SampleBlock`), each encoded
+// by its nature into one stream of zig-zag varints, and the stream compressed as one frame:
 //
 // | offset | size | field |
 // | --- | --- | --- |
-// | 0 | 1 | format version, 2 |
+// | 0 | 1 | format version: 3 (Zstandard), or 2 (zlib; written by schema v5 to v7, read only) |
 // | 1 | 3 | zero |
 // | 4 | 4 | sample count n, little-endian `UInt32` |
-// | 8 | 4 | length of the varint stream before deflate, little-endian `UInt32` |
+// | 8 | 4 | length of the varint stream before compression, little-endian `UInt32` |
 // | 12 | 4 | CRC-32 (zlib's `crc32`, the IEEE polynomial) of bytes 0..<12 and 16..<end, little-endian |
-// | 16 | | the varint stream as one complete zlib stream (header, deflate, Adler-32) |
+// | 16 | | version 3: the varint stream as one Zstandard frame (RFC 8878) without its magic number, |
+// |    | | content size, checksum or dictionary id; version 2: one complete zlib stream (RFC 1950) |
 //
-// The CRC is there because zlib's Adler-32 is not enough: a flipped bit in a dynamic Huffman
-// table swaps two symbols' codes, and for a few kilobytes of varints Adler-32 often still matches
-// (SampleCodecTests found 5 such flips in one 2.4 KB block that decoded to different samples). A
-// CRC-32 catches every single-bit flip and burst up to 32 bits, and is checked before inflating.
+// The CRC is there because the codecs' own checks are not enough (zlib's Adler-32 let 5 flips
+// in one 2.4 KB block through that decoded to different samples, SampleCodecTests; the frames
+// carry no checksum at all). A CRC-32 catches every single-bit flip and burst up to 32 bits, and
+// is checked before decompressing.
+//
+// Version 3 replaced version 2 in schema v8: on the same varint stream, Zstandard at level 3
+// decodes a 4,096-sample chunk's 48 KB in ~28 µs against zlib's ~93 µs and encodes it in ~65 µs
+// against zlib level 6's ~1,000 µs, for 1.7 % more bytes (docs/performance.md, "Zstandard blocks").
 //
 // Column codings (every difference is taken modulo the column's width and read back as a signed
 // value of that width, so wrap-around costs one small varint and every bit pattern round-trips):
-// - delta of delta: time_us (a steady rate costs one byte a sample before deflate);
+// - delta of delta: time_us (a steady rate costs one byte a sample before compression);
 // - delta: sequence, positions, velocities, heading, battery_mv;
 // - runs (value's delta from the previous run, run length): stored_us, drone, status, protocol,
 //   battery_pct, satellites (constant over a chunk, or changing a few times).
@@ -33,22 +39,37 @@ enum SampleColumnCoding {
 }
 
 @_spi(Benchmarking) public enum SampleCodec {
-    public static let formatVersion: UInt8 = 2
+    /// The version the encoder writes (a Zstandard frame).
+    public static let formatVersion: UInt8 = 3
+    /// The zlib version, written by schema v5 to v7 and still read.
+    public static let zlibFormatVersion: UInt8 = 2
     public static let headerBytes = 16
     /// Columns of a block, in the version 1 layout's order.
     public static let columnCount = 16
     /// Bytes per sample of the version 1 layout (the decoder's output).
     public static let plainBytesPerSample = 53
     public static let plainHeaderBytes = 8
-    /// zlib level for the varint stream (6, zlib's default: measured in docs/performance.md,
-    /// "Compressed chunks").
-    public static let zlibLevel: Int32 = 6
-    /// zlib level for a recent block (a committed batch's share of a drone group), which lives
-    /// until the next compaction re-encodes its rows into chunks at `zlibLevel`: it is written
-    /// once and read about once, so its encode time counts and its size barely does (a clean
-    /// stop compacts every recent block). Level 1 (docs/performance.md, "Recent blocks at zlib
-    /// level 1").
-    public static let recentZlibLevel: Int32 = 1
+    /// Zstandard level of a chunk (3, the library's default: measured in docs/performance.md,
+    /// "Zstandard blocks").
+    public static let chunkLevel: Int32 = 3
+    /// Zstandard level of a recent block (a committed batch's share of a drone group), which lives
+    /// until the next compaction re-encodes its rows into chunks at `chunkLevel`: its size barely
+    /// counts (a clean stop compacts every recent block), its encode time is on every commit, and
+    /// a query of one drone decodes its group's recent blocks whole. −1, a fast level, stores
+    /// literals without Huffman coding: a 64-sample block decodes in 1.2 µs against 3.1 µs at
+    /// level 3 and encodes in 4.2 against 7.8 µs, for 13 % more bytes (`Benchmarks/StoreWriting`).
+    public static let recentLevel: Int32 = -1
+    /// The levels a `SampleBlockEncoder` is sized for unless told otherwise.
+    public static let levels: [Int32] = [recentLevel, chunkLevel]
+    /// Zstandard window: 128 KiB, past a 4,096-sample chunk's varint stream (~48 KB for a
+    /// flight, at most ~400 KB for noise), so a match may reach back over most of a chunk. The
+    /// decoder refuses frames that ask for more (a hostile block cannot make it allocate).
+    public static let windowLog: UInt32 = 17
+    /// Caps on the match finder's tables (level 3 would take 2^17 and 2^16 entries): 2^16 and
+    /// 2^15 entries give 0.04 % more bytes on a 4,096-sample chunk and take the encoder's
+    /// workspace from 1.70 to 1.30 MB.
+    static let hashLogMax: UInt32 = 16
+    static let chainLogMax: UInt32 = 15
     /// Working buffer of the encoder and the decoder between the column codings and zlib.
     static let stagingBytes = 65_536
 
@@ -102,7 +123,7 @@ enum SampleColumnCoding {
     /// Blocks up to this many bytes are checksummed by `SliceBy8CRC32`, longer ones by zlib.
     static let tableCRCBytesMax = 512
 
-    /// CRC-32 of a version 2 block's bytes but the CRC field itself. zlib's `crc32` costs ~100 to
+    /// CRC-32 of a compressed block's bytes but the CRC field itself. zlib's `crc32` costs ~100 to
     /// 140 ns a call at any length under a few hundred bytes (the set-up and combination of its
     /// braided loop), and a query of small chunks paid it twice a block: 9 % of one drone's last
     /// hour (docs/performance.md, stop 28). Small blocks take the same CRC from eight tables
@@ -117,9 +138,11 @@ enum SampleColumnCoding {
         return UInt32(truncatingIfNeeded: crc32(head, base + headerBytes, UInt32(bytes.count - headerBytes)))
     }
 
-    /// The sample count of a version 2 block's header, nil when `bytes` is no version 2 block.
+    /// The sample count of a compressed block's header (version 3 or 2), nil when `bytes` is no
+    /// compressed block.
     public static func sampleCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard bytes.count >= headerBytes, bytes[0] == formatVersion, bytes[1] == 0, bytes[2] == 0, bytes[3] == 0 else { return nil }
+        guard bytes.count >= headerBytes, bytes[0] == formatVersion || bytes[0] == zlibFormatVersion,
+              bytes[1] == 0, bytes[2] == 0, bytes[3] == 0 else { return nil }
         return Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
     }
 
@@ -138,6 +161,28 @@ enum SampleColumnCoding {
     @inline(__always) static func unzigzag(_ value: UInt64) -> Int64 {
         Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
     }
+
+    /// The compression parameters of `level` (the library's for a source of unknown size), with
+    /// the window and the match finder's tables capped as above.
+    static func parameters(level: Int32) -> ZSTD_compressionParameters {
+        var parameters = ZSTD_getCParams(level, 0, 0)
+        parameters.windowLog = min(parameters.windowLog, windowLog)
+        parameters.hashLog = min(parameters.hashLog, hashLogMax)
+        parameters.chainLog = min(parameters.chainLog, chainLogMax)
+        return parameters
+    }
+
+    /// Bytes of workspace a decoder's Zstandard context takes (its window and block buffers
+    /// included): the same for every decoder, allocated when it is made.
+    static var decoderWorkspaceBytes: Int { ZSTD_estimateDStreamSize(1 << Int(windowLog)) }
+
+    /// Bytes an encoder for `levels` allocates: its workspace and staging buffer.
+    static func encoderBytes(levels: [Int32] = levels) -> Int {
+        levels.map { ZSTD_estimateCStreamSize_usingCParams(parameters(level: $0)) }.max()! + stagingBytes
+    }
+
+    /// Bytes a decoder allocates: its workspace and staging buffer.
+    static var decoderBytes: Int { decoderWorkspaceBytes + stagingBytes }
 }
 
 /// CRC-32 with the IEEE polynomial, reflected (0xEDB88320), as zlib's `crc32` computes it, eight
@@ -220,50 +265,76 @@ enum SliceBy8CRC32 {
     }
 }
 
-/// Encodes samples into version 2 blocks. The zlib stream and the staging buffer are allocated
-/// once, here; `encode` allocates nothing. One encoder per thread.
+/// Encodes samples into version 3 blocks. The Zstandard context lives in a workspace allocated
+/// once, here, sized for `levels` (a static context never allocates); with the staging buffer,
+/// `encode` allocates nothing. One encoder per thread.
 @_spi(Benchmarking) public final class SampleBlockEncoder {
-    private let stream: UnsafeMutablePointer<z_stream>
+    private let context: OpaquePointer
+    private let workspace: UnsafeMutableRawPointer
+    /// Bytes of the context's workspace.
+    public let workspaceBytes: Int
+    private let levels: [Int32]
     private let staging: UnsafeMutablePointer<UInt8>
+    private var output = ZSTD_outBuffer()
     private var used = 0
     private var streamBytes = 0
     private var overflowed = false
-    private var level: Int32
+    /// The level whose parameters the context holds (nil before the first block).
+    private var level: Int32?
 
-    public init(level: Int32 = SampleCodec.zlibLevel) {
-        self.level = level
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = deflateInit_(stream, level, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        // Only running out of memory or a zlib/header mismatch fails here: programmer errors.
-        precondition(status == Z_OK, "deflateInit failed: \(status)")
+    /// An encoder for blocks at any of `levels` (Zstandard's, 1 to 19).
+    public init(levels: [Int32] = SampleCodec.levels) {
+        precondition(!levels.isEmpty, "an encoder needs a level")
+        self.levels = levels
+        workspaceBytes = SampleCodec.encoderBytes(levels: levels) - SampleCodec.stagingBytes
+        workspace = .allocate(byteCount: workspaceBytes, alignment: 64)
+        // Only a workspace below the estimate fails here: a programmer error.
+        guard let context = ZSTD_initStaticCCtx(workspace, workspaceBytes) else { preconditionFailure("ZSTD_initStaticCCtx failed") }
+        self.context = context
+        // The block's header holds what the frame header would repeat: the length (so no content
+        // size), and a CRC-32 over the frame (so no checksum); the magic number is implied by
+        // the block's version.
+        for (parameter, value) in [
+            (skygate_zstd_c_format, Int32(ZSTD_f_zstd1_magicless.rawValue)), (ZSTD_c_contentSizeFlag, 0),
+            (ZSTD_c_checksumFlag, 0), (ZSTD_c_dictIDFlag, 0),
+        ] {
+            precondition(ZSTD_isError(ZSTD_CCtx_setParameter(context, parameter, value)) == 0, "ZSTD_CCtx_setParameter failed")
+        }
         staging = .allocate(capacity: SampleCodec.stagingBytes)
         staging.initialize(repeating: 0, count: SampleCodec.stagingBytes)
     }
 
     deinit {
-        deflateEnd(stream)
-        stream.deallocate()
+        workspace.deallocate()
         staging.deallocate()
     }
 
-    /// Encodes every row of `source` into `output` as one version 2 block and returns its length;
+    /// Encodes every row of `source` into `output` as one version 3 block and returns its length;
     /// nil when it does not fit `output` (the caller then stores the version 1 block, which
-    /// readers take as well). `level`: zlib's, for this block (the encoder's own by default).
+    /// readers take as well). `level`: one of the encoder's levels (`SampleCodec.chunkLevel` by
+    /// default).
     public func encode<Source: SampleColumnSource>(
-        _ source: Source, into output: UnsafeMutableRawBufferPointer, level blockLevel: Int32? = nil
+        _ source: Source, into output: UnsafeMutableRawBufferPointer, level blockLevel: Int32 = SampleCodec.chunkLevel
     ) -> Int? {
         let n = source.count
         guard let base = output.baseAddress, output.count > SampleCodec.headerBytes,
               SampleCodec.streamBytesMax(count: n) <= Int(UInt32.max) else { return nil }
-        deflateReset(stream)
-        if let blockLevel, blockLevel != level {
-            // Right after a reset nothing is pending, so this only changes the level.
-            guard deflateParams(stream, blockLevel, Z_DEFAULT_STRATEGY) == Z_OK else { return nil }
+        ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
+        if blockLevel != level {
+            precondition(levels.contains(blockLevel), "level \(blockLevel) is not one the encoder was sized for")
+            // Every parameter the level decides, set explicitly: the workspace was sized for them.
+            let parameters = SampleCodec.parameters(level: blockLevel)
+            for (parameter, value) in [
+                (ZSTD_c_windowLog, parameters.windowLog), (ZSTD_c_chainLog, parameters.chainLog),
+                (ZSTD_c_hashLog, parameters.hashLog), (ZSTD_c_searchLog, parameters.searchLog),
+                (ZSTD_c_minMatch, parameters.minMatch), (ZSTD_c_targetLength, parameters.targetLength),
+                (ZSTD_c_strategy, parameters.strategy.rawValue),
+            ] {
+                guard ZSTD_isError(ZSTD_CCtx_setParameter(context, parameter, Int32(value))) == 0 else { return nil }
+            }
             level = blockLevel
         }
-        stream.pointee.next_out = (base + SampleCodec.headerBytes).assumingMemoryBound(to: UInt8.self)
-        stream.pointee.avail_out = UInt32(clamping: output.count - SampleCodec.headerBytes)
+        self.output = ZSTD_outBuffer(dst: base + SampleCodec.headerBytes, size: output.count - SampleCodec.headerBytes, pos: 0)
         used = 0
         streamBytes = 0
         overflowed = false
@@ -302,14 +373,14 @@ enum SliceBy8CRC32 {
                 }
             }
         }
-        deflateStaging(finish: true)
+        compressStaging(finish: true)
         guard !overflowed else { return nil }
         output.storeBytes(of: SampleCodec.formatVersion, toByteOffset: 0, as: UInt8.self)
         output.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
         output.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
         output.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
         output.storeBytes(of: UInt32(streamBytes).littleEndian, toByteOffset: 8, as: UInt32.self)
-        let length = SampleCodec.headerBytes + Int(stream.pointee.total_out)
+        let length = SampleCodec.headerBytes + self.output.pos
         let crc = SampleCodec.checksum(UnsafeRawBufferPointer(rebasing: output[0..<length]))
         output.storeBytes(of: crc.littleEndian, toByteOffset: 12, as: UInt32.self)
         return length
@@ -317,7 +388,7 @@ enum SliceBy8CRC32 {
 
     @inline(__always)
     private func put(_ value: UInt64) {
-        if SampleCodec.stagingBytes - used < 10 { deflateStaging(finish: false) }
+        if SampleCodec.stagingBytes - used < 10 { compressStaging(finish: false) }
         var rest = value
         while rest >= 0x80 {
             staging[used] = UInt8(truncatingIfNeeded: rest) | 0x80
@@ -328,31 +399,32 @@ enum SliceBy8CRC32 {
         used += 1
     }
 
-    /// Hands the staged varints to deflate. One call: with the input complete zlib consumes it
-    /// all unless the output is full, which is an overflow (so is an unfinished Z_FINISH).
-    private func deflateStaging(finish: Bool) {
+    /// Hands the staged varints to the compressor. One call: it takes all of its input unless the
+    /// output is full, which is an overflow (so is a frame not finished by `ZSTD_e_end`).
+    private func compressStaging(finish: Bool) {
         streamBytes += used
         defer { used = 0 }
         guard !overflowed else { return }
-        stream.pointee.next_in = staging
-        stream.pointee.avail_in = UInt32(used)
-        let status = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
-        if finish {
-            if status != Z_STREAM_END { overflowed = true }
-        } else if stream.pointee.avail_in != 0 || status == Z_STREAM_ERROR {
-            overflowed = true
-        }
+        var input = ZSTD_inBuffer(src: staging, size: used, pos: 0)
+        let left = ZSTD_compressStream2(context, &output, &input, finish ? ZSTD_e_end : ZSTD_e_continue)
+        if ZSTD_isError(left) != 0 || input.pos != input.size || (finish && left != 0) { overflowed = true }
     }
 }
 
-/// Decodes version 2 blocks into version 1 blocks. Total over any bytes: a block that is not
-/// exactly what the encoder writes (bad header, a CRC mismatch, a zlib stream that fails its checks or is cut
-/// short or runs on, a varint stream of the wrong length, a run past the sample count) is refused
-/// with nil, and every loop is bounded by the sample count or the input's length. The zlib stream
-/// and the staging buffer are allocated once, here.
+/// Decodes compressed blocks (version 3, and version 2 from older files) into version 1 blocks.
+/// Total over any bytes: a block that is not exactly what an encoder writes (bad header, a CRC
+/// mismatch, a frame or zlib stream that fails its checks or is cut short or runs on, a varint
+/// stream of the wrong length, a run past the sample count) is refused with nil, and every loop
+/// is bounded by the sample count or the input's length. The Zstandard context's workspace, the
+/// zlib stream and the staging buffer are allocated once, here: a frame that asks for a window
+/// past `SampleCodec.windowLog` is refused, not given memory.
 @_spi(Benchmarking) public final class SampleBlockDecoder {
-    private let stream: UnsafeMutablePointer<z_stream>
+    private let context: OpaquePointer
+    private let workspace: UnsafeMutableRawPointer
+    private let inflater: UnsafeMutablePointer<z_stream>
     private let staging: UnsafeMutablePointer<UInt8>
+    private var input = ZSTD_inBuffer()
+    private var version: UInt8 = 0
     private var position = 0
     private var end = 0
     private var produced = 0
@@ -361,22 +433,32 @@ enum SliceBy8CRC32 {
     private var failed = false
 
     public init() {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = inflateInit_(stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let bytes = SampleCodec.decoderWorkspaceBytes
+        workspace = .allocate(byteCount: bytes, alignment: 64)
+        guard let context = ZSTD_initStaticDCtx(workspace, bytes) else { preconditionFailure("ZSTD_initStaticDCtx failed") }
+        self.context = context
+        for (parameter, value) in [
+            (skygate_zstd_d_format, Int32(ZSTD_f_zstd1_magicless.rawValue)), (ZSTD_d_windowLogMax, Int32(SampleCodec.windowLog)),
+        ] {
+            precondition(ZSTD_isError(ZSTD_DCtx_setParameter(context, parameter, value)) == 0, "ZSTD_DCtx_setParameter failed")
+        }
+        inflater = .allocate(capacity: 1)
+        inflater.initialize(to: z_stream())
+        let status = inflateInit_(inflater, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         precondition(status == Z_OK, "inflateInit failed: \(status)")
-        // Not zero-filled: a query makes a decoder, and only bytes inflate wrote are ever read.
+        // Not zero-filled: a query makes a decoder, and only bytes a decompressor wrote are read.
         staging = .allocate(capacity: SampleCodec.stagingBytes)
     }
 
     deinit {
-        inflateEnd(stream)
-        stream.deallocate()
+        inflateEnd(inflater)
+        inflater.deallocate()
+        workspace.deallocate()
         staging.deallocate()
     }
 
-    /// Decodes the version 2 block `input` into `output` as a version 1 block and returns its
-    /// sample count; nil when `input` is not a valid version 2 block, holds more than
+    /// Decodes the compressed block `input` into `output` as a version 1 block and returns its
+    /// sample count; nil when `input` is not a valid compressed block, holds more than
     /// `samplesMax` samples, or its version 1 form does not fit `output`.
     public func decode(_ input: UnsafeRawBufferPointer, samplesMax: Int, into output: UnsafeMutableRawBufferPointer) -> Int? {
         guard let n = SampleCodec.sampleCount(input), n <= samplesMax, SampleCodec.plainSize(count: n) <= output.count,
@@ -385,9 +467,16 @@ enum SliceBy8CRC32 {
         guard declared <= SampleCodec.streamBytesMax(count: n),
               UInt32(littleEndian: input.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) == SampleCodec.checksum(input)
         else { return nil }
-        inflateReset(stream)
-        stream.pointee.next_in = UnsafeMutablePointer(mutating: (inputBase + SampleCodec.headerBytes).assumingMemoryBound(to: UInt8.self))
-        stream.pointee.avail_in = UInt32(input.count - SampleCodec.headerBytes)
+        version = input[0]
+        let frame = inputBase + SampleCodec.headerBytes
+        if version == SampleCodec.formatVersion {
+            ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+            self.input = ZSTD_inBuffer(src: frame, size: input.count - SampleCodec.headerBytes, pos: 0)
+        } else {
+            inflateReset(inflater)
+            inflater.pointee.next_in = UnsafeMutablePointer(mutating: frame.assumingMemoryBound(to: UInt8.self))
+            inflater.pointee.avail_in = UInt32(input.count - SampleCodec.headerBytes)
+        }
         position = 0
         end = 0
         produced = 0
@@ -412,11 +501,16 @@ enum SliceBy8CRC32 {
                 }
             if !decoded || failed { return nil }
         }
-        // Every byte of the varint stream used, the zlib stream complete and nothing after it.
+        // Every byte of the varint stream used, the frame complete and nothing after it.
         guard position == end else { return nil }
         if !ended { refill() }
-        guard !failed, ended, position == end, produced == streamBytes, stream.pointee.avail_in == 0 else { return nil }
+        guard !failed, ended, position == end, produced == streamBytes, inputLeft == 0 else { return nil }
         return n
+    }
+
+    /// Bytes of the block's frame or zlib stream not yet consumed.
+    private var inputLeft: Int {
+        version == SampleCodec.formatVersion ? input.size - input.pos : Int(inflater.pointee.avail_in)
     }
 
     /// Decodes one column of `n` values of type `T` into `output` from `start`; false when the
@@ -506,25 +600,48 @@ enum SliceBy8CRC32 {
         return nil
     }
 
-    /// Moves the unread tail (under 10 bytes) to the front and inflates once into the rest. An
-    /// inflate error, or more output than the header declared, fails the block.
+    /// Moves the unread tail (under 10 bytes) to the front and decompresses into the rest until it
+    /// is full, the frame ends, or a call makes no progress. A decompression error, or more output
+    /// than the header declared, fails the block.
     private func refill() {
         let tail = end - position
         for index in 0..<tail { staging[index] = staging[position + index] }
         position = 0
         end = tail
-        stream.pointee.next_out = staging + tail
-        stream.pointee.avail_out = UInt32(SampleCodec.stagingBytes - tail)
-        let status = inflate(stream, Z_NO_FLUSH)
-        let got = SampleCodec.stagingBytes - tail - Int(stream.pointee.avail_out)
+        let room = SampleCodec.stagingBytes - tail
+        var got = 0
+        if version == SampleCodec.formatVersion {
+            var output = ZSTD_outBuffer(dst: staging + tail, size: room, pos: 0)
+            // Each round consumes input or produces output, or the loop stops: bounded by both.
+            while output.pos < output.size {
+                let before = (input.pos, output.pos)
+                let left = ZSTD_decompressStream(context, &output, &input)
+                if ZSTD_isError(left) != 0 {
+                    ended = true
+                    failed = true
+                    break
+                }
+                if left == 0 {
+                    ended = true
+                    break
+                }
+                if (input.pos, output.pos) == before { break }
+            }
+            got = output.pos
+        } else {
+            inflater.pointee.next_out = staging + tail
+            inflater.pointee.avail_out = UInt32(room)
+            let status = inflate(inflater, Z_NO_FLUSH)
+            got = room - Int(inflater.pointee.avail_out)
+            if status == Z_STREAM_END {
+                ended = true
+            } else if status != Z_OK {
+                ended = true
+                failed = true
+            }
+        }
         end += got
         produced += got
-        if status == Z_STREAM_END {
-            ended = true
-        } else if status != Z_OK {
-            ended = true
-            failed = true
-        }
         if produced > streamBytes { failed = true }
     }
 }

@@ -29,7 +29,7 @@ public struct StoreOptions: Sendable {
     @_spi(Benchmarking) public var layout: StoreLayout = .chunks
     /// `PRAGMA page_size` for a new database; nil leaves SQLite's default (4,096).
     @_spi(Benchmarking) public var pageSize: Int? = nil
-    /// Write recent blocks and chunks compressed (format version 2, the default) or plain
+    /// Write recent blocks and chunks compressed (format version 3, the default) or plain
     /// (version 1, as before schema v5), so the benchmark measures both in one run.
     @_spi(Benchmarking) public var compressesBlocks: Bool = true
 
@@ -41,7 +41,7 @@ public struct StoreOptions: Sendable {
 /// the tests can write the files that v3 migrates.
 @_spi(Benchmarking)
 public enum StoreLayout: Sendable, CaseIterable {
-    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events, v5 compressed blocks, v6 replay marks, v7 the chunk end index).
+    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events, v5 compressed blocks, v6 replay marks, v7 the chunk end index, v8 Zstandard blocks).
     case chunks
     /// Schema v2: a rowid table with one row per sample and an index on (protocol, drone, time_us).
     case rows
@@ -49,7 +49,7 @@ public enum StoreLayout: Sendable, CaseIterable {
     /// The schema version the layout is written at.
     var schemaVersion: Int {
         switch self {
-        case .chunks: 7
+        case .chunks: 8
         case .rows: 2
         }
     }

@@ -23,6 +23,9 @@ import TelemetryWire
 // v7: `telemetry_chunk_end`, the chunk index by (end_us, start_us, protocol, drone): the fleet at
 //     an instant (`lastSamples`) reads the chunks overlapping its window in one index range
 //     instead of two seeks per drone. Readers of a v4 to v6 file keep the per-drone seeks.
+// v8: new blocks are written in format version 3 (a Zstandard frame instead of a zlib stream).
+//     Nothing is rewritten: version 1 and 2 blocks stay readable. The version exists so a
+//     Skygate that reads only versions 1 and 2 refuses the file instead of skipping samples.
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -74,6 +77,7 @@ extension TelemetryStore {
         case 4: break  // v4 → v5: no table changes; new blocks are written compressed
         case 5: try migrateToVersion6(connection)
         case 6: try connection.execute(createChunkEndIndex)
+        case 7: break  // v7 → v8: no table changes; new blocks are written as version 3
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }

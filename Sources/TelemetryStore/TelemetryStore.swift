@@ -13,7 +13,7 @@ import TelemetryWire
 /// transaction: every row of every part, or none. See docs/architecture.md, "Storage".
 public final class TelemetryStore {
     /// The schema this version writes; older files are migrated up to it on open.
-    public static let schemaVersion = 7
+    public static let schemaVersion = 8
 
     public let path: String
     public let options: StoreOptions
@@ -132,8 +132,8 @@ final class OpenState {
         }
     }
 
-    /// The decoder this store's queries read compressed blocks with: zlib's inflate state and
-    /// window and a 64 KiB staging buffer (~100 KB), made at the first query that needs one and
+    /// The decoder this store's queries read compressed blocks with: its Zstandard workspace and
+    /// a 64 KiB staging buffer (`SampleCodec.decoderBytes`), made at the first query that needs one and
     /// kept, as the statements are. Making them per query (twice for one drone's samples: its
     /// recent blocks, then its chunks) was a fixed cost on every short query. One query at a time
     /// (a store is used from one thread at a time), and a reader's views end with the query.

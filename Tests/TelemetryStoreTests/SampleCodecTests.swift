@@ -1,5 +1,6 @@
 @_spi(Benchmarking) @testable import TelemetryStore
 import CZlib
+import CZstd
 import Telemetry
 import TelemetryWire
 import Testing
@@ -7,9 +8,10 @@ import Testing
 import Glibc
 #endif
 
-/// The compressed block codec (format version 2): every block of random and adversarial columns
-/// decodes back to the same version 1 bytes; the decoder refuses damaged, cut, padded and lying
-/// blocks without crashing; the store writes compressed chunks and reads them back bit for bit.
+/// The compressed block codec (format version 3, Zstandard; and version 2, zlib, which older files
+/// hold): every block of random and adversarial columns decodes back to the same version 1 bytes;
+/// the decoder refuses damaged, cut, padded and lying blocks of either version without crashing;
+/// the store writes compressed chunks and reads them back bit for bit.
 @Suite struct SampleCodecTests {
     struct SplitMix: RandomNumberGenerator {
         var state: UInt64
@@ -65,7 +67,9 @@ import Glibc
     }
 
     /// Encodes a version 1 block; nil when the encoder refused (output too small).
-    static func encode(_ plain: [UInt8], encoder: SampleBlockEncoder, room: Int? = nil, level: Int32? = nil) -> [UInt8]? {
+    static func encode(
+        _ plain: [UInt8], encoder: SampleBlockEncoder, room: Int? = nil, level: Int32 = SampleCodec.chunkLevel
+    ) -> [UInt8]? {
         plain.withUnsafeBytes { raw -> [UInt8]? in
             guard let source = PlainBlockColumns(raw) else { return nil }
             var output = [UInt8](repeating: 0, count: room ?? (2 * plain.count + 1_024))
@@ -81,6 +85,48 @@ import Glibc
             output.withUnsafeMutableBytes { decoder.decode(input, samplesMax: samplesMax, into: $0) }
         }
         return decoded == nil ? nil : output
+    }
+
+    /// The varint stream of a version 3 block (its frame decompressed), nil if it does not
+    /// decompress to the declared length.
+    static func varintStream(_ block: [UInt8]) -> [UInt8]? {
+        let declared = block.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }
+        guard let context = ZSTD_createDCtx() else { return nil }
+        defer { ZSTD_freeDCtx(context) }
+        ZSTD_DCtx_setParameter(context, skygate_zstd_d_format, Int32(ZSTD_f_zstd1_magicless.rawValue))
+        var stream = [UInt8](repeating: 0, count: declared)
+        let got = stream.withUnsafeMutableBytes { out in
+            block.withUnsafeBytes { ZSTD_decompressDCtx(context, out.baseAddress, declared, $0.baseAddress! + SampleCodec.headerBytes, block.count - SampleCodec.headerBytes) }
+        }
+        return got == declared ? stream : nil
+    }
+
+    /// `block`'s header with `version` and `frame` after it, the CRC made to match.
+    static func sealed(_ block: [UInt8], version: UInt8, frame: [UInt8]) -> [UInt8] {
+        var bytes = Array(block[0..<SampleCodec.headerBytes]) + frame
+        bytes[0] = version
+        let crc = bytes.withUnsafeBytes { SampleCodec.checksum($0) }
+        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[12 + i] = $0[i] } }
+        return bytes
+    }
+
+    /// The version 2 block an older Skygate wrote for the same samples as the version 3 `block`:
+    /// its varint stream as one zlib stream at level 6.
+    static func zlibBlock(_ block: [UInt8]) -> [UInt8] {
+        let stream = varintStream(block)!
+        var compressed = [UInt8](repeating: 0, count: Int(compressBound(UInt(stream.count))))
+        var length = UInt(compressed.count)
+        let status = compressed.withUnsafeMutableBufferPointer { out in
+            stream.withUnsafeBufferPointer { compress2(out.baseAddress, &length, $0.baseAddress, UInt(stream.count), 6) }
+        }
+        precondition(status == Z_OK)
+        return sealed(block, version: SampleCodec.zlibFormatVersion, frame: Array(compressed[0..<Int(length)]))
+    }
+
+    /// A block of `version` (3 as the encoder writes it, or 2 as zlibBlock makes it).
+    static func block(_ plain: [UInt8], version: UInt8, encoder: SampleBlockEncoder = SampleBlockEncoder()) -> [UInt8] {
+        let encoded = encode(plain, encoder: encoder)!
+        return version == SampleCodec.formatVersion ? encoded : zlibBlock(encoded)
     }
 
     @Test func everyShapeOfEveryColumnRoundTripsBitForBit() throws {
@@ -99,6 +145,8 @@ import Glibc
                     #expect(encoded[0] == SampleCodec.formatVersion)
                     let decoded = Self.decode(encoded, decoder: decoder)
                     #expect(decoded == plain, "count \(count), shape \(shape), column \(focus)")
+                    // The same samples as an older Skygate stored them (zlib), by the same decoder.
+                    #expect(Self.decode(Self.zlibBlock(encoded), decoder: decoder) == plain, "version 2, count \(count), shape \(shape)")
                     blocks += 1
                 }
             }
@@ -107,19 +155,19 @@ import Glibc
     }
 
     @Test func oneEncoderSwitchesLevelsPerBlockAsFreshEncodersWould() throws {
-        // The store writer deflates recent blocks at level 1 and chunks at level 6 with one
-        // encoder: each block comes out byte for byte as an encoder made at its level writes it,
-        // and decodes to the same samples.
-        let shared = SampleBlockEncoder(), decoder = SampleBlockDecoder()
+        // The store writer compresses recent blocks at level 1 and chunks at level 3 with one
+        // encoder: each block comes out byte for byte as an encoder made for its level alone
+        // writes it, and decodes to the same samples.
+        let shared = SampleBlockEncoder(levels: [SampleCodec.recentLevel, 1, 3, 6, 9]), decoder = SampleBlockDecoder()
         var random = SplitMix(state: 0x1E7E1)
-        for (index, level) in [SampleCodec.recentZlibLevel, SampleCodec.zlibLevel, SampleCodec.recentZlibLevel, 9, 1, 6, 6, 1].enumerated() {
+        for (index, level) in [SampleCodec.recentLevel, SampleCodec.chunkLevel, SampleCodec.recentLevel, 9, 1, 6, 6, 1, 3, SampleCodec.recentLevel].enumerated() {
             let count = 50 + index * 300
             let columns = (0..<SampleCodec.columnCount).map { column in
                 Self.column(Shape.allCases[(index + column) % Shape.allCases.count], width: SampleCodec.width(column), count: count, &random)
             }
             let plain = Self.plainBlock(columns, count: count)
             let switched = try #require(Self.encode(plain, encoder: shared, level: level))
-            let fresh = try #require(Self.encode(plain, encoder: SampleBlockEncoder(level: level)))
+            let fresh = try #require(Self.encode(plain, encoder: SampleBlockEncoder(levels: [level]), level: level))
             #expect(switched == fresh, "level \(level)")
             #expect(Self.decode(switched, decoder: decoder) == plain)
         }
@@ -167,13 +215,13 @@ import Glibc
         #expect(encoded.count * 5 < plain.count, "at least 5:1 against the plain block")
     }
 
-    func sampleBlock(count: Int, seed: UInt64) -> (plain: [UInt8], encoded: [UInt8]) {
+    func sampleBlock(count: Int, seed: UInt64, version: UInt8 = SampleCodec.formatVersion) -> (plain: [UInt8], encoded: [UInt8]) {
         var random = SplitMix(state: seed)
         let columns = (0..<SampleCodec.columnCount).map { column in
             Self.column(column == 0 ? .steadyRate : .smallSteps, width: SampleCodec.width(column), count: count, &random)
         }
         let plain = Self.plainBlock(columns, count: count)
-        return (plain, Self.encode(plain, encoder: SampleBlockEncoder())!)
+        return (plain, Self.block(plain, version: version))
     }
 
     @Test func theTableCRCIsZlibsCRC32AtEveryLengthAndSplit() {
@@ -201,19 +249,21 @@ import Glibc
         }
     }
 
-    @Test func cutPaddedAndFlippedBlocksAreRefusedNotMisread() {
+    @Test(arguments: [SampleCodec.formatVersion, SampleCodec.zlibFormatVersion])
+    func cutPaddedAndFlippedBlocksAreRefusedNotMisread(version: UInt8) {
         let decoder = SampleBlockDecoder()
-        let (plain, encoded) = sampleBlock(count: 300, seed: 3)
+        let (plain, encoded) = sampleBlock(count: 300, seed: 3, version: version)
+        #expect(encoded[0] == version)
         #expect(Self.decode(encoded, decoder: decoder) == plain)
         // Every cut short of the whole block.
         for length in 0..<encoded.count {
             #expect(Self.decode(Array(encoded[0..<length]), decoder: decoder) == nil, "cut at \(length)")
         }
-        // Anything after the zlib stream.
+        // Anything after the frame or zlib stream.
         #expect(Self.decode(encoded + [0], decoder: decoder) == nil)
         #expect(Self.decode(encoded + encoded, decoder: decoder) == nil)
         // Every single-bit flip: refused (the CRC-32; zlib's Adler-32 alone let some through that
-        // decoded to other samples), never a different block.
+        // decoded to other samples, and the frame has no checksum), never a different block.
         var accepted = 0
         for index in 0..<encoded.count {
             for bit in 0..<8 {
@@ -230,9 +280,10 @@ import Glibc
         #expect(Self.decode(encoded, decoder: decoder) == plain)
     }
 
-    @Test func lyingHeadersAreRefused() {
+    @Test(arguments: [SampleCodec.formatVersion, SampleCodec.zlibFormatVersion])
+    func lyingHeadersAreRefused(version blockVersion: UInt8) {
         let decoder = SampleBlockDecoder()
-        let (_, encoded) = sampleBlock(count: 50, seed: 4)
+        let (_, encoded) = sampleBlock(count: 50, seed: 4, version: blockVersion)
         func with(_ offset: Int, _ value: UInt32) -> [UInt8] {
             var bytes = encoded
             withUnsafeBytes(of: value.littleEndian) { for i in 0..<4 { bytes[offset + i] = $0[i] } }
@@ -258,10 +309,17 @@ import Glibc
         }
         var garbage = encoded
         garbage[SampleCodec.headerBytes + 5] ^= 0xFF
-        #expect(Self.decode(resealed(garbage), decoder: decoder) == nil, "a damaged zlib stream under a matching CRC")
-        var version = encoded
-        version[0] = 3
-        #expect(Self.decode(version, decoder: decoder) == nil)
+        #expect(Self.decode(resealed(garbage), decoder: decoder) == nil, "a damaged frame under a matching CRC")
+        // The other version's decompressor on this block's bytes, the CRC made to match.
+        var swapped = encoded
+        swapped[0] = blockVersion == SampleCodec.formatVersion ? SampleCodec.zlibFormatVersion : SampleCodec.formatVersion
+        #expect(Self.decode(resealed(swapped), decoder: decoder) == nil)
+        for other: UInt8 in [0, 1, 4, 0xFF] {
+            var version = encoded
+            version[0] = other
+            #expect(Self.decode(version, decoder: decoder) == nil)
+            #expect(Self.decode(resealed(version), decoder: decoder) == nil)
+        }
         var reserved = encoded
         reserved[2] = 1
         #expect(Self.decode(reserved, decoder: decoder) == nil)
@@ -279,13 +337,49 @@ import Glibc
         for round in 0..<2_000 {
             var bytes = (0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             if round % 2 == 0 && bytes.count >= 12 {
-                // A plausible header over random bytes: the zlib stream is what must refuse it.
-                bytes[0] = 2; bytes[1] = 0; bytes[2] = 0; bytes[3] = 0
+                // A plausible header over random bytes: the frame or zlib stream must refuse it.
+                bytes[0] = round % 4 == 0 ? 2 : 3; bytes[1] = 0; bytes[2] = 0; bytes[3] = 0
                 bytes[4] = UInt8(random.next() % 8); bytes[5] = 0; bytes[6] = 0; bytes[7] = 0
             }
             if Self.decode(bytes, decoder: decoder) != nil { accepted += 1 }
         }
         #expect(accepted == 0)
+    }
+
+    /// A frame whose header asks for a window past `SampleCodec.windowLog` is refused, CRC and all
+    /// matching, before the decoder would need memory it does not have; the same stream framed
+    /// with the encoder's window decodes.
+    @Test func aFrameAskingForALargerWindowIsRefused() throws {
+        let (plain, encoded) = sampleBlock(count: 2_000, seed: 8)
+        let stream = try #require(Self.varintStream(encoded))
+        func framed(windowLog: Int32) throws -> [UInt8] {
+            let context = try #require(ZSTD_createCCtx())
+            defer { ZSTD_freeCCtx(context) }
+            for (parameter, value) in [
+                (skygate_zstd_c_format, Int32(ZSTD_f_zstd1_magicless.rawValue)), (ZSTD_c_contentSizeFlag, 0),
+                (ZSTD_c_windowLog, windowLog), (ZSTD_c_compressionLevel, 3),
+            ] {
+                #expect(ZSTD_isError(ZSTD_CCtx_setParameter(context, parameter, value)) == 0)
+            }
+            // Streamed, so the library does not know the size and keeps the window asked for
+            // (a one-shot call would shrink it to fit the stream).
+            var frame = [UInt8](repeating: 0, count: ZSTD_compressBound(stream.count) + 64)
+            let length = frame.withUnsafeMutableBytes { out in
+                stream.withUnsafeBytes { source in
+                    var output = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                    var input = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
+                    _ = ZSTD_compressStream2(context, &output, &input, ZSTD_e_continue)
+                    return ZSTD_compressStream2(context, &output, &input, ZSTD_e_end) == 0 ? output.pos : 0
+                }
+            }
+            #expect(length > 0)
+            return Self.sealed(encoded, version: SampleCodec.formatVersion, frame: Array(frame[0..<length]))
+        }
+        let decoder = SampleBlockDecoder()
+        #expect(Self.decode(try framed(windowLog: Int32(SampleCodec.windowLog)), decoder: decoder) == plain)
+        #expect(Self.decode(try framed(windowLog: Int32(SampleCodec.windowLog) + 1), decoder: decoder) == nil)
+        #expect(Self.decode(try framed(windowLog: 27), decoder: decoder) == nil)
+        #expect(Self.decode(encoded, decoder: decoder) == plain, "and the decoder goes on")
     }
 
     @Test func anEncoderOutOfRoomSaysSoAndTheArenaFallsBackToPlain() throws {
@@ -337,7 +431,7 @@ import Glibc
                 // Drones 1...50 fall in two groups of 32 drone numbers: two blocks a batch.
                 #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_recent") == (phase == 0 ? 12 : 0))
                 let table = phase == 0 ? "telemetry_recent" : "telemetry_chunk"
-                #expect(try rawInteger(path, "SELECT count(*) FROM \(table) WHERE substr(data, 1, 1) = x'02'")
+                #expect(try rawInteger(path, "SELECT count(*) FROM \(table) WHERE substr(data, 1, 1) = x'03'")
                     == (try rawInteger(path, "SELECT count(*) FROM \(table)")))
                 let bytes = try rawInteger(path, "SELECT sum(length(data)) FROM \(table)")
                 #expect(bytes * 5 < 30_000 * Int64(SampleBlock.bytesPerSample), "\(table): \(bytes) bytes")

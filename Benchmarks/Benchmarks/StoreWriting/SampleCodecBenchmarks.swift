@@ -2,8 +2,8 @@ import Benchmark
 @_spi(Benchmarking) import TelemetryStore
 
 // The compressed block codec (docs/storage.md, "Compressed blocks") alone: encoding one drone's
-// 4,096-sample chunk (Limits.Store.chunkSamplesMax) into a preallocated buffer, and decoding it
-// back into a version 1 block, one chunk per iteration. `samples/s` is 4,096 × iterations over
+// chunk of 4,096 samples (Limits.Store.chunkSamplesMax), 64 or 4 into a preallocated buffer, and
+// decoding it back into a version 1 block, one chunk per iteration. `samples/s` is samples × iterations over
 // the measured time; mallocCountTotal must be 0 for encoding (the write path) and is 0 for decoding
 // too (the decoder and its buffers are made before the measurement).
 
@@ -44,34 +44,41 @@ func flightBlock(count: Int) -> [UInt8] {
 }
 
 func codecBenchmarks() {
-    let count = 4_096
+    // The dense fleet's chunks (4,096 samples), a recent block's share of a drone group (64), and
+    // the chunks a sparse fleet's compactions leave (a drone reporting every 20 s: 4).
+    for (count, level) in [(4_096, SampleCodec.chunkLevel), (64, SampleCodec.recentLevel), (64, SampleCodec.chunkLevel), (4, SampleCodec.chunkLevel)] {
+        codecBenchmarks(count: count, level: level)
+    }
+}
+
+func codecBenchmarks(count: Int, level: Int32) {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput, .mallocCountTotal, samplesPerSecond], warmupIterations: 3, scalingFactor: .one,
+        metrics: [.wallClock, .throughput, .mallocCountTotal, samplesPerSecond], warmupIterations: 3, scalingFactor: count < 100 ? .kilo : .one,
         maxDuration: .seconds(5), maxIterations: 2_000)
     let plain = flightBlock(count: count)
     let plainBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count, alignment: 16)
     plainBuffer.copyBytes(from: plain)
-    let encoded = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count, alignment: 16)
+    let encoded = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count + 64, alignment: 16)
     let decoded = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count, alignment: 16)
     let encoder = SampleBlockEncoder()
     let decoder = SampleBlockDecoder()
     let source = PlainBlockColumns(UnsafeRawBufferPointer(plainBuffer))!
-    let length = encoder.encode(source, into: encoded)!
-    print("# codec: \(count) samples, \(plain.count) bytes plain, \(length) encoded = \(Double(length) / Double(count)) bytes a sample")
+    let length = encoder.encode(source, into: encoded, level: level)!
+    print("# codec: \(count) samples at level \(level), \(plain.count) bytes plain, \(length) encoded = \(Double(length) / Double(count)) bytes a sample")
 
     func perSecond(_ iterations: Int, since start: ContinuousClock.Instant) -> Int {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         return Int(Double(iterations * count) / seconds)
     }
-    Benchmark("Codec: encode a 4096-sample chunk (zlib 6)", configuration: configuration) { benchmark in
+    Benchmark("Codec: encode a \(count)-sample block (zstd \(level))", configuration: configuration) { benchmark in
         let start = ContinuousClock.now
         for _ in benchmark.scaledIterations {
-            blackHole(encoder.encode(source, into: encoded))
+            blackHole(encoder.encode(source, into: encoded, level: level))
         }
         benchmark.measurement(samplesPerSecond, perSecond(benchmark.scaledIterations.count, since: start))
     }
-    Benchmark("Codec: decode a 4096-sample chunk", configuration: configuration) { benchmark in
+    Benchmark("Codec: decode a \(count)-sample block (zstd \(level))", configuration: configuration) { benchmark in
         let input = UnsafeRawBufferPointer(rebasing: encoded[0..<length])
         let start = ContinuousClock.now
         for _ in benchmark.scaledIterations {
