@@ -282,7 +282,7 @@ enum SliceBy8CRC32 {
     /// The level whose parameters the context holds (nil before the first block).
     private var level: Int32?
 
-    /// An encoder for blocks at any of `levels` (Zstandard's, 1 to 19).
+    /// An encoder for blocks at any of `levels` (Zstandard's: its fast levels below 0, 1 to 19 above).
     public init(levels: [Int32] = SampleCodec.levels) {
         precondition(!levels.isEmpty, "an encoder needs a level")
         self.levels = levels

@@ -382,6 +382,24 @@ import Glibc
         #expect(Self.decode(encoded, decoder: decoder) == plain, "and the decoder goes on")
     }
 
+    /// The codec's memory is fixed when it is made and is what `/api/stats` counts under
+    /// `store_buffers`: the encoder's workspace is the library's estimate for its levels, and the
+    /// writer's share grows by exactly one encoder and one decoder when blocks are compressed.
+    @Test func theCodecsMemoryIsWhatTheMemoryReportCounts() {
+        let encoder = SampleBlockEncoder()
+        #expect(encoder.workspaceBytes + SampleCodec.stagingBytes == SampleCodec.encoderBytes())
+        // docs/storage.md: 1.30 MB for levels -1 and 3 and 0.62 MB for the decoder with libzstd
+        // 1.5.4; another release of the library may estimate a little differently.
+        #expect((1_000_000...1_600_000).contains(encoder.workspaceBytes), "\(encoder.workspaceBytes)")
+        #expect((500_000...800_000).contains(SampleCodec.decoderWorkspaceBytes), "\(SampleCodec.decoderWorkspaceBytes)")
+        var compressed = StoreOptions()
+        compressed.compressesBlocks = true
+        var plain = compressed
+        plain.compressesBlocks = false
+        #expect(TelemetryStore.writerBufferBytes(options: compressed) - TelemetryStore.writerBufferBytes(options: plain)
+            == SampleCodec.encoderBytes() + SampleCodec.decoderBytes)
+    }
+
     @Test func anEncoderOutOfRoomSaysSoAndTheArenaFallsBackToPlain() throws {
         let (plain, encoded) = sampleBlock(count: 100, seed: 5)
         let encoder = SampleBlockEncoder()

@@ -20,7 +20,7 @@ import Darwin
 //
 // Then the queries, before (rows) and after (chunks), on one hour of 10,000 drones: one drone's
 // last hour, and the latest sample of every drone; the chunk layout with its blocks plain (format
-// version 1, as before schema v5) and compressed (version 2, `SampleCodec`), in the same run.
+// version 1, as before schema v5) and compressed (version 3 since schema v8, `SampleCodec`), in the same run.
 
 let totalRows = 1_048_576
 let firstTimeMicroseconds: UInt64 = 1_767_225_600_000_000
@@ -77,9 +77,9 @@ let benchmarks: @Sendable () -> Void = {
         StoreDesign(name: "v2 rows + (protocol,drone,time) index, 32768-row commits, 10000 drones", layout: .rows, commitRows: 32_768, drones: 10_000),
         StoreDesign(name: "v4 plain chunks, 32768-row commits", layout: .chunks, commitRows: 32_768, compressed: false),
         StoreDesign(name: "v4 plain chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000, compressed: false),
-        StoreDesign(name: "v5 compressed chunks, 4096-row commits", layout: .chunks, commitRows: 4_096),
-        StoreDesign(name: "v5 compressed chunks, 32768-row commits", layout: .chunks, commitRows: 32_768),
-        StoreDesign(name: "v5 compressed chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000),
+        StoreDesign(name: "v8 compressed chunks, 4096-row commits", layout: .chunks, commitRows: 4_096),
+        StoreDesign(name: "v8 compressed chunks, 32768-row commits", layout: .chunks, commitRows: 32_768),
+        StoreDesign(name: "v8 compressed chunks, 32768-row commits, 10000 drones", layout: .chunks, commitRows: 32_768, drones: 10_000),
     ]
 
     let filter = getenv("STORE_DESIGNS").map { String(cString: $0) }
@@ -134,7 +134,7 @@ let benchmarks: @Sendable () -> Void = {
     // drone's last hour in a fleet of 100 drones at 10 Hz (36,000 samples a drone, 3.6 M in all):
     // the first fleet's chunks hold 4 samples each, this one's several hundred.
     let queryDesigns: [(name: String, layout: StoreLayout, compressed: Bool)] = [
-        ("v2 rows", .rows, false), ("v4 plain chunks", .chunks, false), ("v5 compressed chunks", .chunks, true),
+        ("v2 rows", .rows, false), ("v4 plain chunks", .chunks, false), ("v8 compressed chunks", .chunks, true),
     ]
     for (name, layout, compressed) in queryDesigns where filter.map({ "queries".contains($0) }) ?? true {
         func oneDronesLastHour(_ fleetName: String, _ fleet: QueryDatabase.Fleet, drone number: UInt32, maxIterations: Int) {
