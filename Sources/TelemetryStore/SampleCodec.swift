@@ -322,16 +322,19 @@ enum SliceBy8CRC32 {
         ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
         if blockLevel != level {
             precondition(levels.contains(blockLevel), "level \(blockLevel) is not one the encoder was sized for")
-            // Every parameter the level decides, set explicitly: the workspace was sized for them.
+            // Every parameter the level decides, set explicitly (the workspace was sized for them),
+            // one call each: a switch of level allocates nothing either. Until all are set the
+            // context holds no level, so a failure here is retried whole at the next block.
+            level = nil
             let parameters = SampleCodec.parameters(level: blockLevel)
-            for (parameter, value) in [
-                (ZSTD_c_windowLog, parameters.windowLog), (ZSTD_c_chainLog, parameters.chainLog),
-                (ZSTD_c_hashLog, parameters.hashLog), (ZSTD_c_searchLog, parameters.searchLog),
-                (ZSTD_c_minMatch, parameters.minMatch), (ZSTD_c_targetLength, parameters.targetLength),
-                (ZSTD_c_strategy, parameters.strategy.rawValue),
-            ] {
-                guard ZSTD_isError(ZSTD_CCtx_setParameter(context, parameter, Int32(value))) == 0 else { return nil }
+            func set(_ parameter: ZSTD_cParameter, _ value: UInt32) -> Bool {
+                ZSTD_isError(ZSTD_CCtx_setParameter(context, parameter, Int32(value))) == 0
             }
+            guard set(ZSTD_c_windowLog, parameters.windowLog), set(ZSTD_c_chainLog, parameters.chainLog),
+                  set(ZSTD_c_hashLog, parameters.hashLog), set(ZSTD_c_searchLog, parameters.searchLog),
+                  set(ZSTD_c_minMatch, parameters.minMatch), set(ZSTD_c_targetLength, parameters.targetLength),
+                  set(ZSTD_c_strategy, parameters.strategy.rawValue)
+            else { return nil }
             level = blockLevel
         }
         self.output = ZSTD_outBuffer(dst: base + SampleCodec.headerBytes, size: output.count - SampleCodec.headerBytes, pos: 0)

@@ -4,9 +4,10 @@ extension TelemetryStore {
     /// Bytes an SQLite store opened with `options` allocates at open for its writer (the chunk
     /// layout): the arena and its sort buffer for `max(batchRowsMaximum, compactionStepSamples)`
     /// samples (53 + 48 bytes a sample), and the block buffer for
-    /// `max(batchRowsMaximum, chunkSamplesMax)` samples (53 bytes each), and when blocks are
-    /// compressed the writer's encoder and decoder (their Zstandard workspaces and staging
-    /// buffers; zlib's inflate state, ~40 KB, only once a version 2 block is read). The figures
+    /// `max(batchRowsMaximum, chunkSamplesMax)` samples (53 bytes each), the decoder compaction
+    /// reads compressed recent blocks with, and when blocks are compressed the encoder (each a
+    /// Zstandard workspace and a staging buffer; zlib's inflate state, ~7 KB, and its 32 KB
+    /// window, made at the first version 2 block, are not counted). The figures
     /// follow `ChunkWriter.init` and `SortBuffer` as they stand; `/api/stats` shows them under `memory`.
     /// The page cache (`cacheSizeKiB`) is a bound SQLite fills as pages are touched, not counted here.
     public static func writerBufferBytes(options: StoreOptions) -> Int {
@@ -14,7 +15,7 @@ extension TelemetryStore {
         let sortBytesPerSample = 2 * MemoryLayout<SortEntry>.stride
         let arenaSamples = ChunkWriter.arenaSamples(options)
         let blockSamples = max(options.batchRowsMaximum, options.chunkSamplesMax)
-        let codecBytes = options.compressesBlocks ? SampleCodec.encoderBytes() + SampleCodec.decoderBytes : 0
+        let codecBytes = (options.compressesBlocks ? SampleCodec.encoderBytes() : 0) + SampleCodec.decoderBytes
         return arenaSamples * (arenaBytesPerSample + sortBytesPerSample) + 8 + blockSamples * arenaBytesPerSample + codecBytes
     }
 }
