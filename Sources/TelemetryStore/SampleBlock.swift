@@ -398,8 +398,8 @@ extension SampleArena {
     }
 }
 
-/// Reads stored blocks of either format: a version 1 block is viewed in place, a compressed block (version 3 or 2)
-/// is decoded into this reader's buffer first (so a view lasts until the next `view` call). A
+/// Reads stored blocks of any format: a version 1 block is viewed in place, a compressed block
+/// (version 3 or 2) is decoded into this reader's buffer first (so a view lasts until the next `view` call). A
 /// reader on the write path is given a fixed buffer and its decoder up front and never allocates; a
 /// query's reader is cheap to make (a query makes one or two): it decodes with its store's query
 /// decoder (`OpenState.queryDecoder`) and its buffer grows to the largest block met, at most

@@ -176,10 +176,14 @@ enum SampleColumnCoding {
     /// included): the same for every decoder, allocated when it is made.
     static var decoderWorkspaceBytes: Int { ZSTD_estimateDStreamSize(1 << Int(windowLog)) }
 
-    /// Bytes an encoder for `levels` allocates: its workspace and staging buffer.
-    static func encoderBytes(levels: [Int32] = levels) -> Int {
-        levels.map { ZSTD_estimateCStreamSize_usingCParams(parameters(level: $0)) }.max()! + stagingBytes
+    /// Bytes of an encoder's Zstandard context for blocks at any of `levels`: the library's
+    /// estimate for the most demanding of their parameters.
+    static func encoderWorkspaceBytes(levels: [Int32]) -> Int {
+        levels.map { ZSTD_estimateCStreamSize_usingCParams(parameters(level: $0)) }.max()!
     }
+
+    /// Bytes an encoder for `levels` allocates: its workspace and staging buffer.
+    static func encoderBytes(levels: [Int32] = levels) -> Int { encoderWorkspaceBytes(levels: levels) + stagingBytes }
 
     /// Bytes a decoder allocates: its workspace and staging buffer.
     static var decoderBytes: Int { decoderWorkspaceBytes + stagingBytes }
@@ -286,7 +290,7 @@ enum SliceBy8CRC32 {
     public init(levels: [Int32] = SampleCodec.levels) {
         precondition(!levels.isEmpty, "an encoder needs a level")
         self.levels = levels
-        workspaceBytes = SampleCodec.encoderBytes(levels: levels) - SampleCodec.stagingBytes
+        workspaceBytes = SampleCodec.encoderWorkspaceBytes(levels: levels)
         workspace = .allocate(byteCount: workspaceBytes, alignment: 64)
         // Only a workspace below the estimate fails here: a programmer error.
         guard let context = ZSTD_initStaticCCtx(workspace, workspaceBytes) else { preconditionFailure("ZSTD_initStaticCCtx failed") }

@@ -41,7 +41,8 @@ public struct StoreOptions: Sendable {
 /// the tests can write the files that v3 migrates.
 @_spi(Benchmarking)
 public enum StoreLayout: Sendable, CaseIterable {
-    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4 adds events, v5 compressed blocks, v6 replay marks, v7 the chunk end index, v8 Zstandard blocks).
+    /// Schema v3 and later: recent batches as packed blocks, compacted into per-drone chunks (v4
+    /// adds events, v5 compressed blocks, v6 replay marks, v7 the chunk end index, v8 Zstandard blocks).
     case chunks
     /// Schema v2: a rowid table with one row per sample and an index on (protocol, drone, time_us).
     case rows
