@@ -495,19 +495,18 @@ enum SliceBy8CRC32 {
         output.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
         output.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
         output.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
-        for column in 0..<SampleCodec.columnCount {
-            let at = SampleCodec.plainHeaderBytes + SampleCodec.prefix(column) * n
-            let coding = SampleCodec.coding(column)
-            // One loop per value width, so the store inside it is a single instruction.
-            let decoded =
-                switch SampleCodec.width(column) {
-                case 8: decodeColumn(UInt64.self, coding, count: n, at: at, output)
-                case 4: decodeColumn(UInt32.self, coding, count: n, at: at, output)
-                case 2: decodeColumn(UInt16.self, coding, count: n, at: at, output)
-                default: decodeColumn(UInt8.self, coding, count: n, at: at, output)
-                }
-            if !decoded || failed { return nil }
+        if declared <= SampleCodec.stagingBytes {
+            // The whole stream fits the staging buffer (every block up to a few thousand
+            // samples): decompress it in one go, check the frame, then decode the columns from
+            // memory with the cursor in registers.
+            refill()
+            guard !failed, ended, produced == declared, inputLeft == 0 else { return nil }
+            var varints = StagedVarints(base: staging, end: declared)
+            guard Self.decodeColumns(&varints, count: n, output), varints.position == declared else { return nil }
+            return n
         }
+        var varints = StreamedVarints(decoder: self)
+        guard Self.decodeColumns(&varints, count: n, output), !failed else { return nil }
         // Every byte of the varint stream used, the frame complete and nothing after it.
         guard position == end else { return nil }
         if !ended { refill() }
@@ -520,11 +519,34 @@ enum SliceBy8CRC32 {
         version == SampleCodec.formatVersion ? input.size - input.pos : Int(inflater.pointee.avail_in)
     }
 
+    /// Decodes every column of `n` samples from `varints` into the version 1 block `output`;
+    /// false when the stream ends early, holds an over-long varint, or a run passes the count.
+    @inline(__always)
+    private static func decodeColumns<Source: VarintSource>(
+        _ varints: inout Source, count n: Int, _ output: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        for column in 0..<SampleCodec.columnCount {
+            let at = SampleCodec.plainHeaderBytes + SampleCodec.prefix(column) * n
+            let coding = SampleCodec.coding(column)
+            // One loop per value width, so the store inside it is a single instruction.
+            let decoded =
+                switch SampleCodec.width(column) {
+                case 8: decodeColumn(UInt64.self, coding, &varints, count: n, at: at, output)
+                case 4: decodeColumn(UInt32.self, coding, &varints, count: n, at: at, output)
+                case 2: decodeColumn(UInt16.self, coding, &varints, count: n, at: at, output)
+                default: decodeColumn(UInt8.self, coding, &varints, count: n, at: at, output)
+                }
+            if !decoded { return false }
+        }
+        return true
+    }
+
     /// Decodes one column of `n` values of type `T` into `output` from `start`; false when the
     /// varint stream ends early, holds an over-long varint, or a run passes the sample count.
     @inline(__always)
-    private func decodeColumn<T: FixedWidthInteger & UnsignedInteger>(
-        _: T.Type, _ coding: SampleColumnCoding, count n: Int, at start: Int, _ output: UnsafeMutableRawBufferPointer
+    private static func decodeColumn<T: FixedWidthInteger & UnsignedInteger, Source: VarintSource>(
+        _: T.Type, _ coding: SampleColumnCoding, _ varints: inout Source, count n: Int, at start: Int,
+        _ output: UnsafeMutableRawBufferPointer
     ) -> Bool {
         let width = MemoryLayout<T>.size
         let mask = SampleCodec.mask(width: width)
@@ -538,7 +560,7 @@ enum SliceBy8CRC32 {
             var previous: UInt64 = 0
             var previousDelta: Int64 = 0
             for _ in 0..<n {
-                guard let varint = readVarint() else { return false }
+                guard let varint = varints.next() else { return false }
                 let delta = previousDelta &+ SampleCodec.unzigzag(varint)
                 let value = (previous &+ UInt64(bitPattern: delta)) & mask
                 store(value)
@@ -549,7 +571,7 @@ enum SliceBy8CRC32 {
         case .delta:
             var previous: UInt64 = 0
             for _ in 0..<n {
-                guard let varint = readVarint() else { return false }
+                guard let varint = varints.next() else { return false }
                 let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
                 store(value)
                 previous = value
@@ -558,7 +580,8 @@ enum SliceBy8CRC32 {
             var previous: UInt64 = 0
             var filled = 0
             while filled < n {
-                guard let varint = readVarint(), let length = readVarint(), length >= 1, length <= UInt64(n - filled) else { return false }
+                guard let varint = varints.next(), let length = varints.next(), length >= 1, length <= UInt64(n - filled)
+                else { return false }
                 let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
                 for _ in 0..<Int(length) { store(value) }
                 filled += Int(length)
@@ -568,9 +591,15 @@ enum SliceBy8CRC32 {
         return true
     }
 
+    /// The varints of a stream longer than the staging buffer, refilled as they are read.
+    private struct StreamedVarints: VarintSource {
+        unowned(unsafe) let decoder: SampleBlockDecoder
+        @inline(__always) mutating func next() -> UInt64? { decoder.readVarint() }
+    }
+
     /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
     @inline(__always)
-    private func readVarint() -> UInt64? {
+    fileprivate func readVarint() -> UInt64? {
         if end - position >= 10 {
             // A whole varint is staged: no end to check byte by byte (most values are one byte).
             let first = staging[position]
@@ -650,5 +679,61 @@ enum SliceBy8CRC32 {
         end += got
         produced += got
         if produced > streamBytes { failed = true }
+    }
+}
+
+/// Where the decoder's column loops take their varints from.
+private protocol VarintSource {
+    /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
+    mutating func next() -> UInt64?
+}
+
+/// The varints of a stream held whole in memory, read through a cursor the column loops keep in
+/// registers.
+private struct StagedVarints: VarintSource {
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    private(set) var position = 0
+
+    init(base: UnsafeMutablePointer<UInt8>, end: Int) {
+        self.base = UnsafePointer(base)
+        self.end = end
+    }
+
+    @inline(__always)
+    mutating func next() -> UInt64? {
+        if end &- position >= 10 {
+            // A whole varint is in memory: no end to check byte by byte (most values are one byte).
+            let first = base[position]
+            if first < 0x80 {
+                position &+= 1
+                return UInt64(first)
+            }
+            var result = UInt64(first & 0x7F)
+            var shift: UInt64 = 7
+            var at = position &+ 1
+            for _ in 1..<10 {
+                let byte = base[at]
+                at &+= 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 {
+                    position = at
+                    return result
+                }
+                shift &+= 7
+            }
+            return nil
+        }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        for _ in 0..<10 {
+            guard position < end else { return nil }
+            let byte = base[position]
+            position &+= 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return result }
+            shift &+= 7
+        }
+        return nil
     }
 }

@@ -133,6 +133,9 @@ import Glibc
         let encoder = SampleBlockEncoder(), decoder = SampleBlockDecoder()
         var random = SplitMix(state: 23)
         var blocks = 0
+        // The decoder reads a stream that fits its staging buffer from memory and a longer one
+        // as it decompresses: both paths are taken.
+        var (staged, streamed) = (0, 0)
         for count in [0, 1, 2, 3, 17, 1_000, 4_096] {
             for shape in Shape.allCases {
                 // The shape in every column at once, then in one column with the others random.
@@ -143,6 +146,8 @@ import Glibc
                     let plain = Self.plainBlock(columns, count: count)
                     let encoded = try #require(Self.encode(plain, encoder: encoder))
                     #expect(encoded[0] == SampleCodec.formatVersion)
+                    let declared = encoded.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }
+                    if declared <= SampleCodec.stagingBytes { staged += 1 } else { streamed += 1 }
                     let decoded = Self.decode(encoded, decoder: decoder)
                     #expect(decoded == plain, "count \(count), shape \(shape), column \(focus)")
                     // The same samples as an older Skygate stored them (zlib), by the same decoder.
@@ -152,6 +157,7 @@ import Glibc
             }
         }
         #expect(blocks > 500)
+        #expect(staged > 100 && streamed > 100, "staged \(staged), streamed \(streamed)")
     }
 
     @Test func oneEncoderSwitchesLevelsPerBlockAsFreshEncodersWould() throws {
@@ -280,17 +286,21 @@ import Glibc
         #expect(Self.decode(encoded, decoder: decoder) == plain)
     }
 
-    @Test(arguments: [SampleCodec.formatVersion, SampleCodec.zlibFormatVersion])
-    func lyingHeadersAreRefused(version blockVersion: UInt8) {
+    /// 50 samples: the stream is decoded from the staging buffer; 6,000: past it, as it decompresses.
+    @Test(arguments: [SampleCodec.formatVersion, SampleCodec.zlibFormatVersion], [50, 6_000])
+    func lyingHeadersAreRefused(version blockVersion: UInt8, count: Int) {
         let decoder = SampleBlockDecoder()
-        let (_, encoded) = sampleBlock(count: 50, seed: 4, version: blockVersion)
+        let (_, encoded) = sampleBlock(count: count, seed: 4, version: blockVersion)
+        let streamLength = encoded.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }
+        #expect((streamLength > SampleCodec.stagingBytes) == (count > 50), "stream of \(streamLength) bytes")
+        let fewer = UInt32(count - 1), more = UInt32(count + 1)
         func with(_ offset: Int, _ value: UInt32) -> [UInt8] {
             var bytes = encoded
             withUnsafeBytes(of: value.littleEndian) { for i in 0..<4 { bytes[offset + i] = $0[i] } }
             return bytes
         }
-        #expect(Self.decode(with(4, 49), decoder: decoder) == nil, "one sample fewer than the stream holds")
-        #expect(Self.decode(with(4, 51), decoder: decoder) == nil, "one sample more")
+        #expect(Self.decode(with(4, fewer), decoder: decoder) == nil, "one sample fewer than the stream holds")
+        #expect(Self.decode(with(4, more), decoder: decoder) == nil, "one sample more")
         #expect(Self.decode(with(4, .max), decoder: decoder) == nil, "a count past any limit")
         let length = encoded.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }
         #expect(Self.decode(with(8, length - 1), decoder: decoder) == nil)
@@ -304,7 +314,7 @@ import Glibc
             return bytes
         }
         #expect(Self.decode(resealed(encoded), decoder: decoder) != nil)
-        for lie in [with(4, 49), with(4, 51), with(4, .max), with(8, length - 1), with(8, length + 1), with(8, .max)] {
+        for lie in [with(4, fewer), with(4, more), with(4, .max), with(8, length - 1), with(8, length + 1), with(8, .max)] {
             #expect(Self.decode(resealed(lie), decoder: decoder) == nil)
         }
         var garbage = encoded
@@ -324,9 +334,9 @@ import Glibc
         reserved[2] = 1
         #expect(Self.decode(reserved, decoder: decoder) == nil)
         // A valid block above the reader's limit, and an output too small for it.
-        #expect(Self.decode(encoded, decoder: decoder, samplesMax: 49) == nil)
-        var small = [UInt8](repeating: 0, count: SampleCodec.plainSize(count: 50) - 1)
-        let decoded = encoded.withUnsafeBytes { input in small.withUnsafeMutableBytes { decoder.decode(input, samplesMax: 1_000, into: $0) } }
+        #expect(Self.decode(encoded, decoder: decoder, samplesMax: count - 1) == nil)
+        var small = [UInt8](repeating: 0, count: SampleCodec.plainSize(count: count) - 1)
+        let decoded = encoded.withUnsafeBytes { input in small.withUnsafeMutableBytes { decoder.decode(input, samplesMax: 10_000, into: $0) } }
         #expect(decoded == nil)
     }
 
