@@ -28,6 +28,12 @@ public struct Limits: Sendable, Equatable {
     public var datagramBytesMax: Int = 2_048
     /// Datagrams the receive thread asks the kernel for per `recvmmsg` call.
     public var receiveBatchDatagrams: Int = 64
+    /// How long the receive thread pauses after a call that emptied the socket (fewer than
+    /// `receiveBatchDatagrams` came back) before it asks again, so the next datagrams gather into
+    /// one call instead of waking it one or two at a time, as a NIC's interrupt moderation does;
+    /// zero asks again at once. A datagram waits at most this long more before the ring (the
+    /// commit interval is 250 ms); the socket's buffer holds far more than arrives meanwhile.
+    public var receivePause: Duration = .microseconds(100)
     /// Kernel receive buffer requested for the UDP socket (`SO_RCVBUF`; the kernel doubles it and
     /// caps it at `net.core.rmem_max`).
     public var socketReceiveBufferBytes: Int = 8 << 20
@@ -116,6 +122,11 @@ public struct Limits: Sendable, Equatable {
         }
         if receiveBatchDatagrams < 1 || receiveBatchDatagrams > Transport.datagramsPerCallMax {
             problems.append("receiveBatchDatagrams \(receiveBatchDatagrams) must be in 1...\(Transport.datagramsPerCallMax)")
+        }
+        // 50 ms at the socket limit (~300k datagrams/s) is 15,000 datagrams: what the default
+        // receive buffer holds.
+        if receivePause < .zero || receivePause > .milliseconds(50) {
+            problems.append("receivePause \(receivePause) must be in 0...50 ms")
         }
         if drainBatchDatagrams < 1 || drainBatchDatagrams > Self.drainBatchDatagramsMax {
             problems.append("drainBatchDatagrams \(drainBatchDatagrams) must be in 1...\(Self.drainBatchDatagramsMax)")

@@ -26,6 +26,8 @@ public final class UDPReceiver: @unchecked Sendable {
 
     /// Set to stop the loop; it notices within `Limits.Transport.receiveTimeout`.
     public let stopRequested = Atomic<Bool>(false)
+    /// `recvmmsg` calls that returned datagrams (received datagrams over this is the mean batch).
+    public let receiveCalls = Atomic<UInt64>(0)
     /// Where `recvmmsg` puts a batch (`receiveBatchDatagrams` × `datagramBytesMax`) before the
     /// datagrams are appended to the ring.
     let scratch: UnsafeMutableRawPointer
@@ -110,8 +112,12 @@ public final class UDPReceiver: @unchecked Sendable {
 
     /// Receives until `stopRequested` is set. Run it on a dedicated thread.
     public func run() {
+        let batch = batchDatagramsMax
+        let pause = limits.receivePause
         while !stopRequested.load(ordering: .relaxed) {
-            _ = receiveOnce(batch: batchDatagramsMax)
+            let received = receiveOnce(batch: batch)
+            // The call emptied the socket: let the next datagrams gather (`Limits.receivePause`).
+            if received > 0 && received < batch && pause > .zero { SystemClock.sleep(for: pause) }
         }
     }
 
@@ -133,6 +139,7 @@ public final class UDPReceiver: @unchecked Sendable {
         let received = csocket_recvmmsg(
             socket, bases, capacities, lengths, messageFlags, addresses, UInt32(batch), csocket_msg_waitforone())
         guard received > 0 else { return 0 }
+        receiveCalls.add(1, ordering: .relaxed)
         let timestamp = SystemClock.realtimeNanoseconds()
         let n = Int(received)
         var refused = 0

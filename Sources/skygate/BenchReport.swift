@@ -20,6 +20,8 @@ extension BenchCommand {
         var rejected: [String: UInt64]
         var dropped: [String: UInt64]
         var kernel_drops: UInt64?
+        /// `recvmmsg` calls that returned datagrams (`Limits.receivePause` gathers them).
+        var receive_calls: UInt64
         var lost_before_gateway: Int
         var commit_latency_p50_ms: Double?
         var commit_latency_p99_ms: Double?
@@ -59,7 +61,7 @@ extension BenchCommand.Report {
             duplicate: final.duplicate,
             rejected: Dictionary(uniqueKeysWithValues: final.rejected.filter { $0.value > 0 }.map { ($0.key.name, $0.value) }),
             dropped: Dictionary(uniqueKeysWithValues: final.dropped.map { ($0.key.name, $0.value) }),
-            kernel_drops: kernelDrops, lost_before_gateway: sent - Int(final.datagramsReceived),
+            kernel_drops: kernelDrops, receive_calls: gateway.receiver.receiveCalls.load(ordering: .relaxed), lost_before_gateway: sent - Int(final.datagramsReceived),
             commit_latency_p50_ms: gateway.commitLatency.quantile(0.5).map { $0 / 1_000 },
             commit_latency_p99_ms: gateway.commitLatency.quantile(0.99).map { $0 / 1_000 },
             commit_duration_p99_ms: gateway.commitDuration.quantile(0.99).map { $0 / 1_000 },
@@ -81,6 +83,7 @@ extension BenchCommand.Report {
         var lines = [
             "sent:       \(datagrams_sent) datagrams in \(String(format: "%.2f", send_seconds)) s = \(f(sender_datagrams_per_second)) datagrams/s",
             "received:   \(datagrams_received) datagrams = \(f(received_datagrams_per_second)) datagrams/s (lost before the gateway: \(lost_before_gateway), kernel drops: \(kernel_drops.map(String.init) ?? "unknown"))",
+            "            in \(receive_calls) recvmmsg calls, \(String(format: "%.1f", Double(datagrams_received) / Double(max(receive_calls, 1)))) datagrams a call",
             "stored:     \(samples_stored) samples = \(f(stored_samples_per_second)) samples/s over \(String(format: "%.2f", total_seconds)) s, \(batches_committed) commits",
             "dropped:    " + dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
             "rejected:   \(rejected.isEmpty ? "none" : rejected.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), duplicate \(duplicate)",

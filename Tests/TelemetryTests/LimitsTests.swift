@@ -24,6 +24,7 @@ import Testing
         case "ringBytes": limits.ringBytes = 1_000
         case "datagramBytesMax": limits.datagramBytesMax = 100
         case "receiveBatchDatagrams": limits.receiveBatchDatagrams = 0
+        case "receivePause": limits.receivePause = .milliseconds(51)
         case "drainBatchDatagrams": limits.drainBatchDatagrams = 1 << 20
         case "commitSamplesMax": limits.commitSamplesMax = 10
         case "commitInterval": limits.commitInterval = .seconds(60)
@@ -44,7 +45,7 @@ import Testing
 
     /// One broken tunable at a time: the check names it, and `ValidLimits` refuses it.
     @Test(arguments: [
-        "ringBytes", "datagramBytesMax", "receiveBatchDatagrams", "drainBatchDatagrams", "commitSamplesMax", "commitInterval",
+        "ringBytes", "datagramBytesMax", "receiveBatchDatagrams", "receivePause", "drainBatchDatagrams", "commitSamplesMax", "commitInterval",
         "commitBatchesInFlight", "dronesMax", "duplicateWindowFrames", "futureTolerance", "recordingRingBytes",
         "recordSessionRingBytes", "httpIngestRingBytes", "httpIdleTimeout", "httpConnectionsMax", "streamClientsPerPeerMax",
     ])

@@ -72,6 +72,34 @@ import UDPTransport
         #expect(receiver.kernelDrops() == 0)
     }
 
+    @Test func aCallThatEmptiedTheSocketPausesSoTheNextDatagramsComeTogether() throws {
+        // The receive thread pauses after a call that emptied the socket (`Limits.receivePause`):
+        // what arrives meanwhile comes back in one call, not one wake-up each.
+        var limits = Limits()
+        limits.receivePause = .milliseconds(50)
+        let ring = DatagramRing(byteCapacity: 1 << 20, datagramCapacity: limits.datagramBytesMax)
+        let receiver = try UDPReceiver(
+            address: try SocketAddress(parsing: "127.0.0.1:0", allowingPortZero: true), limits: try ValidLimits(limits), ring: ring,
+            counters: IngestCounters())
+        let thread = ThreadHandle.start(name: "test-receive") { [receiver] in receiver.run() }
+        defer {
+            receiver.stopRequested.store(true, ordering: .relaxed)
+            thread.join()
+        }
+        /// Waits up to 2 s for `count` datagrams in the ring.
+        func waitFor(_ count: Int) -> Bool {
+            for _ in 0..<4_000 where ring.count < count { SystemClock.sleep(for: .microseconds(500)) }
+            return ring.count == count
+        }
+        let sender = try UDPSender(destination: try SocketAddress(parsing: "127.0.0.1:\(receiver.port)"))
+        sender.send(Self.batch([[1]]))
+        #expect(waitFor(1))
+        // Sent while the receiver pauses after taking the first one.
+        sender.send(Self.batch((0..<30).map { [UInt8($0)] }))
+        #expect(waitFor(31))
+        #expect(receiver.receiveCalls.load(ordering: .relaxed) == 2)
+    }
+
     @Test func aFullRingDropsAndCounts() throws {
         let ringBytes = 8_192
         let (receiver, ring, counters) = try Self.makeReceiver(ringBytes: ringBytes)
