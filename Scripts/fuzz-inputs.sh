@@ -71,6 +71,8 @@ config)
   # The shipped Kubernetes config's lines, and quoting, comments and CRLF.
   sed -n '/skygate.conf: |/,$p' deploy/kubernetes/configmap.yaml | tail -n +2 | sed 's/^    //' > "$corpus/kubernetes.conf"
   printf 'udp = 0.0.0.0:14550\r\nhttp = "127.0.0.1:8080"  # quoted\r\n\r\n# db = x\r\nretain=30\r\n' > "$corpus/crlf.conf"
+  # A '#' joined into a grapheme cluster (the finding kept in Fuzz/findings).
+  cp Fuzz/findings/config-hash-after-a-prepended-mark.conf "$corpus/"
   max_len=4096
   binary="$OUT/config-fuzz"
   ;;

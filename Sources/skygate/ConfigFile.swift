@@ -22,28 +22,38 @@ enum ConfigFile {
     }
 
     /// The values of a config file's text, by name; `path` prefixes every message.
+    ///
+    /// Lines, comments and the `=` are found in the UTF-8 bytes, not among Swift's Characters: a
+    /// Character is a grapheme cluster, and a `#` or `=` can be part of one (a combining mark
+    /// after it, U+20E3 making "#⃣"; a prepended concatenation mark before it, U+06DD), which
+    /// a search for the Character would pass over. ASCII bytes never occur inside another
+    /// character's UTF-8, so the split is exact.
     static func parse(_ text: String, path: String, allowed: Set<String>) throws(Problem) -> [String: String] {
         var values: [String: String] = [:]
-        // "\r\n" is one Character in Swift: split on it too, or a file saved with CRLF line ends
-        // would read as one long line.
-        let rawLines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        let newline = UInt8(ascii: "\n"), hash = UInt8(ascii: "#"), equals = UInt8(ascii: "=")
+        let rawLines = text.utf8.split(separator: newline, omittingEmptySubsequences: false)
         for (number, rawLine) in rawLines.enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let line = rawLine.prefix { $0 != hash }
             // Whitespace and newlines: a file saved with CRLF line ends keeps no '\r' in its values.
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             // Control characters (a stray CR, escape sequences) would end up in log lines.
             guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\t" }) else {
                 throw Problem(description: "--config \(path) line \(number + 1): holds a control character")
             }
-            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            guard parts.count == 2, !parts[0].isEmpty else {
+            let bytes = trimmed.utf8
+            guard let split = bytes.firstIndex(of: equals) else {
                 throw Problem(description: "--config \(path) line \(number + 1): expected 'name = value'")
             }
-            guard allowed.contains(parts[0]) else {
-                throw Problem(description: "--config \(path) line \(number + 1): unknown option '\(parts[0])'")
+            let name = String(decoding: bytes[..<split], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = String(decoding: bytes[bytes.index(after: split)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !name.isEmpty, !value.isEmpty else {
+                throw Problem(description: "--config \(path) line \(number + 1): expected 'name = value'")
             }
-            values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard allowed.contains(name) else {
+                throw Problem(description: "--config \(path) line \(number + 1): unknown option '\(name)'")
+            }
+            values[name] = value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         }
         return values
     }

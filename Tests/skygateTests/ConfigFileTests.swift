@@ -5,7 +5,8 @@ import Testing
 /// `serve --config` regressions from fuzzing the config parser (Scripts/fuzz-inputs.sh config):
 /// a file saved with CRLF line ends read as one long line ("\r\n" is one Character in Swift), so
 /// every option after the first was folded into the first one's value; control characters went
-/// into values (and from there into log lines). Through the real executable.
+/// into values (and from there into log lines); a `#` joined into a grapheme cluster did not
+/// start a comment. Through the real executable.
 @Suite("serve --config")
 struct ConfigFileTests {
     static func serve(config text: String) throws -> (status: Int32, firstLine: String, path: String) {
@@ -22,6 +23,27 @@ struct ConfigFileTests {
         let (status, firstLine, _) = try Self.serve(config: "# skygate\r\nretain = 3\r\nring-kib = 1000\r\n")
         #expect(status != 0)
         #expect(firstLine.contains("--ring-kib") && firstLine.contains("'1000'"), "\(firstLine)")
+    }
+
+    @Test func aHashInsideAGraphemeClusterStillStartsAComment() throws {
+        // "#\u{20E3}" (a keycap) is one Character: a search for the Character "#" passed over it
+        // and the comment stayed in retain's value. The parser splits on the UTF-8 bytes now.
+        let (status, firstLine, _) = try Self.serve(config: "retain = 3 #\u{20E3} days\nring-kib = 1000\n")
+        #expect(status != 0)
+        #expect(firstLine.contains("--ring-kib") && firstLine.contains("'1000'"), "\(firstLine)")
+    }
+
+    @Test func theFuzzersFindingIsRefusedWithoutItsComment() throws {
+        // Fuzz/findings/config-hash-after-a-prepended-mark.conf: "udp = or…\u{06DD}#…", where
+        // U+06DD (a prepended concatenation mark) joins the '#' after it into one Character. The
+        // value that reaches --udp (and the error) ends before the '#'.
+        let finding = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/findings/config-hash-after-a-prepended-mark.conf")
+        let text = String(decoding: try Data(contentsOf: finding), as: UTF8.self)
+        #expect(text.utf8.contains(UInt8(ascii: "#")))
+        let (status, firstLine, _) = try Self.serve(config: text)
+        #expect(status != 0)
+        #expect(firstLine.contains("--udp") && !firstLine.contains("#"), "\(firstLine)")
     }
 
     @Test func controlCharactersAreRefusedWithTheLine() throws {
