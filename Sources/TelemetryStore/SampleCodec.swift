@@ -559,8 +559,7 @@ enum SliceBy8CRC32 {
         case .deltaOfDelta:
             var previous: UInt64 = 0
             var previousDelta: Int64 = 0
-            for _ in 0..<n {
-                guard let varint = varints.next() else { return false }
+            @inline(__always) func take(_ varint: UInt64) {
                 let delta = previousDelta &+ SampleCodec.unzigzag(varint)
                 let value = (previous &+ UInt64(bitPattern: delta)) & mask
                 store(value)
@@ -568,13 +567,46 @@ enum SliceBy8CRC32 {
                 previousDelta = SampleCodec.signExtend((value &- previous) & mask, width: width)
                 previous = value
             }
+            var row = 0
+            // Eight one-byte varints at once where the stream has them (a steady rate's time).
+            while n &- row >= 8 {
+                if let word = varints.nextEightOneByte() {
+                    for k in 0..<8 { take((word >> UInt64(k &* 8)) & 0xFF) }
+                    row &+= 8
+                } else {
+                    guard let varint = varints.next() else { return false }
+                    take(varint)
+                    row &+= 1
+                }
+            }
+            while row < n {
+                guard let varint = varints.next() else { return false }
+                take(varint)
+                row &+= 1
+            }
         case .delta:
             var previous: UInt64 = 0
-            for _ in 0..<n {
-                guard let varint = varints.next() else { return false }
+            @inline(__always) func take(_ varint: UInt64) {
                 let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
                 store(value)
                 previous = value
+            }
+            var row = 0
+            // Eight one-byte varints at once where the stream has them (small steps).
+            while n &- row >= 8 {
+                if let word = varints.nextEightOneByte() {
+                    for k in 0..<8 { take((word >> UInt64(k &* 8)) & 0xFF) }
+                    row &+= 8
+                } else {
+                    guard let varint = varints.next() else { return false }
+                    take(varint)
+                    row &+= 1
+                }
+            }
+            while row < n {
+                guard let varint = varints.next() else { return false }
+                take(varint)
+                row &+= 1
             }
         case .runs:
             var previous: UInt64 = 0
@@ -595,6 +627,7 @@ enum SliceBy8CRC32 {
     private struct StreamedVarints: VarintSource {
         unowned(unsafe) let decoder: SampleBlockDecoder
         @inline(__always) mutating func next() -> UInt64? { decoder.readVarint() }
+        @inline(__always) mutating func nextEightOneByte() -> UInt64? { nil }
     }
 
     /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
@@ -686,6 +719,9 @@ enum SliceBy8CRC32 {
 private protocol VarintSource {
     /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
     mutating func next() -> UInt64?
+    /// The next eight varints as the bytes of a word, the first in the low byte, when each of
+    /// them is one byte long; otherwise nil, and nothing is consumed.
+    mutating func nextEightOneByte() -> UInt64?
 }
 
 /// The varints of a stream held whole in memory, read through a cursor the column loops keep in
@@ -698,6 +734,16 @@ private struct StagedVarints: VarintSource {
     init(base: UnsafeMutablePointer<UInt8>, end: Int) {
         self.base = UnsafePointer(base)
         self.end = end
+    }
+
+    @inline(__always)
+    mutating func nextEightOneByte() -> UInt64? {
+        guard end &- position >= 8 else { return nil }
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+        // A varint's last byte has its top bit clear: eight bytes without one are eight varints.
+        guard word & 0x8080_8080_8080_8080 == 0 else { return nil }
+        position &+= 8
+        return word
     }
 
     @inline(__always)

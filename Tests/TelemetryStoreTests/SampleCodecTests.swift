@@ -160,6 +160,30 @@ import Glibc
         #expect(staged > 100 && streamed > 100, "staged \(staged), streamed \(streamed)")
     }
 
+    @Test func eightOneByteVarintsAtOnceAndOneAtATimeAgree() throws {
+        // The decoder takes eight one-byte varints at once where a delta column has them: a
+        // column of small steps with one large step at each position (the eight-at-once read
+        // falls back at every offset within and around a word), at sizes around multiples of 8.
+        let encoder = SampleBlockEncoder(), decoder = SampleBlockDecoder()
+        var random = SplitMix(state: 0x8B17E)
+        for count in [7, 8, 9, 15, 16, 17, 40] {
+            for jump in 0..<count {
+                let columns = (0..<SampleCodec.columnCount).map { column -> [UInt64] in
+                    let width = SampleCodec.width(column)
+                    var values = Self.column(.smallSteps, width: width, count: count, &random)
+                    if column != 1 && column != 2 && column < 13 {
+                        values[jump] = values[jump] &+ (width >= 2 ? 1_000 : 100)
+                        if width < 8 { values[jump] &= (1 << UInt64(width * 8)) - 1 }
+                    }
+                    return values
+                }
+                let plain = Self.plainBlock(columns, count: count)
+                let encoded = try #require(Self.encode(plain, encoder: encoder))
+                #expect(Self.decode(encoded, decoder: decoder) == plain, "count \(count), jump at \(jump)")
+            }
+        }
+    }
+
     @Test func oneEncoderSwitchesLevelsPerBlockAsFreshEncodersWould() throws {
         // The store writer compresses recent blocks at level 1 and chunks at level 3 with one
         // encoder: each block comes out byte for byte as an encoder made for its level alone
