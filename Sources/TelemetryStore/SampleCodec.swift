@@ -720,7 +720,8 @@ private protocol VarintSource {
     /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
     mutating func next() -> UInt64?
     /// The next eight varints as the bytes of a word, the first in the low byte, when each of
-    /// them is one byte long; otherwise nil, and nothing is consumed.
+    /// them is one byte long and the source can read them at once; otherwise nil, and nothing is
+    /// consumed (a stream decoded as it decompresses always says nil).
     mutating func nextEightOneByte() -> UInt64?
 }
 
