@@ -555,11 +555,32 @@ enum SliceBy8CRC32 {
             output.storeBytes(of: T(truncatingIfNeeded: value).littleEndian, toByteOffset: at, as: T.self)
             at &+= width
         }
+        /// Hands each of the column's n varints to `take`: eight one-byte varints at once where
+        /// the stream has them (a steady rate's time, small steps), one at a time otherwise.
+        @inline(__always) func readEach(_ take: (UInt64) -> Void) -> Bool {
+            var row = 0
+            while n &- row >= 8 {
+                if let word = varints.nextEightOneByte() {
+                    for k in 0..<8 { take((word >> UInt64(k &* 8)) & 0xFF) }
+                    row &+= 8
+                } else {
+                    guard let varint = varints.next() else { return false }
+                    take(varint)
+                    row &+= 1
+                }
+            }
+            while row < n {
+                guard let varint = varints.next() else { return false }
+                take(varint)
+                row &+= 1
+            }
+            return true
+        }
         switch coding {
         case .deltaOfDelta:
             var previous: UInt64 = 0
             var previousDelta: Int64 = 0
-            @inline(__always) func take(_ varint: UInt64) {
+            return readEach { varint in
                 let delta = previousDelta &+ SampleCodec.unzigzag(varint)
                 let value = (previous &+ UInt64(bitPattern: delta)) & mask
                 store(value)
@@ -567,46 +588,12 @@ enum SliceBy8CRC32 {
                 previousDelta = SampleCodec.signExtend((value &- previous) & mask, width: width)
                 previous = value
             }
-            var row = 0
-            // Eight one-byte varints at once where the stream has them (a steady rate's time).
-            while n &- row >= 8 {
-                if let word = varints.nextEightOneByte() {
-                    for k in 0..<8 { take((word >> UInt64(k &* 8)) & 0xFF) }
-                    row &+= 8
-                } else {
-                    guard let varint = varints.next() else { return false }
-                    take(varint)
-                    row &+= 1
-                }
-            }
-            while row < n {
-                guard let varint = varints.next() else { return false }
-                take(varint)
-                row &+= 1
-            }
         case .delta:
             var previous: UInt64 = 0
-            @inline(__always) func take(_ varint: UInt64) {
+            return readEach { varint in
                 let value = (previous &+ UInt64(bitPattern: SampleCodec.unzigzag(varint))) & mask
                 store(value)
                 previous = value
-            }
-            var row = 0
-            // Eight one-byte varints at once where the stream has them (small steps).
-            while n &- row >= 8 {
-                if let word = varints.nextEightOneByte() {
-                    for k in 0..<8 { take((word >> UInt64(k &* 8)) & 0xFF) }
-                    row &+= 8
-                } else {
-                    guard let varint = varints.next() else { return false }
-                    take(varint)
-                    row &+= 1
-                }
-            }
-            while row < n {
-                guard let varint = varints.next() else { return false }
-                take(varint)
-                row &+= 1
             }
         case .runs:
             var previous: UInt64 = 0
