@@ -6,8 +6,8 @@ extension TelemetryStore {
     /// samples (53 + 48 bytes a sample), and the block buffer for
     /// `max(batchRowsMaximum, chunkSamplesMax)` samples (53 bytes each), the decoder compaction
     /// reads compressed recent blocks with, and when blocks are compressed the encoder (each a
-    /// Zstandard workspace and a staging buffer; zlib's inflate state, ~7 KB, and its 32 KB
-    /// window, made at the first version 2 block, are not counted). The figures
+    /// Zstandard workspace and a staging buffer; not counted: zlib's inflate state, ~7 KB, made
+    /// with the decoder, and its 32 KB window, made at the first version 2 block). The figures
     /// follow `ChunkWriter.init` and `SortBuffer` as they stand; `/api/stats` shows them under `memory`.
     /// The page cache (`cacheSizeKiB`) is a bound SQLite fills as pages are touched, not counted here.
     public static func writerBufferBytes(options: StoreOptions) -> Int {
