@@ -1,5 +1,5 @@
 // libFuzzer target for the compressed sample block codec (Sources/TelemetryStore/SampleCodec.swift,
-// block format versions 3 and 2). Built by Scripts/fuzz-inputs.sh codec: the codec's one source
+// block format versions 3, 4 and 2). Built by Scripts/fuzz-inputs.sh codec: the codec's one source
 // file and this file, with the system zstd and zlib (docs/testing.md).
 //
 // The first byte of an input picks what the rest is:
@@ -64,17 +64,22 @@ public func fuzzSampleCodec(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// The version 2 (zlib) block of the same samples as the version 3 block `block`, as an older
-/// Skygate wrote it, into `output`; its length, or nil.
+/// The version 2 (zlib) block of the same samples as the version 3 or 4 block `block`, as an
+/// older Skygate wrote it, into `output`; its length, or nil.
 func zlibBlock(_ block: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
     let declared = Int(UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
-    guard let context = ZSTD_createDCtx() else { return nil }
-    defer { ZSTD_freeDCtx(context) }
-    ZSTD_DCtx_setParameter(context, skygate_zstd_d_format, Int32(ZSTD_f_zstd1_magicless.rawValue))
     let stream = UnsafeMutableRawBufferPointer.allocate(byteCount: max(declared, 1), alignment: 16)
     defer { stream.deallocate() }
-    let got = ZSTD_decompressDCtx(context, stream.baseAddress, declared, block.baseAddress! + SampleCodec.headerBytes, block.count - SampleCodec.headerBytes)
-    guard got == declared else { return nil }
+    if block[0] == SampleCodec.storedFormatVersion {
+        guard block.count - SampleCodec.headerBytes == declared else { return nil }
+        stream.copyMemory(from: UnsafeRawBufferPointer(rebasing: block[SampleCodec.headerBytes...]))
+    } else {
+        guard let context = ZSTD_createDCtx() else { return nil }
+        defer { ZSTD_freeDCtx(context) }
+        ZSTD_DCtx_setParameter(context, skygate_zstd_d_format, Int32(ZSTD_f_zstd1_magicless.rawValue))
+        let got = ZSTD_decompressDCtx(context, stream.baseAddress, declared, block.baseAddress! + SampleCodec.headerBytes, block.count - SampleCodec.headerBytes)
+        guard got == declared else { return nil }
+    }
     var length = UInt(output.count - SampleCodec.headerBytes)
     guard compress2((output.baseAddress! + SampleCodec.headerBytes).assumingMemoryBound(to: UInt8.self), &length,
                     stream.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt(declared), 6) == Z_OK else { return nil }
@@ -85,8 +90,9 @@ func zlibBlock(_ block: UnsafeRawBufferPointer, into output: UnsafeMutableRawBuf
     return total
 }
 
-/// Seeds: encoded blocks of a steady flight (mode 0; version 3, and version 2 as older files
-/// hold it) and the same columns as values (mode 1).
+/// Seeds: encoded blocks of a steady flight (mode 0; as the encoder writes them, version 4 for the
+/// short ones and 3 for the long, and version 2 as older files hold them) and the same columns as
+/// values (mode 1).
 func writeSeeds(into directory: String) {
     for (number, count) in [1, 2, 40, 300].enumerated() {
         let size = SampleCodec.plainSize(count: count)
@@ -104,10 +110,10 @@ func writeSeeds(into directory: String) {
         }
         let block = UnsafeRawBufferPointer(rebasing: plain[0..<size])
         guard let length = encoder.encode(PlainBlockColumns(block)!, into: encoded) else { continue }
-        let version3 = UnsafeRawBufferPointer(rebasing: encoded[0..<length])
-        guard let zlibLength = zlibBlock(version3, into: resealed) else { continue }
+        let written = UnsafeRawBufferPointer(rebasing: encoded[0..<length])
+        guard let zlibLength = zlibBlock(written, into: resealed) else { continue }
         let version2 = UnsafeRawBufferPointer(rebasing: resealed[0..<zlibLength])
-        for (name, mode, bytes) in [("0", UInt8(0), version3), ("2", UInt8(2), version3), ("0-zlib", UInt8(0), version2),
+        for (name, mode, bytes) in [("0", UInt8(0), written), ("2", UInt8(2), written), ("0-zlib", UInt8(0), version2),
                                     ("2-zlib", UInt8(2), version2),
                                     ("1", UInt8(1), UnsafeRawBufferPointer(rebasing: block[SampleCodec.plainHeaderBytes...]))] {
             let output = fopen(directory + "/seed-\(number)-\(name)", "wb")

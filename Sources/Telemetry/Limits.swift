@@ -324,6 +324,11 @@ extension Limits {
         /// block from this gateway holds at most a batch (`StoreOptions.batchRowsMaximum`, 131,072)
         /// or a chunk; a larger count is damage, refused before anything is sized by it (53 MiB).
         public static let decodedBlockSamplesMax = 1_048_576
+        /// Statements a store connection keeps prepared for its queries (each a fixed text, so
+        /// the cache holds one per call site that asks for it). Preparing cost ~4 µs a
+        /// statement, a third of a short query (one drone's sparse hour prepared three, and its
+        /// read transaction parsed BEGIN and COMMIT: docs/performance.md, stop 32).
+        public static let cachedStatementsMax = 32
         /// Chunks one retention transaction deletes at most.
         public static let retentionStepChunksMax = 1_000
         /// Rows one retention transaction deletes at most (row layout), so the writer and readers' WAL

@@ -8,7 +8,15 @@ enum ChunkSpanMark {
     static let name = "chunk_span_max_us"
 
     static func read(_ connection: SQLiteConnection) throws(StoreError) -> UInt64? {
-        try connection.integer("SELECT value FROM store_meta WHERE name = '\(name)'").map { UInt64(clamping: $0) }
+        try connection.cachedInteger("SELECT value FROM store_meta WHERE name = '\(name)'").map { UInt64(clamping: $0) }
+    }
+
+    /// The longest span of any chunk: the mark, or on a file without one (a v4 to v6 file opened
+    /// read-only; a writer adds the mark at open) the longest span in the chunk index, read by one
+    /// scan of it.
+    static func span(_ connection: SQLiteConnection) throws(StoreError) -> UInt64 {
+        if let mark = try read(connection) { return mark }
+        return UInt64(clamping: try connection.integer("SELECT coalesce(max(end_us - start_us), 0) FROM telemetry_chunk") ?? 0)
     }
 
     /// The exclusive upper bound on end_us of the chunks that can overlap a range ending (before)

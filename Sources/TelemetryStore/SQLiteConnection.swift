@@ -7,6 +7,8 @@ import Telemetry
 final class SQLiteConnection {
     @usableFromInline let handle: OpaquePointer
     private var isClosed = false
+    /// Query statements kept prepared (`cached`), by their text.
+    private var statements: [String: SQLiteStatement] = [:]
 
     init(path: String, readOnly: Bool) throws(StoreError) {
         var pointer: OpaquePointer?
@@ -34,6 +36,7 @@ final class SQLiteConnection {
     func close() {
         guard !isClosed else { return }
         isClosed = true
+        statements.removeAll()
         // close_v2 defers the close until every statement is finalized, so order does not matter.
         sqlite3_close_v2(handle)
     }
@@ -62,9 +65,30 @@ final class SQLiteConnection {
         return SQLiteStatement(pointer, connection: self, sql: sql)
     }
 
+    /// `sql` prepared once for this connection and kept (up to `Limits.Store.cachedStatementsMax`
+    /// texts; past them it is prepared for this use only), reset with its bindings cleared. The
+    /// caller resets it when done, so an unfinished read does not hold its snapshot, and does not
+    /// use the same text twice at once.
+    func cached(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        if let statement = statements[sql] {
+            statement.reset()
+            return statement
+        }
+        let statement = try prepare(sql)
+        if statements.count < Limits.Store.cachedStatementsMax { statements[sql] = statement }
+        return statement
+    }
+
     /// The first column of the first row of `sql`, as an integer (nil when there is no row).
     func integer(_ sql: String) throws(StoreError) -> Int64? {
         let statement = try prepare(sql)
+        return try statement.step() ? statement.int64(0) : nil
+    }
+
+    /// `integer` through the statement cache, for a text a query runs every time.
+    func cachedInteger(_ sql: String) throws(StoreError) -> Int64? {
+        let statement = try cached(sql)
+        defer { statement.reset() }
         return try statement.step() ? statement.int64(0) : nil
     }
 

@@ -5,17 +5,19 @@ import CZstd
 // zlib only, so Scripts/fuzz-inputs.sh can compile it alone into the codec's fuzz target.
 //
 // A compressed block holds the same 16 columns as a version 1 block (`SampleBlock`), each encoded
-// by its nature into one stream of zig-zag varints, and the stream compressed as one frame:
+// by its nature into one stream of zig-zag varints, and the stream compressed as one frame, or
+// stored as it is where compressing would not shorten it by an eighth:
 //
 // | offset | size | field |
 // | --- | --- | --- |
-// | 0 | 1 | format version: 3 (Zstandard), or 2 (zlib; written by schema v5 to v7, read only) |
+// | 0 | 1 | format version: 3 (Zstandard), 4 (stored), or 2 (zlib; written by schema v5 to v7, read only) |
 // | 1 | 3 | zero |
 // | 4 | 4 | sample count n, little-endian `UInt32` |
 // | 8 | 4 | length of the varint stream before compression, little-endian `UInt32` |
 // | 12 | 4 | CRC-32 (zlib's `crc32`, the IEEE polynomial) of bytes 0..<12 and 16..<end, little-endian |
 // | 16 | | version 3: the varint stream as one Zstandard frame (RFC 8878) without its magic number, |
-// |    | | content size, checksum or dictionary id; version 2: one complete zlib stream (RFC 1950) |
+// |    | | content size, checksum or dictionary id; version 4: the varint stream itself; version 2: |
+// |    | | one complete zlib stream (RFC 1950) |
 //
 // The CRC is there because the codecs' own checks are not enough (zlib's Adler-32 let 5 flips
 // in one 2.4 KB block through that decoded to different samples, SampleCodecTests; the frames
@@ -25,6 +27,12 @@ import CZstd
 // Version 3 replaced version 2 in schema v8: on the same varint stream, Zstandard at level 3
 // decodes a 4,096-sample chunk's 48 KB in ~28 µs against zlib's ~93 µs and encodes it in ~65 µs
 // against zlib level 6's ~1,000 µs, for 1.7 % more bytes (docs/performance.md, "Zstandard blocks").
+//
+// Version 4 came with schema v9. A sparse drone's chunk (4 samples, an 85-byte stream) framed by
+// Zstandard was 82 bytes, and its frame cost more to open than its columns to decode: one drone's
+// sparse hour reads ~42 of them. The encoder keeps the frame only where it is at most seven
+// eighths of the stream (the rule ZFS applies to its compressed blocks), which every long chunk of
+// a flight passes; otherwise it stores the stream. The decoder reads a stored stream in place.
 //
 // Column codings (every difference is taken modulo the column's width and read back as a signed
 // value of that width, so wrap-around costs one small varint and every bit pattern round-trips):
@@ -43,6 +51,9 @@ enum SampleColumnCoding {
     public static let formatVersion: UInt8 = 3
     /// The zlib version, written by schema v5 to v7 and still read.
     public static let zlibFormatVersion: UInt8 = 2
+    /// The stored version: the varint stream as it is, written when Zstandard would not save an
+    /// eighth of it.
+    public static let storedFormatVersion: UInt8 = 4
     public static let headerBytes = 16
     /// Columns of a block, in the version 1 layout's order.
     public static let columnCount = 16
@@ -138,10 +149,10 @@ enum SampleColumnCoding {
         return UInt32(truncatingIfNeeded: crc32(head, base + headerBytes, UInt32(bytes.count - headerBytes)))
     }
 
-    /// The sample count of a compressed block's header (version 3 or 2), nil when `bytes` is no
+    /// The sample count of a compressed block's header (version 3, 4 or 2), nil when `bytes` is no
     /// compressed block.
     public static func sampleCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard bytes.count >= headerBytes, bytes[0] == formatVersion || bytes[0] == zlibFormatVersion,
+        guard bytes.count >= headerBytes, bytes[0] == formatVersion || bytes[0] == zlibFormatVersion || bytes[0] == storedFormatVersion,
               bytes[1] == 0, bytes[2] == 0, bytes[3] == 0 else { return nil }
         return Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
     }
@@ -269,7 +280,8 @@ enum SliceBy8CRC32 {
     }
 }
 
-/// Encodes samples into version 3 blocks. The Zstandard context lives in a workspace allocated
+/// Encodes samples into version 3 blocks, or version 4 where Zstandard would not save an eighth of
+/// the varint stream. The Zstandard context lives in a workspace allocated
 /// once, here, sized for `levels` (a static context never allocates); with the staging buffer,
 /// `encode` allocates nothing. One encoder per thread.
 @_spi(Benchmarking) public final class SampleBlockEncoder {
@@ -313,9 +325,9 @@ enum SliceBy8CRC32 {
         staging.deallocate()
     }
 
-    /// Encodes every row of `source` into `output` as one version 3 block and returns its length;
-    /// nil when it does not fit `output` (the caller then stores the version 1 block, which
-    /// readers take as well). `level`: one of the encoder's levels (`SampleCodec.chunkLevel` by
+    /// Encodes every row of `source` into `output` as one version 3 or 4 block and returns its
+    /// length; nil when it does not fit `output` (the caller then stores the version 1 block,
+    /// which readers take as well). `level`: one of the encoder's levels (`SampleCodec.chunkLevel` by
     /// default).
     public func encode<Source: SampleColumnSource>(
         _ source: Source, into output: UnsafeMutableRawBufferPointer, level blockLevel: Int32 = SampleCodec.chunkLevel
@@ -380,14 +392,25 @@ enum SliceBy8CRC32 {
                 }
             }
         }
+        // A stream that never left the staging buffer can be stored instead of its frame (a longer
+        // one is compressed as it goes: its frame is kept).
+        let whole = streamBytes == 0 ? used : nil
         compressStaging(finish: true)
+        var version = SampleCodec.formatVersion
+        var length = SampleCodec.headerBytes + self.output.pos
+        if let whole, overflowed || self.output.pos > whole - whole / 8 {
+            guard SampleCodec.headerBytes + whole <= output.count else { return nil }
+            (base + SampleCodec.headerBytes).copyMemory(from: staging, byteCount: whole)
+            version = SampleCodec.storedFormatVersion
+            length = SampleCodec.headerBytes + whole
+            overflowed = false
+        }
         guard !overflowed else { return nil }
-        output.storeBytes(of: SampleCodec.formatVersion, toByteOffset: 0, as: UInt8.self)
+        output.storeBytes(of: version, toByteOffset: 0, as: UInt8.self)
         output.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
         output.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
         output.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
         output.storeBytes(of: UInt32(streamBytes).littleEndian, toByteOffset: 8, as: UInt32.self)
-        let length = SampleCodec.headerBytes + self.output.pos
         let crc = SampleCodec.checksum(UnsafeRawBufferPointer(rebasing: output[0..<length]))
         output.storeBytes(of: crc.littleEndian, toByteOffset: 12, as: UInt32.self)
         return length
@@ -418,7 +441,8 @@ enum SliceBy8CRC32 {
     }
 }
 
-/// Decodes compressed blocks (version 3, and version 2 from older files) into version 1 blocks.
+/// Decodes compressed blocks (version 3, version 4, and version 2 from older files) into version 1
+/// blocks.
 /// Total over any bytes: a block that is not exactly what an encoder writes (bad header, a CRC
 /// mismatch, a frame or zlib stream that fails its checks or is cut short or runs on, a varint
 /// stream of the wrong length, a run past the sample count) is refused with nil, and every loop
@@ -476,6 +500,17 @@ enum SliceBy8CRC32 {
         else { return nil }
         version = input[0]
         let frame = inputBase + SampleCodec.headerBytes
+        output.storeBytes(of: 1, toByteOffset: 0, as: UInt8.self)
+        output.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
+        output.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
+        output.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
+        if version == SampleCodec.storedFormatVersion {
+            // The stream is the rest of the block, read in place.
+            guard declared == input.count - SampleCodec.headerBytes else { return nil }
+            var varints = StagedVarints(base: frame.assumingMemoryBound(to: UInt8.self), end: declared)
+            guard Self.decodeColumns(&varints, count: n, output), varints.position == declared else { return nil }
+            return n
+        }
         if version == SampleCodec.formatVersion {
             ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
             self.input = ZSTD_inBuffer(src: frame, size: input.count - SampleCodec.headerBytes, pos: 0)
@@ -491,17 +526,13 @@ enum SliceBy8CRC32 {
         ended = false
         failed = false
 
-        output.storeBytes(of: 1, toByteOffset: 0, as: UInt8.self)
-        output.storeBytes(of: 0, toByteOffset: 1, as: UInt8.self)
-        output.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
-        output.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 4, as: UInt32.self)
         if declared <= SampleCodec.stagingBytes {
             // The whole stream fits the staging buffer (every block up to a few thousand
             // samples): decompress it in one go, check the frame, then decode the columns from
             // memory with the cursor in registers.
             refill()
             guard !failed, ended, produced == declared, inputLeft == 0 else { return nil }
-            var varints = StagedVarints(base: staging, end: declared)
+            var varints = StagedVarints(base: UnsafePointer(staging), end: declared)
             guard Self.decodeColumns(&varints, count: n, output), varints.position == declared else { return nil }
             return n
         }
@@ -719,8 +750,8 @@ private struct StagedVarints: VarintSource {
     let end: Int
     private(set) var position = 0
 
-    init(base: UnsafeMutablePointer<UInt8>, end: Int) {
-        self.base = UnsafePointer(base)
+    init(base: UnsafePointer<UInt8>, end: Int) {
+        self.base = base
         self.end = end
     }
 

@@ -50,7 +50,7 @@ public enum StoreLayout: Sendable, CaseIterable {
     /// The schema version the layout is written at.
     var schemaVersion: Int {
         switch self {
-        case .chunks: 8
+        case .chunks: TelemetryStore.schemaVersion
         case .rows: 2
         }
     }

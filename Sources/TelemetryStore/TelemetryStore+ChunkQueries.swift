@@ -48,41 +48,40 @@ extension TelemetryStore {
             for sample in recent { keys.insert(sample.drone) }
             drones = keys.sorted { $0.storeKey < $1.storeKey }
         }
-        let metas = try connection.prepare("""
-            SELECT rowid, start_us FROM telemetry_chunk
+        // A drone's chunks in index order (by end), each read in the step that finds it. Every
+        // chunk spans at most `span` (`ChunkSpanMark`), so the index range stops at end_us < hi +
+        // span, and a chunk ending at e holds no sample before e − span.
+        let chunks = try connection.cached("""
+            SELECT start_us, end_us, data FROM telemetry_chunk
             WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND end_us < ?5 AND start_us < ?4
+            ORDER BY end_us
             """)
-        // The index range stops where no chunk can start before the range's end (`ChunkSpanMark`).
-        let endBound = try ChunkSpanMark.endBound(connection, upper: range.upperBound)
-        let data = try connection.prepare("SELECT data FROM telemetry_chunk WHERE rowid = ?1")
+        defer { chunks.reset() }
+        let span = try ChunkSpanMark.span(connection)
+        let (bound, overflow) = range.upperBound.addingReportingOverflow(span)
+        let endBound = overflow ? Int64.max : Int64(clamping: bound)
         let reader = SampleBlockReader(decoder: try openState().queryDecoder)
         return try withoutActuallyEscaping(body) { body throws(StoreError) -> Int in
             var emitter = PageEmitter(pageSize: pageSize, body: body)
             var recentIndex = 0
+            var pending: [StoredSample] = []
             for drone in drones where !emitter.stopped {
                 let key = drone.storeKey
                 while recentIndex < recent.count && recent[recentIndex].drone.storeKey < key { recentIndex += 1 }
-                let recentStart = recentIndex
+                var recentNext = recentIndex
                 while recentIndex < recent.count && recent[recentIndex].drone.storeKey == key { recentIndex += 1 }
-                let recentSlice = recent[recentStart..<recentIndex]
+                let recentEnd = recentIndex
 
-                // Sources in order of their earliest sample: the drone's chunks, and its recent
-                // samples as one more source. A sample is handed out once no later source can
-                // hold an earlier one, so the drone's samples come out in time order even where
-                // chunks overlap (late or replayed data), holding at most the overlapping ones.
-                var sources: [(start: UInt64, rowid: Int64?)] = []
-                metas.reset()
-                metas.bind(1, Int64(drone.protocol.rawValue))
-                metas.bind(2, Int64(drone.number))
-                metas.bind(3, Int64(clamping: range.lowerBound))
-                metas.bind(4, Int64(clamping: range.upperBound))
-                metas.bind(5, endBound)
-                while try metas.step() { sources.append((UInt64(bitPattern: metas.int64(1)), metas.int64(0))) }
-                if let first = recentSlice.first { sources.append((first.timestampMicroseconds, nil)) }
-                sources.sort { $0.start < $1.start }
-
-                var pending: [StoredSample] = []
+                // A sample is handed out once no chunk still to come can hold an earlier one (the
+                // next chunk's start, and the span before its end, bound every later chunk's
+                // samples), merged with the drone's recent samples (sorted already), so the
+                // samples come out in time order even where chunks overlap (late or replayed
+                // data), holding only those within one span of the chunk being read.
                 func handOut(before limit: UInt64) {
+                    while recentNext < recentEnd && recent[recentNext].timestampMicroseconds < limit {
+                        pending.append(recent[recentNext])
+                        recentNext += 1
+                    }
                     guard !pending.isEmpty else { return }
                     pending.sort { ($0.timestampMicroseconds, $0.sequence) < ($1.timestampMicroseconds, $1.sequence) }
                     var taken = 0
@@ -92,21 +91,25 @@ extension TelemetryStore {
                     }
                     pending.removeFirst(taken)
                 }
-                for source in sources where !emitter.stopped {
-                    handOut(before: source.start)
-                    if let rowid = source.rowid {
-                        data.reset()
-                        data.bind(1, rowid)
-                        guard try data.step(), let block = reader.view(data.blob(0)) else { continue }
-                        for row in 0..<block.count {
-                            let time = block.time(row)
-                            if range.contains(time), let sample = block.storedSample(row) { pending.append(sample) }
-                        }
-                    } else {
-                        pending.append(contentsOf: recentSlice)
+                chunks.reset()
+                chunks.bind(1, Int64(drone.protocol.rawValue))
+                chunks.bind(2, Int64(drone.number))
+                chunks.bind(3, Int64(clamping: range.lowerBound))
+                chunks.bind(4, Int64(clamping: range.upperBound))
+                chunks.bind(5, endBound)
+                while !emitter.stopped, try chunks.step() {
+                    let start = UInt64(bitPattern: chunks.int64(0))
+                    let end = UInt64(bitPattern: chunks.int64(1))
+                    handOut(before: min(start, end >= span ? end - span : 0))
+                    // A block this version cannot read (damaged) is skipped, not misread.
+                    guard let block = reader.view(chunks.blob(2)) else { continue }
+                    for row in 0..<block.count {
+                        let time = block.time(row)
+                        if range.contains(time), let sample = block.storedSample(row) { pending.append(sample) }
                     }
                 }
                 handOut(before: .max)
+                pending.removeAll(keepingCapacity: true)
             }
             emitter.flush()
             return emitter.delivered
@@ -116,10 +119,11 @@ extension TelemetryStore {
     /// Samples of the recent blocks (one drone's, or all) with time in `range`, sorted by
     /// (protocol, drone, time) and, among equal times, by arrival.
     func recentSamples(_ connection: SQLiteConnection, drone: DroneIdentity?, range: Range<UInt64>) throws(StoreError) -> [StoredSample] {
-        let statement = try connection.prepare(
+        let statement = try connection.cached(
             drone == nil
                 ? "SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2 ORDER BY id"
                 : "SELECT data FROM telemetry_recent WHERE drone_group = ?3 AND last_us >= ?1 AND first_us < ?2 ORDER BY id")
+        defer { statement.reset() }
         statement.bind(1, Int64(clamping: range.lowerBound))
         statement.bind(2, Int64(clamping: range.upperBound))
         if let drone { statement.bind(3, SampleBlock.group(ofKey: drone.storeKey)) }

@@ -26,6 +26,9 @@ import TelemetryWire
 // v8: new blocks are written in format version 3 (a Zstandard frame instead of a zlib stream).
 //     Nothing is rewritten: version 1 and 2 blocks stay readable. The version exists so a
 //     Skygate that reads only versions 1 and 2 refuses the file instead of skipping samples.
+// v9: a block whose varint stream Zstandard would not shorten by an eighth (a chunk of a few
+//     samples) is written in format version 4, the stream stored as it is. Nothing is rewritten;
+//     the version exists so a Skygate that reads only versions 1 to 3 refuses the file.
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -78,6 +81,7 @@ extension TelemetryStore {
         case 5: try migrateToVersion6(connection)
         case 6: try connection.execute(createChunkEndIndex)
         case 7: break  // v7 → v8: no table changes; new blocks are written as version 3
+        case 8: break  // v8 → v9: no table changes; small blocks may be written as version 4
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }

@@ -13,7 +13,7 @@ import TelemetryWire
 /// transaction: every row of every part, or none. See docs/architecture.md, "Storage".
 public final class TelemetryStore {
     /// The schema this version writes; older files are migrated up to it on open.
-    public static let schemaVersion = 8
+    public static let schemaVersion = 9
 
     public let path: String
     public let options: StoreOptions
@@ -151,10 +151,10 @@ final class OpenState {
     /// compaction between two of them cannot show a sample twice or not at all).
     func inReadTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         if sqlite3_get_autocommit(connection.handle) == 0 { return try body() }
-        try connection.execute("BEGIN")
+        try connection.cached("BEGIN").run()
         do {
             let result = try body()
-            try connection.execute("COMMIT")
+            try connection.cached("COMMIT").run()
             return result
         } catch {
             if sqlite3_get_autocommit(connection.handle) == 0 { try? connection.execute("ROLLBACK") }

@@ -94,6 +94,52 @@ import Testing
         }
     }
 
+    @Test func aChunkThatStartsBeforeEarlierEndingOnesStillReadsInTimeOrder() throws {
+        // A drone's chunks are read in index order, by end; a chunk ending later may start
+        // earlier (late data compacted after a long chunk). Samples are handed out once no chunk
+        // still to come can hold an earlier one (a later chunk starts at most the file's longest
+        // span before its end), merged with the recent samples: drone 1 has chunk A 0 to 50 s,
+        // then late data in B (12 to 16 s) and C (32 to 36 s), which end first, and D, E long
+        // after; 25 and 45 s are still recent.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            let columns = SampleColumns(capacity: 64)
+            func write(_ seconds: [Int], drone: UInt32 = 1, compact: Bool = true) throws {
+                columns.removeAll()
+                for second in seconds {
+                    columns.append(makeSample(drone: drone, index: second), droneID: drone, sequence: UInt32(second),
+                                   timestampMicroseconds: baseTimeMicroseconds + UInt64(second) * 1_000_000)
+                }
+                _ = try store.write(columns, protocol: .skygate)
+                if compact { try store.compactAll() }
+            }
+            try write([0, 10, 20, 30, 40, 50])
+            try write([5, 15], drone: 2)
+            try write([12, 14, 16])
+            try write([32, 34, 36])
+            try write([100, 110, 120])
+            try write([200, 205])
+            try write([25, 45], compact: false)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk WHERE drone = 1") == 5)
+            #expect(try rawInteger(path, "SELECT value FROM store_meta WHERE name = 'chunk_span_max_us'") == 50_000_000)
+            let one = DroneIdentity(protocol: .skygate, number: 1)
+            let all = [0, 10, 12, 14, 16, 20, 25, 30, 32, 34, 36, 40, 45, 50, 100, 110, 120, 200, 205]
+            for pageSize in [1, 3, 4_096] {
+                let read = try readAll(store, drone: one, pageSize: pageSize)
+                #expect(read.map(\.sequence) == all.map(UInt32.init), "page size \(pageSize)")
+                #expect(read.allSatisfy { $0.sample == makeSample(drone: 1, index: Int($0.sequence)) })
+                // Every drone: drone 1's samples, then drone 2's.
+                #expect(try readAll(store, pageSize: pageSize).map(\.sequence) == (all + [5, 15]).map(UInt32.init))
+            }
+            let from = baseTimeMicroseconds + 13_000_000, until = baseTimeMicroseconds + 110_000_000
+            #expect(try readAll(store, drone: one, range: from..<until).map(\.sequence) == [14, 16, 20, 25, 30, 32, 34, 36, 40, 45, 50, 100])
+            // A reader that stops early gets a prefix.
+            var first: [UInt32] = []
+            _ = try store.readSamples(drone: one, pageSize: 4) { page in first += page.map(\.sequence); return false }
+            #expect(first == [0, 10, 12, 14])
+        }
+    }
+
     @Test func latestPerDroneMatchesTheRowLayout() throws {
         // The same batches into both layouts: latest per drone is the same sample, whether it sits
         // in a chunk or in a recent block, and a later arrival with the same time wins.

@@ -8,9 +8,11 @@ import Testing
 import Glibc
 #endif
 
-/// The compressed block codec (format version 3, Zstandard; and version 2, zlib, which older files
-/// hold): every block of random and adversarial columns decodes back to the same version 1 bytes;
-/// the decoder refuses damaged, cut, padded and lying blocks of either version without crashing;
+/// The compressed block codec (format version 3, Zstandard; version 4, the varint stream stored;
+/// and version 2, zlib, which older files hold): every block of random and adversarial columns
+/// decodes back to the same version 1 bytes; the encoder stores what Zstandard would not shorten
+/// by an eighth; the decoder refuses damaged, cut, padded and lying blocks of every version
+/// without crashing;
 /// the store writes compressed chunks and reads them back bit for bit.
 @Suite struct SampleCodecTests {
     struct SplitMix: RandomNumberGenerator {
@@ -87,10 +89,13 @@ import Glibc
         return decoded == nil ? nil : output
     }
 
-    /// The varint stream of a version 3 block (its frame decompressed), nil if it does not
-    /// decompress to the declared length.
+    /// The varint stream of a version 3 block (its frame decompressed) or a version 4 one (as
+    /// stored), nil if it does not have the declared length.
     static func varintStream(_ block: [UInt8]) -> [UInt8]? {
         let declared = block.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }
+        if block[0] == SampleCodec.storedFormatVersion {
+            return block.count - SampleCodec.headerBytes == declared ? Array(block[SampleCodec.headerBytes...]) : nil
+        }
         guard let context = ZSTD_createDCtx() else { return nil }
         defer { ZSTD_freeDCtx(context) }
         ZSTD_DCtx_setParameter(context, skygate_zstd_d_format, Int32(ZSTD_f_zstd1_magicless.rawValue))
@@ -123,11 +128,45 @@ import Glibc
         return sealed(block, version: SampleCodec.zlibFormatVersion, frame: Array(compressed[0..<Int(length)]))
     }
 
-    /// A block of `version` (3 as the encoder writes it, or 2 as zlibBlock makes it).
+    /// The version 3 block of the same samples as `block` (of version 3 or 4): its varint stream
+    /// as one Zstandard frame at the chunk level, whether or not that pays.
+    static func zstdBlock(_ block: [UInt8]) -> [UInt8] {
+        let stream = varintStream(block)!
+        let context = ZSTD_createCCtx()!
+        defer { ZSTD_freeCCtx(context) }
+        for (parameter, value) in [
+            (skygate_zstd_c_format, Int32(ZSTD_f_zstd1_magicless.rawValue)), (ZSTD_c_contentSizeFlag, 0),
+            (ZSTD_c_dictIDFlag, 0), (ZSTD_c_compressionLevel, SampleCodec.chunkLevel),
+        ] {
+            precondition(ZSTD_isError(ZSTD_CCtx_setParameter(context, parameter, value)) == 0)
+        }
+        var frame = [UInt8](repeating: 0, count: ZSTD_compressBound(stream.count))
+        let length = frame.withUnsafeMutableBytes { out in
+            stream.withUnsafeBytes { ZSTD_compress2(context, out.baseAddress, out.count, $0.baseAddress, stream.count) }
+        }
+        precondition(ZSTD_isError(length) == 0)
+        return sealed(block, version: SampleCodec.formatVersion, frame: Array(frame[0..<length]))
+    }
+
+    /// The version 4 block of the same samples as `block` (of version 3 or 4): its varint stream
+    /// as it is.
+    static func storedBlock(_ block: [UInt8]) -> [UInt8] {
+        sealed(block, version: SampleCodec.storedFormatVersion, frame: varintStream(block)!)
+    }
+
+    /// A block of `version` for `plain`'s samples, whichever the encoder would choose: 3 or 4 as
+    /// zstdBlock or storedBlock make it from the encoder's, 2 as zlibBlock does.
     static func block(_ plain: [UInt8], version: UInt8, encoder: SampleBlockEncoder = SampleBlockEncoder()) -> [UInt8] {
         let encoded = encode(plain, encoder: encoder)!
-        return version == SampleCodec.formatVersion ? encoded : zlibBlock(encoded)
+        switch version {
+        case SampleCodec.zlibFormatVersion: return zlibBlock(encoded)
+        case SampleCodec.storedFormatVersion: return storedBlock(encoded)
+        default: return encoded[0] == version ? encoded : zstdBlock(encoded)
+        }
     }
+
+    /// All the versions a reader takes, as `block` makes them.
+    static let compressedVersions = [SampleCodec.formatVersion, SampleCodec.storedFormatVersion, SampleCodec.zlibFormatVersion]
 
     @Test func everyShapeOfEveryColumnRoundTripsBitForBit() throws {
         let encoder = SampleBlockEncoder(), decoder = SampleBlockDecoder()
@@ -136,6 +175,7 @@ import Glibc
         // The decoder reads a stream that fits its staging buffer from memory and a longer one
         // as it decompresses: both paths are taken.
         var (staged, streamed) = (0, 0)
+        var written: [UInt8: Int] = [:]
         for count in [0, 1, 2, 3, 17, 1_000, 4_096] {
             for shape in Shape.allCases {
                 // The shape in every column at once, then in one column with the others random.
@@ -145,19 +185,72 @@ import Glibc
                     }
                     let plain = Self.plainBlock(columns, count: count)
                     let encoded = try #require(Self.encode(plain, encoder: encoder))
-                    #expect(encoded[0] == SampleCodec.formatVersion)
+                    written[encoded[0], default: 0] += 1
                     let declared = encoded.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }
+                    // Zstandard's frame where it saves an eighth of the stream, the stream itself
+                    // otherwise; a stream past the staging buffer is compressed as it goes (its
+                    // frame is kept).
+                    if encoded[0] == SampleCodec.formatVersion {
+                        #expect(declared > SampleCodec.stagingBytes || encoded.count - SampleCodec.headerBytes <= declared - declared / 8)
+                    } else {
+                        #expect(encoded[0] == SampleCodec.storedFormatVersion && encoded.count == SampleCodec.headerBytes + declared)
+                    }
                     if declared <= SampleCodec.stagingBytes { staged += 1 } else { streamed += 1 }
                     let decoded = Self.decode(encoded, decoder: decoder)
                     #expect(decoded == plain, "count \(count), shape \(shape), column \(focus)")
-                    // The same samples as an older Skygate stored them (zlib), by the same decoder.
+                    // The same samples in the other versions, by the same decoder: as an older
+                    // Skygate stored them (zlib), and in the version the encoder did not choose.
                     #expect(Self.decode(Self.zlibBlock(encoded), decoder: decoder) == plain, "version 2, count \(count), shape \(shape)")
+                    let other = encoded[0] == SampleCodec.formatVersion ? Self.storedBlock(encoded) : Self.zstdBlock(encoded)
+                    #expect(Self.decode(other, decoder: decoder) == plain, "version \(other[0]), count \(count), shape \(shape)")
                     blocks += 1
                 }
             }
         }
         #expect(blocks > 500)
         #expect(staged > 100 && streamed > 100, "staged \(staged), streamed \(streamed)")
+        #expect(written[SampleCodec.formatVersion, default: 0] > 100 && written[SampleCodec.storedFormatVersion, default: 0] > 100, "\(written)")
+    }
+
+    @Test func theEncoderStoresWhatZstandardWouldNotShortenByAnEighth() throws {
+        // A sparse drone's chunk (a few samples): stored; a steady flight's long chunk: compressed,
+        // at the chunk level and at the recent blocks' level; noise: stored, up to a stream that
+        // fits the staging buffer. A longer stream is compressed as the encoder goes, so its
+        // frame is kept whatever it saves.
+        let encoder = SampleBlockEncoder(), decoder = SampleBlockDecoder()
+        var random = SplitMix(state: 0x5707E)
+        func block(_ shape: (Int) -> Shape, count: Int) -> [UInt8] {
+            let columns = (0..<SampleCodec.columnCount).map { Self.column(shape($0), width: SampleCodec.width($0), count: count, &random) }
+            return Self.plainBlock(columns, count: count)
+        }
+        let flight: (Int) -> Shape = { $0 == 0 ? .steadyRate : [1, 2, 7, 13, 14, 15].contains($0) ? .constant : .smallSteps }
+        for (plain, version, level) in [
+            (block(flight, count: 4), SampleCodec.storedFormatVersion, SampleCodec.chunkLevel),
+            (block(flight, count: 600), SampleCodec.formatVersion, SampleCodec.chunkLevel),
+            (block(flight, count: 600), SampleCodec.formatVersion, SampleCodec.recentLevel),
+            (block({ _ in .random }, count: 50), SampleCodec.storedFormatVersion, SampleCodec.chunkLevel),
+            (block({ _ in .random }, count: 600), SampleCodec.storedFormatVersion, SampleCodec.chunkLevel),
+            (block({ _ in .random }, count: 600), SampleCodec.storedFormatVersion, SampleCodec.recentLevel),
+            (block({ _ in .random }, count: 3_000), SampleCodec.formatVersion, SampleCodec.chunkLevel),
+        ] {
+            let encoded = try #require(Self.encode(plain, encoder: encoder, level: level))
+            let count = plain.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self))) }
+            #expect(encoded[0] == version, "\(count) samples at level \(level)")
+            #expect(Self.decode(encoded, decoder: decoder) == plain)
+            let stream = try #require(Self.varintStream(encoded))
+            // The rule, checked against a frame made outside the encoder (at the chunk level).
+            if level == SampleCodec.chunkLevel && stream.count <= SampleCodec.stagingBytes {
+                let framed = Self.zstdBlock(encoded).count - SampleCodec.headerBytes
+                #expect((framed > stream.count - stream.count / 8) == (version == SampleCodec.storedFormatVersion), "\(framed) against \(stream.count)")
+            }
+            if count == 3_000 { #expect(stream.count > SampleCodec.stagingBytes) }
+        }
+        // A stored block needs room for the whole stream: with less the encoder refuses it (the
+        // caller then keeps the version 1 block), as it refuses a frame that does not fit.
+        let noise = block({ _ in .random }, count: 50)
+        let stored = try #require(Self.encode(noise, encoder: encoder))
+        #expect(Self.encode(noise, encoder: encoder, room: stored.count - 1) == nil)
+        #expect(Self.encode(noise, encoder: encoder, room: stored.count) == stored)
     }
 
     @Test func eightOneByteVarintsAtOnceAndOneAtATimeAgree() throws {
@@ -279,7 +372,7 @@ import Glibc
         }
     }
 
-    @Test(arguments: [SampleCodec.formatVersion, SampleCodec.zlibFormatVersion])
+    @Test(arguments: compressedVersions)
     func cutPaddedAndFlippedBlocksAreRefusedNotMisread(version: UInt8) {
         let decoder = SampleBlockDecoder()
         let (plain, encoded) = sampleBlock(count: 300, seed: 3, version: version)
@@ -311,7 +404,7 @@ import Glibc
     }
 
     /// 50 samples: the stream is decoded from the staging buffer; 6,000: past it, as it decompresses.
-    @Test(arguments: [SampleCodec.formatVersion, SampleCodec.zlibFormatVersion], [50, 6_000])
+    @Test(arguments: compressedVersions, [50, 6_000])
     func lyingHeadersAreRefused(version blockVersion: UInt8, count: Int) {
         let decoder = SampleBlockDecoder()
         let (_, encoded) = sampleBlock(count: count, seed: 4, version: blockVersion)
@@ -341,14 +434,20 @@ import Glibc
         for lie in [with(4, fewer), with(4, more), with(4, .max), with(8, length - 1), with(8, length + 1), with(8, .max)] {
             #expect(Self.decode(resealed(lie), decoder: decoder) == nil)
         }
-        var garbage = encoded
-        garbage[SampleCodec.headerBytes + 5] ^= 0xFF
-        #expect(Self.decode(resealed(garbage), decoder: decoder) == nil, "a damaged frame under a matching CRC")
-        // The other version's decompressor on this block's bytes, the CRC made to match.
-        var swapped = encoded
-        swapped[0] = blockVersion == SampleCodec.formatVersion ? SampleCodec.zlibFormatVersion : SampleCodec.formatVersion
-        #expect(Self.decode(resealed(swapped), decoder: decoder) == nil)
-        for other: UInt8 in [0, 1, 4, 0xFF] {
+        if blockVersion != SampleCodec.storedFormatVersion {
+            // (A stored stream has no frame to check: under a matching CRC, damage is whatever
+            // varints it makes. The CRC is its check.)
+            var garbage = encoded
+            garbage[SampleCodec.headerBytes + 5] ^= 0xFF
+            #expect(Self.decode(resealed(garbage), decoder: decoder) == nil, "a damaged frame under a matching CRC")
+        }
+        // Another version's reading of this block's bytes, the CRC made to match.
+        for other in Self.compressedVersions where other != blockVersion {
+            var swapped = encoded
+            swapped[0] = other
+            #expect(Self.decode(resealed(swapped), decoder: decoder) == nil, "version \(blockVersion) read as \(other)")
+        }
+        for other: UInt8 in [0, 1, 5, 0xFF] {
             var version = encoded
             version[0] = other
             #expect(Self.decode(version, decoder: decoder) == nil)
@@ -371,8 +470,8 @@ import Glibc
         for round in 0..<2_000 {
             var bytes = (0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             if round % 2 == 0 && bytes.count >= 12 {
-                // A plausible header over random bytes: the frame or zlib stream must refuse it.
-                bytes[0] = round % 4 == 0 ? 2 : 3; bytes[1] = 0; bytes[2] = 0; bytes[3] = 0
+                // A plausible header over random bytes: the CRC, frame or zlib stream must refuse it.
+                bytes[0] = [2, 3, 4][round / 2 % 3]; bytes[1] = 0; bytes[2] = 0; bytes[3] = 0
                 bytes[4] = UInt8(random.next() % 8); bytes[5] = 0; bytes[6] = 0; bytes[7] = 0
             }
             if Self.decode(bytes, decoder: decoder) != nil { accepted += 1 }

@@ -113,14 +113,14 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
 
 @Suite struct SchemaTests {
     @Test func createsCurrentSchemaWithOneIndex() throws {
-        // A new file gets the current version (8, the chunk layout with Zstandard blocks): the recent-block and chunk
+        // A new file gets the current version (9, the chunk layout with Zstandard or stored blocks): the recent-block and chunk
         // tables, recent blocks indexed by drone group, chunks by (protocol, drone, end_us,
         // start_us, samples) and by (end_us, start_us, protocol, drone),
         // the meta table, and no row table; WAL mode sticks to the file.
         try withTemporaryDatabase { path in
             let store = try TelemetryStore(path: path)
             #expect(try store.storedSchemaVersion() == TelemetryStore.schemaVersion)
-            #expect(TelemetryStore.schemaVersion == 8)
+            #expect(TelemetryStore.schemaVersion == 9)
             #expect(try store.integrityCheck() == "ok")
             store.close()
             #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))
