@@ -149,6 +149,11 @@ extension TelemetryStore {
         return samples
     }
 
+    /// Whether the file has `chunk_drone_end` (schema v9; an older file opened read-only has not).
+    func hasChunkDroneEnds(_ connection: SQLiteConnection) throws(StoreError) -> Bool {
+        try connection.cachedInteger("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'chunk_drone_end'") == 1
+    }
+
     /// The distinct drones with chunks (one seek per drone through the chunk index).
     func chunkDrones(_ connection: SQLiteConnection) throws(StoreError) -> [DroneIdentity] {
         try storedDrones(connection, table: "telemetry_chunk")
@@ -201,17 +206,22 @@ extension TelemetryStore {
                 row = last + 1
             }
         }
-        // Then each drone's greatest chunk end, from the covering index without reading a chunk.
-        // Recent blocks arrived after every chunk and win a tie, so a chunk that ends no later
-        // than the drone's latest recent sample is never read: a drone still sending has its
-        // newest samples in recent blocks until the next compaction.
-        let chunks = try connection.prepare("SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone")
+        // Then each drone's greatest chunk end: one row a drone from `chunk_drone_end` (schema
+        // v9), or on an older file read without migrating, from a scan of the chunk index. Recent
+        // blocks arrived after every chunk and win a tie, so a chunk that ends no later than the
+        // drone's latest recent sample is never read: a drone still sending has its newest
+        // samples in recent blocks until the next compaction.
+        let ends = try connection.cached(
+            try hasChunkDroneEnds(connection)
+                ? "SELECT protocol, drone, end_us FROM chunk_drone_end"
+                : "SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone")
+        defer { ends.reset() }
         var wanted: [(protocol: Int64, drone: Int64, end: Int64)] = []
-        while try chunks.step() {
+        while try ends.step() {
             let key = DroneIdentity.storeKey(
-                protocol: UInt8(truncatingIfNeeded: chunks.int64(0)), number: UInt32(truncatingIfNeeded: chunks.int64(1)))
-            if let have = latest[key], have.timestampMicroseconds >= UInt64(bitPattern: chunks.int64(2)) { continue }
-            wanted.append((chunks.int64(0), chunks.int64(1), chunks.int64(2)))
+                protocol: UInt8(truncatingIfNeeded: ends.int64(0)), number: UInt32(truncatingIfNeeded: ends.int64(1)))
+            if let have = latest[key], have.timestampMicroseconds >= UInt64(bitPattern: ends.int64(2)) { continue }
+            wanted.append((ends.int64(0), ends.int64(1), ends.int64(2)))
         }
         // Of the drone's chunks ending then, the last written (a later compaction's): its samples
         // arrived later, and the last arrival wins a tie. (SQLite's bare column beside max()

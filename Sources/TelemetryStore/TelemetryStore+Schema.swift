@@ -27,8 +27,10 @@ import TelemetryWire
 //     Nothing is rewritten: version 1 and 2 blocks stay readable. The version exists so a
 //     Skygate that reads only versions 1 and 2 refuses the file instead of skipping samples.
 // v9: a block whose varint stream Zstandard would not shorten by an eighth (a chunk of a few
-//     samples) is written in format version 4, the stream stored as it is. Nothing is rewritten;
-//     the version exists so a Skygate that reads only versions 1 to 3 refuses the file.
+//     samples) is written in format version 4, the stream stored as it is (nothing is rewritten;
+//     a Skygate that reads only versions 1 to 3 refuses the file); and `chunk_drone_end`, each
+//     drone's greatest chunk end, kept by triggers on `telemetry_chunk`, so latest per drone
+//     reads one row a drone instead of every chunk's index entry.
 //
 // The benchmark's `.rows` layout stops at v2 and refuses a v3 file.
 extension TelemetryStore {
@@ -81,7 +83,7 @@ extension TelemetryStore {
         case 5: try migrateToVersion6(connection)
         case 6: try connection.execute(createChunkEndIndex)
         case 7: break  // v7 → v8: no table changes; new blocks are written as version 3
-        case 8: break  // v8 → v9: no table changes; small blocks may be written as version 4
+        case 8: try migrateToVersion9(connection)
         default: preconditionFailure("no migration from schema version \(version)")
         }
     }
@@ -207,6 +209,38 @@ extension TelemetryStore {
     /// v6 → v7 (and nothing else): the chunks by end time, with what `lastSamples` needs of each
     /// from the index alone (its rowid comes with every index entry).
     static let createChunkEndIndex = "CREATE INDEX telemetry_chunk_end ON telemetry_chunk (end_us, start_us, protocol, drone)"
+
+    /// v8 → v9: each drone's greatest chunk end (`chunk_drone_end`), filled from the chunk index
+    /// once and kept by triggers in the transaction of every chunk inserted or deleted, whatever
+    /// code path does it. An insert raises the drone's end; deleting the chunk that held it (only
+    /// retention deletes chunks, oldest first, so rarely) looks the drone's greatest end up again
+    /// in the (protocol, drone, end_us) index, one seek, and drops the row with the drone's last
+    /// chunk. (Small blocks written as version 4 need no table change.)
+    private static func migrateToVersion9(_ connection: SQLiteConnection) throws(StoreError) {
+        try connection.execute("""
+            CREATE TABLE chunk_drone_end (
+              protocol INTEGER NOT NULL,
+              drone INTEGER NOT NULL,
+              end_us INTEGER NOT NULL,         -- the greatest end_us of the drone's chunks
+              PRIMARY KEY (protocol, drone)
+            ) WITHOUT ROWID;
+            INSERT INTO chunk_drone_end (protocol, drone, end_us)
+              SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone;
+            CREATE TRIGGER chunk_drone_end_insert AFTER INSERT ON telemetry_chunk BEGIN
+              INSERT INTO chunk_drone_end (protocol, drone, end_us) VALUES (new.protocol, new.drone, new.end_us)
+                ON CONFLICT (protocol, drone) DO UPDATE SET end_us = max(end_us, excluded.end_us);
+            END;
+            CREATE TRIGGER chunk_drone_end_delete AFTER DELETE ON telemetry_chunk
+            WHEN old.end_us >= (SELECT end_us FROM chunk_drone_end WHERE protocol = old.protocol AND drone = old.drone)
+            BEGIN
+              DELETE FROM chunk_drone_end WHERE protocol = old.protocol AND drone = old.drone
+                AND NOT EXISTS (SELECT 1 FROM telemetry_chunk WHERE protocol = old.protocol AND drone = old.drone);
+              UPDATE chunk_drone_end
+                SET end_us = (SELECT max(end_us) FROM telemetry_chunk WHERE protocol = old.protocol AND drone = old.drone)
+                WHERE protocol = old.protocol AND drone = old.drone;
+            END;
+            """)
+    }
 
     /// v5 → v6: the replay marks (one row per keyed sender; `value` is the UInt64's bit pattern).
     private static func migrateToVersion6(_ connection: SQLiteConnection) throws(StoreError) {

@@ -103,6 +103,11 @@ import Testing
             connection.close()
             #expect(span >= 0 && span <= Int64(Limits.Store.chunkSpanMax.microsecondsClamped))
             #expect(try blockVersions(path, "telemetry_recent") == [0, 0, 0, 0])
+            // The migration filled each drone's greatest chunk end, and the triggers kept it.
+            let ends = try SQLiteConnection(path: path, readOnly: true)
+            #expect(try ends.integer("SELECT count(*) FROM chunk_drone_end") == 1)
+            #expect(try ends.integer("SELECT end_us FROM chunk_drone_end") == ends.integer("SELECT max(end_us) FROM telemetry_chunk"))
+            ends.close()
             #expect(try all(store) == before)
             #expect(try csv(store) == expected)
             let latest = try store.latestSamples()
@@ -119,6 +124,9 @@ import Testing
             defer { store.close() }
             #expect(try store.storedSchemaVersion() == fixture.schema)
             #expect(try csv(store) == expected)
+            // Latest per drone from the chunk index (the file has no `chunk_drone_end`).
+            let samples = try all(store)
+            #expect(try store.latestSamples() == [samples.max { $0.timestampMicroseconds < $1.timestampMicroseconds }!])
         }
     }
 }

@@ -44,7 +44,10 @@ import Testing
                 store.close()
             }
             // Back to v3 as the previous Skygate left it: no events table.
-            try rawSQL(path, "DROP TABLE events; DROP TABLE replay_marks; DROP INDEX telemetry_chunk_end; UPDATE schema_version SET version = 3")
+            try rawSQL(path, """
+                DROP TABLE events; DROP TABLE replay_marks; DROP INDEX telemetry_chunk_end; DROP TRIGGER chunk_drone_end_insert;
+                DROP TRIGGER chunk_drone_end_delete; DROP TABLE chunk_drone_end; UPDATE schema_version SET version = 3
+                """)
             let store = try TelemetryStore(path: path)
             defer { store.close() }
             #expect(try rawInteger(path, "SELECT version FROM schema_version") == Int64(TelemetryStore.schemaVersion))

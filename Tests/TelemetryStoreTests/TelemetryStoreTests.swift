@@ -381,4 +381,44 @@ func readAll(_ store: TelemetryStore, drone: DroneIdentity? = nil, range: Range<
             #expect(try store.integrityCheck() == "ok")
         }
     }
+
+    @Test func eachDronesGreatestChunkEndFollowsInsertsAndDeletes() throws {
+        // `chunk_drone_end` (schema v9, kept by triggers) holds what the chunk index says, one row
+        // a drone, after compactions, after retention deletes a drone's older chunks and then all
+        // of one drone's chunks, and after a chunk is deleted outside the store's code; latest
+        // per drone reads it and still finds every drone's newest sample.
+        try withTemporaryDatabase { path in
+            let store = try TelemetryStore(path: path)
+            func agrees() throws -> Bool {
+                let fromIndex = "SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone"
+                let kept = "SELECT protocol, drone, end_us FROM chunk_drone_end"
+                return try rawInteger(path, "SELECT count(*) FROM (\(fromIndex) EXCEPT \(kept))") == 0
+                    && rawInteger(path, "SELECT count(*) FROM (\(kept) EXCEPT \(fromIndex))") == 0
+            }
+            let columns = SampleColumns(capacity: 1_000)
+            // Drone 3 stops after the first two steps; drones 1 and 2 go on.
+            for step in 0..<6 {
+                columns.removeAll()
+                fillInterleaved(columns, drones: step < 2 ? [1, 2, 3] : [1, 2], perDrone: 20, firstIndex: step * 20)
+                _ = try store.write(columns, protocol: .skygate)
+                try store.compactAll()
+                #expect(try agrees(), "after compaction \(step)")
+            }
+            #expect(try rawInteger(path, "SELECT count(*) FROM chunk_drone_end") == 3)
+            #expect(try store.latestSamples().map(\.sequence) == [119, 119, 39])
+            // Retention takes drone 3's chunks whole and drones 1 and 2's older ones.
+            _ = try store.retain(olderThanMicroseconds: baseTimeMicroseconds + 50 * 20_000, stepRowsMaximum: 30)
+            #expect(try agrees())
+            #expect(try rawInteger(path, "SELECT count(*) FROM chunk_drone_end") == 2)
+            #expect(try store.latestSamples().map(\.sequence) == [119, 119])
+            // Drone 1's newest chunk deleted by hand: its row falls back to the chunk before.
+            _ = try? rawInteger(path, "DELETE FROM telemetry_chunk WHERE rowid = (SELECT rowid FROM telemetry_chunk WHERE drone = 1 ORDER BY end_us DESC LIMIT 1)")
+            #expect(try agrees())
+            #expect(try store.latestSamples().map(\.sequence) == [99, 119])
+            _ = try store.retain(olderThanMicroseconds: baseTimeMicroseconds + 1_000 * 20_000, stepRowsMaximum: 1_000)
+            #expect(try rawInteger(path, "SELECT count(*) FROM telemetry_chunk") == 0)
+            #expect(try rawInteger(path, "SELECT count(*) FROM chunk_drone_end") == 0)
+            #expect(try store.latestSamples().isEmpty)
+        }
+    }
 }
