@@ -67,16 +67,31 @@ final class SQLiteConnection {
 
     /// `sql` prepared once for this connection and kept (up to `Limits.Store.cachedStatementsMax`
     /// texts; past them it is prepared for this use only), reset with its bindings cleared. The
-    /// caller resets it when done, so an unfinished read does not hold its snapshot, and does not
-    /// use the same text twice at once.
+    /// caller calls `done()` when finished with it, which resets it (so an unfinished read does
+    /// not hold its snapshot) and gives it back; until then a second use of the same text (a
+    /// query run from inside another's page callback) gets a statement of its own.
     func cached(_ sql: String) throws(StoreError) -> SQLiteStatement {
         if let statement = statements[sql] {
-            statement.reset()
-            return statement
+            if !statement.inUse {
+                statement.reset()
+                statement.inUse = true
+                return statement
+            }
+            return try prepare(sql)
         }
         let statement = try prepare(sql)
-        if statements.count < Limits.Store.cachedStatementsMax { statements[sql] = statement }
+        if statements.count < Limits.Store.cachedStatementsMax {
+            statements[sql] = statement
+            statement.inUse = true
+        }
         return statement
+    }
+
+    /// Runs `sql` (no rows of interest) through the statement cache.
+    func runCached(_ sql: String) throws(StoreError) {
+        let statement = try cached(sql)
+        defer { statement.done() }
+        try statement.run()
     }
 
     /// The first column of the first row of `sql`, as an integer (nil when there is no row).
@@ -88,7 +103,7 @@ final class SQLiteConnection {
     /// `integer` through the statement cache, for a text a query runs every time.
     func cachedInteger(_ sql: String) throws(StoreError) -> Int64? {
         let statement = try cached(sql)
-        defer { statement.reset() }
+        defer { statement.done() }
         return try statement.step() ? statement.int64(0) : nil
     }
 
@@ -101,6 +116,8 @@ final class SQLiteStatement {
     @usableFromInline let handle: OpaquePointer
     private unowned let connection: SQLiteConnection
     let sql: String
+    /// A cached statement handed out and not yet given back (`SQLiteConnection.cached`).
+    fileprivate var inUse = false
 
     init(_ handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
         self.handle = handle
@@ -154,6 +171,12 @@ final class SQLiteStatement {
     func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
+    }
+
+    /// Resets a statement from `SQLiteConnection.cached` and gives it back to the cache.
+    func done() {
+        reset()
+        inUse = false
     }
 
     @inline(__always) func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }

@@ -56,7 +56,7 @@ extension TelemetryStore {
             WHERE protocol = ?1 AND drone = ?2 AND end_us >= ?3 AND end_us < ?5 AND start_us < ?4
             ORDER BY end_us
             """)
-        defer { chunks.reset() }
+        defer { chunks.done() }
         let span = try ChunkSpanMark.span(connection)
         let (bound, overflow) = range.upperBound.addingReportingOverflow(span)
         let endBound = overflow ? Int64.max : Int64(clamping: bound)
@@ -123,7 +123,7 @@ extension TelemetryStore {
             drone == nil
                 ? "SELECT data FROM telemetry_recent WHERE last_us >= ?1 AND first_us < ?2 ORDER BY id"
                 : "SELECT data FROM telemetry_recent WHERE drone_group = ?3 AND last_us >= ?1 AND first_us < ?2 ORDER BY id")
-        defer { statement.reset() }
+        defer { statement.done() }
         statement.bind(1, Int64(clamping: range.lowerBound))
         statement.bind(2, Int64(clamping: range.upperBound))
         if let drone { statement.bind(3, SampleBlock.group(ofKey: drone.storeKey)) }
@@ -215,7 +215,7 @@ extension TelemetryStore {
             try hasChunkDroneEnds(connection)
                 ? "SELECT protocol, drone, end_us FROM chunk_drone_end"
                 : "SELECT protocol, drone, max(end_us) FROM telemetry_chunk GROUP BY protocol, drone")
-        defer { ends.reset() }
+        defer { ends.done() }
         var wanted: [(protocol: Int64, drone: Int64, end: Int64)] = []
         while try ends.step() {
             let key = DroneIdentity.storeKey(

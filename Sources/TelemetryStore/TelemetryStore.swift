@@ -151,10 +151,10 @@ final class OpenState {
     /// compaction between two of them cannot show a sample twice or not at all).
     func inReadTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         if sqlite3_get_autocommit(connection.handle) == 0 { return try body() }
-        try connection.cached("BEGIN").run()
+        try connection.runCached("BEGIN")
         do {
             let result = try body()
-            try connection.cached("COMMIT").run()
+            try connection.runCached("COMMIT")
             return result
         } catch {
             if sqlite3_get_autocommit(connection.handle) == 0 { try? connection.execute("ROLLBACK") }

@@ -137,6 +137,16 @@ import Testing
             var first: [UInt32] = []
             _ = try store.readSamples(drone: one, pageSize: 4) { page in first += page.map(\.sequence); return false }
             #expect(first == [0, 10, 12, 14])
+            // A query run from inside another's page callback (the same statement texts, which
+            // the connection keeps prepared) gets statements of its own: both read everything.
+            var outer: [UInt32] = [], inner: [[UInt32]?] = []
+            _ = try store.readSamples(drone: one, pageSize: 5) { page in
+                outer += page.map(\.sequence)
+                inner.append((try? readAll(store, drone: one))?.map(\.sequence))
+                return true
+            }
+            #expect(outer == all.map(UInt32.init))
+            #expect(inner.count == 4 && inner.allSatisfy { $0 == all.map(UInt32.init) })
         }
     }
 
