@@ -9,8 +9,9 @@
 #   N = 2: SKYGATE_BINARY built before Zstandard blocks (schema v7, compressed blocks in format
 #          version 2, zlib; the fixture in the repository was made by the release build of 34bc81d).
 #   N = 3: SKYGATE_BINARY built before stored blocks (schema v8, compressed blocks in format
-#          version 3, Zstandard; the fixture in the repository was made by the release build of
-#          ce5fc1e's block code, the base of stop 32).
+#          version 3, Zstandard; the fixture in the repository was made by a release build of
+#          stop 31's work whose encoder and schema are ce5fc1e's: the commits after it, up to
+#          ce5fc1e, changed only the decoder's loops, comments and docs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:?usage: Scripts/make-store-fixture.sh N SKYGATE_BINARY}
