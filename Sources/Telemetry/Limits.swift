@@ -326,7 +326,7 @@ extension Limits {
         public static let decodedBlockSamplesMax = 1_048_576
         /// Statements a store connection keeps prepared for its queries (each a fixed text, so
         /// the cache holds one per call site that asks for it). Preparing cost ~4 µs a
-        /// statement, a third of a short query (one drone's sparse hour prepared three, and its
+        /// statement, a third of a short query (one drone's sparse hour prepared four, and its
         /// read transaction parsed BEGIN and COMMIT: docs/performance.md, stop 32).
         public static let cachedStatementsMax = 32
         /// Chunks one retention transaction deletes at most.

@@ -23,7 +23,13 @@ enum ChunkSpanMark {
     /// `upper`, or `Int64.max` without a mark.
     static func endBound(_ connection: SQLiteConnection, upper: UInt64) throws(StoreError) -> Int64 {
         guard let mark = try read(connection) else { return .max }
-        let (sum, overflow) = upper.addingReportingOverflow(mark)
+        return endBound(upper: upper, span: mark)
+    }
+
+    /// The exclusive upper bound on end_us of the chunks spanning at most `span` that can overlap
+    /// a range ending (before) `upper`.
+    static func endBound(upper: UInt64, span: UInt64) -> Int64 {
+        let (sum, overflow) = upper.addingReportingOverflow(span)
         return overflow ? .max : Int64(clamping: sum)
     }
 }

@@ -648,43 +648,11 @@ enum SliceBy8CRC32 {
         @inline(__always) mutating func nextEightOneByte() -> UInt64? { nil }
     }
 
-    /// The next varint (at most 10 bytes), nil at the end of the stream or on an 11-byte one.
+    /// The next staged varint, refilling first when fewer than 10 bytes are staged.
     @inline(__always)
     fileprivate func readVarint() -> UInt64? {
-        if end - position >= 10 {
-            // A whole varint is staged: no end to check byte by byte (most values are one byte).
-            let first = staging[position]
-            if first < 0x80 {
-                position += 1
-                return UInt64(first)
-            }
-            var result = UInt64(first & 0x7F)
-            var shift: UInt64 = 7
-            var at = position + 1
-            for _ in 1..<10 {
-                let byte = staging[at]
-                at += 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 {
-                    position = at
-                    return result
-                }
-                shift += 7
-            }
-            return nil
-        }
-        if !ended { refill() }
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        for _ in 0..<10 {
-            guard position < end else { return nil }
-            let byte = staging[position]
-            position += 1
-            result |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return result }
-            shift += 7
-        }
-        return nil
+        if end - position < 10 && !ended { refill() }
+        return nextVarint(UnsafePointer(staging), at: &position, end: end)
     }
 
     /// Moves the unread tail (under 10 bytes) to the front and decompresses into the rest until it
@@ -766,39 +734,44 @@ private struct StagedVarints: VarintSource {
     }
 
     @inline(__always)
-    mutating func next() -> UInt64? {
-        if end &- position >= 10 {
-            // A whole varint is in memory: no end to check byte by byte (most values are one byte).
-            let first = base[position]
-            if first < 0x80 {
-                position &+= 1
-                return UInt64(first)
-            }
-            var result = UInt64(first & 0x7F)
-            var shift: UInt64 = 7
-            var at = position &+ 1
-            for _ in 1..<10 {
-                let byte = base[at]
-                at &+= 1
-                result |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 {
-                    position = at
-                    return result
-                }
-                shift &+= 7
-            }
-            return nil
-        }
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        for _ in 0..<10 {
-            guard position < end else { return nil }
-            let byte = base[position]
+    mutating func next() -> UInt64? { nextVarint(base, at: &position, end: end) }
+}
+
+/// The varint at `position` in `base[..<end]` (at most 10 bytes), advancing past it; nil at the
+/// end or on an 11-byte one (the position is then left where it was or at the end).
+@inline(__always)
+private func nextVarint(_ base: UnsafePointer<UInt8>, at position: inout Int, end: Int) -> UInt64? {
+    if end &- position >= 10 {
+        // A whole varint is in memory: no end to check byte by byte (most values are one byte).
+        let first = base[position]
+        if first < 0x80 {
             position &+= 1
+            return UInt64(first)
+        }
+        var result = UInt64(first & 0x7F)
+        var shift: UInt64 = 7
+        var at = position &+ 1
+        for _ in 1..<10 {
+            let byte = base[at]
+            at &+= 1
             result |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return result }
+            if byte < 0x80 {
+                position = at
+                return result
+            }
             shift &+= 7
         }
         return nil
     }
+    var result: UInt64 = 0
+    var shift: UInt64 = 0
+    for _ in 0..<10 {
+        guard position < end else { return nil }
+        let byte = base[position]
+        position &+= 1
+        result |= UInt64(byte & 0x7F) << shift
+        if byte < 0x80 { return result }
+        shift &+= 7
+    }
+    return nil
 }

@@ -58,8 +58,7 @@ extension TelemetryStore {
             """)
         defer { chunks.done() }
         let span = try ChunkSpanMark.span(connection)
-        let (bound, overflow) = range.upperBound.addingReportingOverflow(span)
-        let endBound = overflow ? Int64.max : Int64(clamping: bound)
+        let endBound = ChunkSpanMark.endBound(upper: range.upperBound, span: span)
         let reader = SampleBlockReader(decoder: try openState().queryDecoder)
         return try withoutActuallyEscaping(body) { body throws(StoreError) -> Int in
             var emitter = PageEmitter(pageSize: pageSize, body: body)
