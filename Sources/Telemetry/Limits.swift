@@ -316,6 +316,19 @@ extension Limits {
         /// 1 Hz), and a review seek (`/api/fleet?at=`) decodes a whole chunk per drone to find one
         /// sample: on the 1,000-drone hour this bound cut that from 262 samples a drone to 60.
         public static let chunkSpanMax: Duration = .seconds(60)
+        /// A chunk may span past `chunkSpanMax` (up to `chunkSparseSpanMax`) as long as it holds
+        /// at most this many samples. The span bound is there to bound the samples a seek decodes
+        /// per drone; a sparse drone's few samples are cheap to decode, while each extra chunk
+        /// costs a query an index entry, a row, a block header and a decoder set-up. A drone
+        /// reporting every 20 s got chunks of 3 or 4 samples (42 an hour, where the filing build
+        /// of issue 23 had 7), so one drone's sparse hour read 42 chunks; with this rule it reads
+        /// one per compaction (docs/performance.md, stop 33). A seek decodes at most the larger
+        /// of a minute of a drone's samples and this many.
+        public static let chunkSparseSamples = 32
+        /// The longest a sparse chunk (at most `chunkSparseSamples`) may span, so the span mark
+        /// (`chunk_span_max_us`), which bounds every reader's index range and a one-drone read's
+        /// held samples, stays at ten minutes.
+        public static let chunkSparseSpanMax: Duration = .seconds(600)
         /// A committed batch is kept as one recent block per group of this many consecutive drone
         /// numbers (a power of two), so a one-drone query reads one small block per recent batch,
         /// not whole batches.
@@ -603,6 +616,9 @@ extension Limits {
         }
         if Store.recentGroupDrones < 1 || Store.recentGroupDrones & (Store.recentGroupDrones - 1) != 0 {
             problems.append("Store.recentGroupDrones must be a power of two")
+        }
+        if Store.chunkSparseSamples > Store.chunkSamplesMax || Store.chunkSparseSpanMax < Store.chunkSpanMax {
+            problems.append("Store.chunkSparseSamples must be at most chunkSamplesMax, chunkSparseSpanMax at least chunkSpanMax")
         }
         if Store.chunkSamplesMax > Store.compactionSamples || Store.retentionStepChunksMax < 1 {
             problems.append("Store.chunkSamplesMax must be at most compactionSamples (a compaction fills chunks), retentionStepChunksMax at least 1")

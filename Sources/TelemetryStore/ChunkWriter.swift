@@ -27,6 +27,8 @@ final class ChunkWriter {
     let compactionStepSamples: Int
     let chunkSamplesMax: Int
     let chunkSpanMax: UInt64
+    let chunkSparseSamples: Int
+    let chunkSparseSpanMax: UInt64
     let compactionAge: Duration
 
     private let connection: SQLiteConnection
@@ -57,6 +59,8 @@ final class ChunkWriter {
         compactionStepSamples = options.compactionStepSamples
         chunkSamplesMax = options.chunkSamplesMax
         chunkSpanMax = options.chunkSpanMaxMicroseconds
+        chunkSparseSamples = options.chunkSparseSamples
+        chunkSparseSpanMax = max(options.chunkSparseSpanMaxMicroseconds, options.chunkSpanMaxMicroseconds)
         compactionAge = options.compactionAge
         let arenaCapacity = Self.arenaSamples(options)
         arena = SampleArena(capacity: arenaCapacity)
@@ -214,8 +218,11 @@ final class ChunkWriter {
             let key = entries[start].high
             let first = entries[start].low
             var end = start + 1
-            // Rows of a drone are in time order: a chunk ends at the sample count or span bound.
-            while end < count && entries[end].high == key && end - start < chunkSamplesMax && entries[end].low &- first <= chunkSpanMax {
+            // Rows of a drone are in time order: a chunk ends at the sample count or the span
+            // bound, which a chunk of a few samples may pass up to the sparse bound.
+            while end < count && entries[end].high == key && end - start < chunkSamplesMax {
+                let span = entries[end].low &- first
+                guard span <= chunkSpanMax || (end - start < chunkSparseSamples && span <= chunkSparseSpanMax) else { break }
                 end += 1
             }
             try writeChunk(entries, start..<end)

@@ -446,8 +446,13 @@ final class SampleBlockReader {
             buffer.deallocate()
             buffer = .allocate(byteCount: size, alignment: 16)
         }
-        let decoder = self.decoder ?? SampleBlockDecoder()
-        self.decoder = decoder
+        let decoder: SampleBlockDecoder
+        if let made = self.decoder {
+            decoder = made
+        } else {
+            decoder = SampleBlockDecoder()
+            self.decoder = decoder
+        }
         guard decoder.decode(bytes, samplesMax: Limits.Store.decodedBlockSamplesMax, into: buffer) != nil else {
             refused += 1
             return nil

@@ -123,13 +123,16 @@ enum SampleColumnCoding {
 
     /// The longest varint stream `count` samples can take: every value its widest, every run one
     /// sample long (a run length is at most `count`, so at most 5 bytes).
-    static func streamBytesMax(count: Int) -> Int {
+    @inline(__always) static func streamBytesMax(count: Int) -> Int { count * streamBytesPerSampleMax }
+
+    /// `streamBytesMax` of one sample, summed once (a decode checks it per block).
+    static let streamBytesPerSampleMax: Int = {
         var perSample = 0
         for column in 0..<columnCount {
             perSample += varintBytesMax(width: width(column)) + (coding(column) == .runs ? 5 : 0)
         }
-        return count * perSample
-    }
+        return perSample
+    }()
 
     /// Blocks up to this many bytes are checksummed by `SliceBy8CRC32`, longer ones by zlib.
     static let tableCRCBytesMax = 512

@@ -22,6 +22,10 @@ public struct StoreOptions: Sendable {
     public var chunkSamplesMax: Int = Limits.Store.chunkSamplesMax
     /// Microseconds one chunk spans at most (a drone's longer run in one compaction gets several).
     public var chunkSpanMaxMicroseconds: UInt64 = Limits.Store.chunkSpanMax.microsecondsClamped
+    /// A chunk of at most this many samples may span past `chunkSpanMaxMicroseconds`...
+    public var chunkSparseSamples: Int = Limits.Store.chunkSparseSamples
+    /// ...up to this many microseconds.
+    public var chunkSparseSpanMaxMicroseconds: UInt64 = Limits.Store.chunkSparseSpanMax.microsecondsClamped
     /// Open without writing: no schema creation or migration (an older schema is refused then).
     public var isReadOnly: Bool = false
 

@@ -82,6 +82,70 @@ import Testing
         }
     }
 
+    /// A chunk of a few samples may pass the span bound, up to the sparse bound, and no chunk
+    /// passes the span bound with more than `chunkSparseSamples` samples; a drone that turns dense
+    /// inside such a chunk closes it there. The mark is the sparse chunks' span, and every drone
+    /// still reads back whole and in order.
+    @Test func chunksOfAFewSamplesMayPassTheSpanBoundUpToTheSparseBound() throws {
+        try withTemporaryDatabase { path in
+            var options = StoreOptions()
+            options.chunkSpanMaxMicroseconds = 45_000
+            options.chunkSparseSamples = 8
+            options.chunkSparseSpanMaxMicroseconds = 200_000
+            let store = try TelemetryStore(path: path, options: options)
+            // Drone 1: 250 samples 1 ms apart (dense). Drone 2: 100 samples 10 ms apart. Drone 3:
+            // 20 samples 50 ms apart. Drone 4: four samples 30 ms apart, then 100 1 ms apart.
+            var times: [UInt32: [UInt64]] = [
+                1: (0..<250).map { UInt64($0) * 1_000 }, 2: (0..<100).map { UInt64($0) * 10_000 },
+                3: (0..<20).map { UInt64($0) * 50_000 },
+                4: (0..<4).map { UInt64($0) * 30_000 } + (0..<100).map { 91_000 + UInt64($0) * 1_000 },
+            ]
+            let columns = SampleColumns(capacity: 1_000)
+            for (drone, offsets) in times.sorted(by: { $0.key < $1.key }) {
+                for (index, offset) in offsets.enumerated() {
+                    columns.append(
+                        WireSample(latitudeE7: Int32(index), longitudeE7: Int32(drone), altitudeMM: 1, status: .gpsFix),
+                        droneID: drone, sequence: UInt32(index), timestampMicroseconds: baseTimeMicroseconds + offset)
+                }
+            }
+            _ = try store.write([StoreBatchPart(protocol: .skygate, columns: columns)], spillSequence: nil)
+            _ = try store.compactAll()
+            store.close()
+            func chunks(_ drone: Int) throws -> Int64 { try rawInteger(path, "SELECT count(*) FROM telemetry_chunk WHERE drone = \(drone)") }
+            func first(_ drone: Int, _ column: String) throws -> Int64 {
+                try rawInteger(path, "SELECT \(column) FROM telemetry_chunk WHERE drone = \(drone) ORDER BY start_us LIMIT 1")
+            }
+            // Dense: 46 samples (45 ms) a chunk, as without the rule: 5 of 46 and one of 20.
+            #expect(try chunks(1) == 6)
+            #expect(try first(1, "samples") == 46)
+            // 10 ms apart: 8 samples (70 ms) a chunk instead of 5 (40 ms): 12 of 8 and one of 4.
+            #expect(try chunks(2) == 13)
+            #expect(try first(2, "samples") == 8 && first(2, "end_us - start_us") == 70_000)
+            // 50 ms apart: the sparse bound closes a chunk at 5 samples (200 ms).
+            #expect(try chunks(3) == 4)
+            #expect(try first(3, "samples") == 5 && first(3, "end_us - start_us") == 200_000)
+            // The drone turns dense inside its first chunk: it closes at 8 samples (94 ms), then
+            // 46-sample chunks: 8 + 46 + 46 + 4.
+            #expect(try chunks(4) == 4)
+            #expect(try first(4, "samples") == 8 && first(4, "end_us - start_us") == 94_000)
+            #expect(
+                try rawInteger(path, "SELECT count(*) FROM telemetry_chunk WHERE end_us - start_us > 45000 AND (samples > 8 OR end_us - start_us > 200000)") == 0)
+            #expect(try rawInteger(path, "SELECT value FROM store_meta WHERE name = 'chunk_span_max_us'") == 200_000)
+            let reopened = try TelemetryStore(path: path)
+            defer { reopened.close() }
+            for (drone, offsets) in times.sorted(by: { $0.key < $1.key }) {
+                var read: [UInt64] = []
+                try reopened.readSamples(drone: DroneIdentity(protocol: .skygate, number: drone)) { page in
+                    read.append(contentsOf: page.map(\.timestampMicroseconds))
+                    return true
+                }
+                #expect(read == offsets.map { baseTimeMicroseconds + $0 }, "drone \(drone)")
+                times[drone] = nil
+            }
+            #expect(times.isEmpty)
+        }
+    }
+
     /// A backlog far larger than the arena is compacted in steps of whole drone groups: several
     /// transactions, each drone still in one chunk (its group's blocks all read in one step),
     /// nothing left recent, every sample read back in order.
