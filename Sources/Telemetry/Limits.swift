@@ -310,7 +310,8 @@ extension Limits {
         public static let spillStagingBytes = 64 << 10
         /// Samples one chunk holds at most (217 KB packed).
         public static let chunkSamplesMax = 4_096
-        /// Time one chunk spans at most (first to last sample). A live gateway's compaction
+        /// Time one chunk of more than `chunkSparseSamples` spans at most (first to last sample;
+        /// one of at most that many may span up to `chunkSparseSpanMax`). A live gateway's compaction
         /// (every `compactionAge`) writes chunks of about 30 s; a replay or a flood at full speed
         /// would write a drone's whole compaction as one chunk (262 s of a 1,000-drone fleet at
         /// 1 Hz), and a review seek (`/api/fleet?at=`) decodes a whole chunk per drone to find one

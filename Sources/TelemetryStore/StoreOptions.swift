@@ -20,11 +20,12 @@ public struct StoreOptions: Sendable {
     public var compactionAge: Duration = Limits.Store.compactionAge
     /// Samples one chunk holds at most (a drone with more in one compaction gets several).
     public var chunkSamplesMax: Int = Limits.Store.chunkSamplesMax
-    /// Microseconds one chunk spans at most (a drone's longer run in one compaction gets several).
+    /// Microseconds one chunk spans at most (a drone's longer run in one compaction gets several),
+    /// unless it holds at most `chunkSparseSamples`...
     public var chunkSpanMaxMicroseconds: UInt64 = Limits.Store.chunkSpanMax.microsecondsClamped
-    /// A chunk of at most this many samples may span past `chunkSpanMaxMicroseconds`...
+    /// ...a chunk of at most this many samples may span past it...
     public var chunkSparseSamples: Int = Limits.Store.chunkSparseSamples
-    /// ...up to this many microseconds.
+    /// ...up to this many microseconds (taken as at least `chunkSpanMaxMicroseconds`).
     public var chunkSparseSpanMaxMicroseconds: UInt64 = Limits.Store.chunkSparseSpanMax.microsecondsClamped
     /// Open without writing: no schema creation or migration (an older schema is refused then).
     public var isReadOnly: Bool = false
